@@ -1,0 +1,107 @@
+# coworker: a terminal coding agent whose model-driven worker never touches
+# the machine directly. See README.md.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS_SUPERVISOR := libcjson libevent libseccomp libcrypto
+PKGS_WORKER := libcjson libcurl libseccomp
+PKGS_TEST := cmocka
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	  -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing \
+	  -fstack-protector-strong -MMD -MP -I.
+LDFLAGS ?=
+
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+BUILD := build-asan
+endif
+
+pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pkg_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+PROTO_SRC := $(wildcard proto/*.c)
+POLICY_SRC := $(wildcard policy/*.c)
+SUPERVISOR_SRC := $(filter-out supervisor/main.c,$(wildcard supervisor/*.c))
+WORKER_SRC := $(filter-out worker/main.c,$(wildcard worker/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+SUPERVISOR_LIB := $(BUILD)/libcoworker-supervisor.a
+WORKER_LIB := $(BUILD)/libcoworker-worker.a
+PROGRAMS := $(BUILD)/coworker $(BUILD)/coworker-worker $(BUILD)/replay-server
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRC))
+
+.PHONY: all deps check demo install clean lint
+
+all: $(PROGRAMS)
+
+# Installs the Debian packages the build and tests need, when missing.
+deps:
+	@scripts/install-deps
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(call pkg_cflags,$(PKGS_SUPERVISOR) $(PKGS_WORKER)) -c -o $@ $<
+
+$(SUPERVISOR_LIB): $(call obj,$(SUPERVISOR_SRC) $(POLICY_SRC) $(PROTO_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(WORKER_LIB): $(call obj,$(WORKER_SRC) $(PROTO_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/coworker: $(call obj,supervisor/main.c) $(SUPERVISOR_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SUPERVISOR))
+
+$(BUILD)/coworker-worker: $(call obj,worker/main.c) $(WORKER_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_WORKER))
+
+$(BUILD)/replay-server: $(call obj,contrib/replay-server.c)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,libcjson)
+
+$(BUILD)/tests/test_worker_%: $(call obj,tests/unit/test_worker_%.c) $(WORKER_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_WORKER) $(PKGS_TEST))
+
+$(BUILD)/tests/test_%: $(call obj,tests/unit/test_%.c) $(SUPERVISOR_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SUPERVISOR) $(PKGS_TEST))
+
+$(BUILD)/tests/helpers/%: $(call obj,tests/helpers/%.c) $(SUPERVISOR_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SUPERVISOR))
+
+# Every test emits TAP and runs under prove, so a failure names its test.
+check: deps
+	$(MAKE) all $(UNIT_TESTS) $(HELPERS)
+	scripts/check-banned
+	COWORKER_BUILD=$(abspath $(BUILD)) CMOCKA_MESSAGE_OUTPUT=TAP \
+		prove -v --exec '' $(UNIT_TESTS)
+	COWORKER_BUILD=$(abspath $(BUILD)) \
+		prove -v --exec 'bats --tap' tests/integration/*.bats
+
+demo: deps
+	$(MAKE) all
+	contrib/demo/run-demo $(abspath $(BUILD))
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/coworker
+	install -m 0755 $(BUILD)/coworker $(DESTDIR)$(PREFIX)/bin/coworker
+	install -m 0755 $(BUILD)/coworker-worker \
+		$(DESTDIR)$(PREFIX)/libexec/coworker/coworker-worker
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
