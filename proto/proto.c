@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -284,6 +285,7 @@ int proto_decode(const char *buf, size_t len, enum proto_dir dir, int fd,
 		 struct proto_msg *msg, char *err, size_t errlen)
 {
 	const struct proto_type *type = NULL;
+	const char *end = NULL;
 	cJSON *root;
 	long id = 0;
 
@@ -298,9 +300,19 @@ int proto_decode(const char *buf, size_t len, enum proto_dir dir, int fd,
 	if (memchr(buf, '\0', len))
 		return fail(err, errlen, "frame contains a NUL byte");
 
-	root = cJSON_ParseWithLengthOpts(buf, len, NULL, true);
+	/*
+	 * cJSON's require_null_terminated flag fails whenever the length ends
+	 * exactly at the closing brace, so trailing bytes are checked here.
+	 */
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (!root)
 		return fail(err, errlen, "frame is not valid JSON");
+	while (end < buf + len && strchr(" \t\r\n", *end))
+		end++;
+	if (end != buf + len) {
+		cJSON_Delete(root);
+		return fail(err, errlen, "frame has bytes after the JSON value");
+	}
 
 	if (check_envelope(root, dir, &type, &id, err, errlen) < 0 ||
 	    check_fields(type, root, err, errlen) < 0)
