@@ -18,6 +18,16 @@
 
 #define AUDIT_DIGEST_HEX 65
 
+/*
+ * Maximum line length in bytes, without the newline. audit_append rejects an event
+ * whose line would be longer, and audit_verify reports a longer line as
+ * tampered, so memory stays bounded while reading a hostile file.
+ */
+#define AUDIT_LINE_MAX (1024 * 1024)
+
+/* Placeholder that replaces the secret given to audit_open. */
+#define AUDIT_REDACTED "[REDACTED]"
+
 struct audit_log;
 
 /*
@@ -26,6 +36,11 @@ struct audit_log;
  * is an error. redact, when not NULL or empty, is a secret that is replaced
  * by "[REDACTED]" wherever it appears in any later line, together with its
  * base64 form.
+ *
+ * The path must not be a symbolic link, and a file whose mode is looser
+ * than 0600 is changed to 0600. The log holds an exclusive flock(2) on the
+ * file until audit_close, so a second writer fails here instead of
+ * breaking the chain.
  */
 struct audit_log *audit_open(const char *path, const char *redact,
 			     char *err, size_t errlen);
@@ -34,7 +49,20 @@ struct audit_log *audit_open(const char *path, const char *redact,
  * Append one event. fields is an object whose members follow "event"
  * (borrowed; may be NULL). With sync, the line is on disk (fdatasync) before
  * this returns: use it before any action with side effects. Without it,
- * lines are written at once but synced in batches.
+ * lines are written at once but synced in batches: at the latest after 256
+ * lines or 100 ms since the last sync, checked on each append.
+ *
+ * Redaction covers the event name, every string value and member name at
+ * any depth, and numbers whose printed form contains the secret (those
+ * become the string "[REDACTED]"). The secret can still occur in a line's
+ * fixed text: a member name of the format, the timestamp, the digest or
+ * the placeholder itself. Such a line is not written and the call fails,
+ * which only very short secrets can cause.
+ *
+ * An event that is invalid (fields not an object, a field named "seq",
+ * "ts", "prev" or "event", a line longer than AUDIT_LINE_MAX) fails and
+ * leaves the log usable. A failed write or fdatasync leaves the log
+ * unusable: every later append, sync and close fails.
  */
 int audit_append(struct audit_log *log, const char *event, const cJSON *fields,
 		 bool sync, char *err, size_t errlen);
@@ -42,7 +70,10 @@ int audit_append(struct audit_log *log, const char *event, const cJSON *fields,
 /* fdatasync whatever is not yet synced. */
 int audit_sync(struct audit_log *log, char *err, size_t errlen);
 
-/* The current head digest (hex) and number of lines. */
+/*
+ * The current head digest (hex) and number of lines. The head of a log with
+ * no lines is 64 zeros, the "prev" of its first line.
+ */
 const char *audit_head(const struct audit_log *log);
 long audit_count(const struct audit_log *log);
 
@@ -64,5 +95,32 @@ enum audit_verify_status {
  */
 enum audit_verify_status audit_verify(const char *path, const char *head,
 				      FILE *out);
+
+/* Result of a verification, for callers that print it themselves. */
+struct audit_report {
+	long lines;			/* complete lines that verify */
+	char head[AUDIT_DIGEST_HEX];	/* digest of the last of them */
+	char message[512];		/* one line, without "audit: " or newline */
+};
+
+/*
+ * Verify the log open for reading at fd, from its current offset to EOF,
+ * as audit_verify does; name is used in messages. The fd is not closed.
+ */
+enum audit_verify_status audit_verify_fd(int fd, const char *name,
+					 const char *head,
+					 struct audit_report *report);
+
+/* Write the hex sha256 of len bytes at data to hex; 0, or -1 on failure. */
+int audit_digest_hex(const void *data, size_t len,
+		     char hex[AUDIT_DIGEST_HEX]);
+
+/*
+ * Run `coworker audit verify FILE [--head DIGEST]`; argv[0] is "verify".
+ * The report goes to stdout, usage and read errors to stderr. Returns the
+ * exit status: 0 intact, 1 tampered or head mismatch, 2 torn last line,
+ * 3 usage or read error.
+ */
+int audit_cli_verify(int argc, char **argv);
 
 #endif
