@@ -1,0 +1,241 @@
+/*
+ * The agent loop over Chat Completions, non-streaming.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "openai.h"
+#include "tools.h"
+
+#define ERROR_MESSAGE_MAX 4000	/* fits the "log" message limit of 4096 */
+#define SERVER_MESSAGE_MAX 1024
+
+struct agent {
+	struct channel *ch;
+	struct http_client *http;
+	const struct worker_config *cfg;
+	cJSON *messages;	/* the conversation, grown every turn */
+	cJSON *tools;
+};
+
+char *agent_redact(const char *text, const char *secret)
+{
+	size_t slen = secret ? strlen(secret) : 0;
+	const char *p = text, *hit;
+	struct buf b;
+
+	buf_init(&b, strlen(text) + 1024 + strlen(text) * 10);
+	while (slen && (hit = strstr(p, secret))) {
+		if (buf_append(&b, p, (size_t)(hit - p)) < 0 ||
+		    buf_append(&b, "[redacted]", 10) < 0)
+			goto bad;
+		p = hit + slen;
+	}
+	if (buf_append(&b, p, strlen(p)) < 0)
+		goto bad;
+	return buf_take(&b);
+bad:
+	buf_free(&b);
+	return NULL;
+}
+
+static void send_done(struct agent *a, const char *status, const char *summary)
+{
+	cJSON *fields = cJSON_CreateObject();
+	char *cut = NULL;
+
+	if (!fields || !cJSON_AddStringToObject(fields, "status", status))
+		channel_die("out of memory");
+	if (summary) {
+		cut = strdup(summary);
+		if (!cut)
+			channel_die("out of memory");
+		text_truncate(cut, PROTO_STR_MAX);
+		if (!cJSON_AddStringToObject(fields, "summary", cut))
+			channel_die("out of memory");
+	}
+	channel_event(a->ch, PROTO_DONE, fields);
+	cJSON_Delete(fields);
+	free(cut);
+}
+
+/* Report a failure as a "log" and the final "done"; returns status 1. */
+static int agent_fail(struct agent *a, const char *message)
+{
+	char *clean = agent_redact(message, a->cfg->api_key);
+
+	if (!clean)
+		channel_die("out of memory");
+	text_truncate(clean, ERROR_MESSAGE_MAX);
+	channel_log(a->ch, "error", "%s", clean);
+	send_done(a, "error", clean);
+	free(clean);
+	return 1;
+}
+
+static void send_turn(struct agent *a, long turn,
+		      const struct openai_response *resp)
+{
+	char model[257], reason[65];
+	cJSON *f = cJSON_CreateObject();
+
+	snprintf(model, sizeof(model), "%s",
+		 resp->model ? resp->model : a->cfg->model);
+	text_truncate(model, 256);
+	if (!f || !cJSON_AddNumberToObject(f, "turn", (double)turn) ||
+	    !cJSON_AddStringToObject(f, "model", model) ||
+	    !cJSON_AddNumberToObject(f, "tool_calls",
+				     (double)resp->tool_call_count))
+		channel_die("out of memory");
+	if (resp->finish_reason) {
+		snprintf(reason, sizeof(reason), "%s", resp->finish_reason);
+		text_truncate(reason, 64);
+		if (!cJSON_AddStringToObject(f, "finish_reason", reason))
+			channel_die("out of memory");
+	}
+	if ((resp->prompt_tokens >= 0 &&
+	     !cJSON_AddNumberToObject(f, "prompt_tokens",
+				      (double)resp->prompt_tokens)) ||
+	    (resp->completion_tokens >= 0 &&
+	     !cJSON_AddNumberToObject(f, "completion_tokens",
+				      (double)resp->completion_tokens)))
+		channel_die("out of memory");
+	channel_event(a->ch, PROTO_TURN, f);
+	cJSON_Delete(f);
+}
+
+static void send_text(struct agent *a, const char *text)
+{
+	cJSON *f = cJSON_CreateObject();
+	char *cut = strdup(text);
+
+	if (!f || !cut)
+		channel_die("out of memory");
+	text_truncate(cut, PROTO_STR_MAX);
+	if (!cJSON_AddStringToObject(f, "text", cut))
+		channel_die("out of memory");
+	channel_event(a->ch, PROTO_TEXT, f);
+	cJSON_Delete(f);
+	free(cut);
+}
+
+/*
+ * One model call. Returns 0 with resp parsed, or -1 with err holding the
+ * message for the user.
+ */
+static int agent_ask_model(struct agent *a, struct openai_response *resp,
+			   char *err, size_t errlen)
+{
+	char detail[512], *text, *server;
+	long status = 0;
+	cJSON *body;
+	int rc;
+
+	body = openai_request(a->cfg->model, a->messages, a->tools);
+	text = body ? cJSON_PrintUnformatted(body) : NULL;
+	cJSON_Delete(body);
+	if (!text)
+		channel_die("out of memory");
+	rc = http_post_json(a->http, text, &status, detail, sizeof(detail));
+	free(text);
+	if (rc < 0) {
+		snprintf(err, errlen, "model request failed: %s", detail);
+		return -1;
+	}
+
+	if (status < 200 || status > 299) {
+		server = openai_error_message(a->http->response.data,
+					      a->http->response.len,
+					      SERVER_MESSAGE_MAX);
+		snprintf(err, errlen, "model endpoint returned HTTP %ld: %s",
+			 status, server ? server : "(no message)");
+		free(server);
+		return -1;
+	}
+
+	if (openai_parse_response(a->http->response.data,
+				  a->http->response.len, resp,
+				  detail, sizeof(detail)) < 0) {
+		snprintf(err, errlen, "model endpoint returned an invalid "
+			 "response: %s", detail);
+		return -1;
+	}
+	return 0;
+}
+
+static void append_message(struct agent *a, cJSON *m)
+{
+	if (!m || !cJSON_AddItemToArray(a->messages, m))
+		channel_die("out of memory");
+}
+
+/* Run every tool call in order and append one tool message for each. */
+static void agent_run_tools(struct agent *a, const struct openai_response *resp)
+{
+	const struct openai_tool_call *call;
+	char *result;
+	size_t i;
+
+	append_message(a, openai_assistant_message(resp));
+	for (i = 0; i < resp->tool_call_count; i++) {
+		call = &resp->tool_calls[i];
+		result = tools_call(a->ch, call->name, call->arguments);
+		if (!result)
+			channel_die("out of memory");
+		append_message(a, openai_tool_message(call->id, result));
+		free(result);
+	}
+}
+
+static int agent_loop(struct agent *a)
+{
+	struct openai_response resp;
+	char err[ERROR_MESSAGE_MAX + 1];
+	long turn;
+
+	for (turn = 1; turn <= a->cfg->max_turns; turn++) {
+		if (agent_ask_model(a, &resp, err, sizeof(err)) < 0)
+			return agent_fail(a, err);
+
+		send_turn(a, turn, &resp);
+		if (resp.content && resp.content[0])
+			send_text(a, resp.content);
+
+		if (!resp.tool_call_count) {
+			send_done(a, "ok", resp.content ? resp.content : "");
+			openai_response_free(&resp);
+			return 0;
+		}
+		if (turn < a->cfg->max_turns)
+			agent_run_tools(a, &resp);
+		openai_response_free(&resp);
+	}
+
+	/* The last response still asked for tools; they were not run. */
+	snprintf(err, sizeof(err), "stopped after %ld model turns with tool "
+		 "calls still pending", a->cfg->max_turns);
+	send_done(a, "max_turns", err);
+	return 0;
+}
+
+int agent_run(struct channel *ch, struct http_client *http,
+	      const struct worker_config *cfg, const char *task)
+{
+	struct agent a = { ch, http, cfg, NULL, NULL };
+	int status;
+
+	a.messages = cJSON_CreateArray();
+	a.tools = tools_schema();
+	if (!a.messages || !a.tools)
+		channel_die("out of memory");
+	append_message(&a, openai_system_message(cfg->workspace));
+	append_message(&a, openai_user_message(task));
+
+	status = agent_loop(&a);
+
+	cJSON_Delete(a.messages);
+	cJSON_Delete(a.tools);
+	return status;
+}

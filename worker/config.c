@@ -1,0 +1,121 @@
+/*
+ * Reading the supervisor's "config" message.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "text.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int copy_field(const struct proto_msg *msg, const char *name,
+		      char **out, char *err, size_t errlen)
+{
+	const char *value = proto_str(msg, name);
+
+	*out = NULL;
+	if (!value)
+		return 0;
+	*out = strdup(value);
+	if (!*out)
+		return fail(err, errlen, "out of memory copying config.%s", name);
+	return 0;
+}
+
+static int read_ca(int fd, struct worker_config *cfg, char *err, size_t errlen)
+{
+	struct buf b;
+	char chunk[16384];
+	ssize_t n;
+
+	buf_init(&b, CONFIG_CA_MAX);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail(err, errlen, "reading the CA bundle failed: %s",
+			     strerror(errno));
+			goto bad;
+		}
+		if (n == 0)
+			break;
+		if (buf_append(&b, chunk, (size_t)n) < 0) {
+			fail(err, errlen, "the CA bundle exceeds %ld bytes",
+			     CONFIG_CA_MAX);
+			goto bad;
+		}
+	}
+	if (b.len == 0) {
+		fail(err, errlen, "the CA bundle descriptor is empty");
+		goto bad;
+	}
+	cfg->ca_len = b.len;
+	cfg->ca = buf_take(&b);
+	return cfg->ca ? 0 : fail(err, errlen, "out of memory");
+bad:
+	buf_free(&b);
+	return -1;
+}
+
+int config_from_msg(struct proto_msg *msg, struct worker_config *cfg,
+		    char *err, size_t errlen)
+{
+	int fd, rc = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (copy_field(msg, "model", &cfg->model, err, errlen) < 0 ||
+	    copy_field(msg, "base_url", &cfg->base_url, err, errlen) < 0 ||
+	    copy_field(msg, "resolve", &cfg->resolve, err, errlen) < 0 ||
+	    copy_field(msg, "api_key", &cfg->api_key, err, errlen) < 0 ||
+	    copy_field(msg, "workspace", &cfg->workspace, err, errlen) < 0)
+		return -1;
+	cfg->max_turns = (long)proto_int(msg, "max_turns", 1);
+
+	/* The copy is the only one kept; wipe the key in the message. */
+	if (cfg->api_key)
+		explicit_bzero((char *)proto_str(msg, "api_key"),
+			       strlen(cfg->api_key));
+
+	/* An empty key means none: no Authorization header is sent. */
+	if (cfg->api_key && !cfg->api_key[0]) {
+		free(cfg->api_key);
+		cfg->api_key = NULL;
+	}
+
+	fd = proto_msg_take_fd(msg);
+	if (fd >= 0) {
+		rc = read_ca(fd, cfg, err, errlen);
+		close(fd);
+	}
+	return rc;
+}
+
+void config_free(struct worker_config *cfg)
+{
+	if (cfg->api_key)
+		explicit_bzero(cfg->api_key, strlen(cfg->api_key));
+	free(cfg->model);
+	free(cfg->base_url);
+	free(cfg->resolve);
+	free(cfg->api_key);
+	free(cfg->workspace);
+	free(cfg->ca);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,35 @@
+/*
+ * The worker's configuration, as the supervisor's "config" message sets it.
+ */
+#ifndef COWORKER_WORKER_CONFIG_H
+#define COWORKER_WORKER_CONFIG_H
+
+#include <stddef.h>
+
+#include "proto/proto.h"
+
+/* A CA bundle larger than this is rejected; Debian's is about 200 KiB. */
+#define CONFIG_CA_MAX (4L * 1024 * 1024)
+
+struct worker_config {
+	char *model;
+	char *base_url;		/* e.g. http://127.0.0.1:8080/v1 */
+	char *resolve;		/* CURLOPT_RESOLVE entry HOST:PORT:ADDRESS */
+	char *api_key;		/* NULL when none; never logged */
+	char *workspace;
+	long max_turns;
+	char *ca;		/* PEM bundle read from the descriptor, or NULL */
+	size_t ca_len;
+};
+
+/*
+ * Copy the fields of a decoded "config" message and read the CA bundle from
+ * the message's descriptor, if any, closing it. Returns 0 or -1 with err.
+ */
+int config_from_msg(struct proto_msg *msg, struct worker_config *cfg,
+		    char *err, size_t errlen);
+
+/* Free the configuration, wiping the API key first. */
+void config_free(struct worker_config *cfg);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * Lock-down of the worker process after its start-up work, one named step
+ * per layer. confine_all runs them in the only order that works; the tests
+ * call the steps the same way.
+ *
+ * Every step is irreversible. A worker that fails half-way must exit rather
+ * than carry on partly confined, so callers treat -1 as fatal.
+ */
+#ifndef COWORKER_WORKER_CONFINE_H
+#define COWORKER_WORKER_CONFINE_H
+
+#include <stddef.h>
+
+/* Core dumps off, at most 64 descriptors, file size capped for memfds. */
+int confine_rlimits(char *err, size_t errlen);
+
+/* PR_SET_NO_NEW_PRIVS: no exec can grant privileges from now on. */
+int confine_no_new_privs(char *err, size_t errlen);
+
+/* Drop every capability from all sets, the bounding set and ambient set. */
+int confine_drop_caps(char *err, size_t errlen);
+
+/*
+ * Enforce a Landlock ruleset that handles every access right the running
+ * kernel supports and grants none. *abi is the kernel's Landlock ABI version,
+ * or 0 when Landlock is unavailable (then nothing is enforced and 0 is
+ * still returned, so that the supervisor can decide).
+ */
+int confine_landlock(int *abi, char *err, size_t errlen);
+
+/* Load the seccomp allowlist; any other system call kills the process. */
+int confine_seccomp(char *err, size_t errlen);
+
+/* All of the above, in order. */
+int confine_all(int *landlock_abi, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,364 @@
+/*
+ * libcurl set-up and one blocking POST at a time, driven by the multi
+ * interface so that no call after start-up needs a new descriptor.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "http.h"
+
+#define POLL_MS 1000
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Split "HOST:PORT:ADDRESS" (HOST may be "[v6]") into host and port. */
+static int resolve_split(const char *resolve, char *host, size_t hostlen,
+			 long *port, char *err, size_t errlen)
+{
+	const char *end, *colon;
+	char *stop;
+	size_t len;
+
+	if (resolve[0] == '+' || resolve[0] == '-')
+		return fail(err, errlen, "resolve entry \"%s\": the + and - "
+			    "forms are not accepted", resolve);
+	end = resolve[0] == '[' ? strchr(resolve, ']') : resolve;
+	colon = end ? strchr(end, ':') : NULL;
+	if (!colon || colon == resolve)
+		return fail(err, errlen, "resolve entry \"%s\" is not "
+			    "HOST:PORT:ADDRESS", resolve);
+	len = (size_t)(colon - resolve);
+	if (len >= hostlen)
+		return fail(err, errlen, "resolve entry \"%s\": host too long",
+			    resolve);
+	memcpy(host, resolve, len);
+	host[len] = '\0';
+
+	errno = 0;
+	*port = strtol(colon + 1, &stop, 10);
+	if (errno || stop == colon + 1 || *stop != ':' || stop[1] == '\0' ||
+	    *port < 1 || *port > 65535)
+		return fail(err, errlen, "resolve entry \"%s\": the port must be "
+			    "1..65535 followed by :ADDRESS", resolve);
+	return 0;
+}
+
+int http_check_url(const char *url, const char *resolve, char *err,
+		   size_t errlen)
+{
+	char *scheme = NULL, *host = NULL, *portstr = NULL;
+	char rhost[256];
+	long rport, port;
+	CURLU *u;
+	int rc = -1;
+
+	if (resolve_split(resolve, rhost, sizeof(rhost), &rport,
+			  err, errlen) < 0)
+		return -1;
+	u = curl_url();
+	if (!u)
+		return fail(err, errlen, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &portstr,
+			 CURLU_DEFAULT_PORT) != CURLUE_OK) {
+		fail(err, errlen, "base URL \"%s\" is not a valid URL", url);
+		goto out;
+	}
+	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+		fail(err, errlen, "base URL \"%s\": the scheme must be http or "
+		     "https", url);
+		goto out;
+	}
+	port = strtol(portstr, NULL, 10);
+	if (strcasecmp(host, rhost) != 0 || port != rport) {
+		fail(err, errlen, "base URL \"%s\" names %s:%ld but the resolve "
+		     "entry names %s:%ld", url, host, port, rhost, rport);
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(portstr);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* The supervisor opens the connection; its reply carries the socket. */
+static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose,
+				    struct curl_sockaddr *address)
+{
+	struct http_client *hc = clientp;
+	struct proto_msg reply;
+	const char *error;
+	int fd;
+
+	(void)purpose;
+	(void)address;
+	channel_request(hc->ch, PROTO_CONNECT, NULL, -1, &reply);
+	if (!proto_bool(&reply, "ok", false) || reply.fd < 0) {
+		error = proto_str(&reply, "error");
+		snprintf(hc->connect_error, sizeof(hc->connect_error), "%s",
+			 error ? error : "the reply carried no socket");
+		proto_msg_free(&reply);
+		return CURL_SOCKET_BAD;
+	}
+	fd = proto_msg_take_fd(&reply);
+	proto_msg_free(&reply);
+	return fd;
+}
+
+static int sockopt_cb(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)clientp;
+	(void)fd;
+	(void)purpose;
+	return CURL_SOCKOPT_ALREADY_CONNECTED;
+}
+
+static int close_socket_cb(void *clientp, curl_socket_t fd)
+{
+	(void)clientp;
+	return close(fd);
+}
+
+/* Returning less than given makes libcurl abort with CURLE_WRITE_ERROR. */
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_client *hc = userp;
+
+	if (buf_append(&hc->response, data, size * nmemb) < 0) {
+		hc->too_large = true;
+		return 0;
+	}
+	return size * nmemb;
+}
+
+static int build_headers(struct http_client *hc, const char *api_key,
+			 char *err, size_t errlen)
+{
+	static const char *const fixed[] = {
+		"Content-Type: application/json",
+		"Accept: application/json",
+		/* No 100-continue round trip before the body. */
+		"Expect:",
+	};
+	struct curl_slist *next;
+	char *auth;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		next = curl_slist_append(hc->headers, fixed[i]);
+		if (!next)
+			return fail(err, errlen, "out of memory");
+		hc->headers = next;
+	}
+	if (!api_key)
+		return 0;
+
+	len = strlen("Authorization: Bearer ") + strlen(api_key) + 1;
+	auth = malloc(len);
+	if (!auth)
+		return fail(err, errlen, "out of memory");
+	snprintf(auth, len, "Authorization: Bearer %s", api_key);
+	next = curl_slist_append(hc->headers, auth);
+	explicit_bzero(auth, len);
+	free(auth);
+	if (!next)
+		return fail(err, errlen, "out of memory");
+	hc->headers = next;
+	return 0;
+}
+
+#define SETOPT(opt, value)						\
+	do {								\
+		if (curl_easy_setopt(hc->easy, opt, value) != CURLE_OK)	\
+			return fail(err, errlen, "curl_easy_setopt(%s) "	\
+				    "failed", #opt);			\
+	} while (0)
+
+static int set_tls_options(struct http_client *hc,
+			   const struct worker_config *cfg,
+			   char *err, size_t errlen)
+{
+	struct curl_blob blob;
+
+	/* Never the built-in paths: opening them would need open(). */
+	SETOPT(CURLOPT_CAINFO, (char *)NULL);
+	SETOPT(CURLOPT_CAPATH, (char *)NULL);
+	if (strncasecmp(cfg->base_url, "https:", 6) != 0)
+		return 0;
+
+	if (!cfg->ca)
+		return fail(err, errlen, "base URL \"%s\" is https but no CA "
+			    "bundle descriptor came with the config",
+			    cfg->base_url);
+	blob.data = cfg->ca;
+	blob.len = cfg->ca_len;
+	blob.flags = CURL_BLOB_COPY;
+	SETOPT(CURLOPT_CAINFO_BLOB, &blob);
+	return 0;
+}
+
+static int set_options(struct http_client *hc, const struct worker_config *cfg,
+		       char *err, size_t errlen)
+{
+	SETOPT(CURLOPT_URL, hc->url);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	/* Proxies from the environment would need their own resolving. */
+	SETOPT(CURLOPT_PROXY, "");
+	SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SETOPT(CURLOPT_USERAGENT, "coworker-worker");
+	SETOPT(CURLOPT_HTTPHEADER, hc->headers);
+	SETOPT(CURLOPT_RESOLVE, hc->resolve);
+	/* The resolve entry must never expire into a real lookup. */
+	SETOPT(CURLOPT_DNS_CACHE_TIMEOUT, -1L);
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+	SETOPT(CURLOPT_OPENSOCKETDATA, hc);
+	SETOPT(CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
+	SETOPT(CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
+	SETOPT(CURLOPT_CLOSESOCKETDATA, hc);
+	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
+	SETOPT(CURLOPT_WRITEDATA, hc);
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_RESPONSE_MAX);
+	SETOPT(CURLOPT_ERRORBUFFER, hc->curl_error);
+	SETOPT(CURLOPT_POST, 1L);
+	return set_tls_options(hc, cfg, err, errlen);
+}
+
+int http_client_init(struct http_client *hc, const struct worker_config *cfg,
+		     struct channel *ch, char *err, size_t errlen)
+{
+	size_t len;
+
+	memset(hc, 0, sizeof(*hc));
+	hc->ch = ch;
+	buf_init(&hc->response, HTTP_RESPONSE_MAX);
+
+	if (http_check_url(cfg->base_url, cfg->resolve, err, errlen) < 0 ||
+	    resolve_split(cfg->resolve, hc->host, sizeof(hc->host), &hc->port,
+			  err, errlen) < 0)
+		return -1;
+	len = strlen(cfg->base_url) + sizeof("/chat/completions");
+	hc->url = malloc(len);
+	if (!hc->url)
+		return fail(err, errlen, "out of memory");
+	snprintf(hc->url, len, "%s%s%s", cfg->base_url,
+		 cfg->base_url[strlen(cfg->base_url) - 1] == '/' ? "" : "/",
+		 "chat/completions");
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return fail(err, errlen, "curl_global_init failed");
+	hc->global_init = true;
+
+	/* Creates libcurl's wake-up socketpair now, while socketpair works. */
+	hc->multi = curl_multi_init();
+	hc->easy = curl_easy_init();
+	hc->resolve = curl_slist_append(NULL, cfg->resolve);
+	if (!hc->multi || !hc->easy || !hc->resolve)
+		return fail(err, errlen, "libcurl initialisation failed");
+
+	if (build_headers(hc, cfg->api_key, err, errlen) < 0)
+		return -1;
+	return set_options(hc, cfg, err, errlen);
+}
+
+/* Run the transfer to its end; returns libcurl's result for it. */
+static CURLcode http_drive(struct http_client *hc)
+{
+	CURLcode result = CURLE_FAILED_INIT;
+	struct CURLMsg *m;
+	int running = 1, queued;
+	CURLMcode mc;
+
+	while (running) {
+		mc = curl_multi_perform(hc->multi, &running);
+		if (mc == CURLM_OK && running)
+			mc = curl_multi_poll(hc->multi, NULL, 0, POLL_MS, NULL);
+		if (mc != CURLM_OK)
+			return CURLE_RECV_ERROR;
+	}
+	while ((m = curl_multi_info_read(hc->multi, &queued)))
+		if (m->msg == CURLMSG_DONE && m->easy_handle == hc->easy)
+			result = m->data.result;
+	return result;
+}
+
+static int http_result_error(struct http_client *hc, CURLcode result,
+			     char *err, size_t errlen)
+{
+	if (hc->connect_error[0])
+		return fail(err, errlen, "the supervisor did not open a "
+			    "connection to %s: %s", hc->host, hc->connect_error);
+	if (result == CURLE_FILESIZE_EXCEEDED || hc->too_large)
+		return fail(err, errlen, "the model response exceeds %ld bytes",
+			    HTTP_RESPONSE_MAX);
+	return fail(err, errlen, "request to %s failed: %s", hc->url,
+		    hc->curl_error[0] ? hc->curl_error :
+		    curl_easy_strerror(result));
+}
+
+int http_post_json(struct http_client *hc, const char *body, long *status,
+		   char *err, size_t errlen)
+{
+	CURLcode result;
+
+	/* Deliberate re-check: the name cache must cover this request. */
+	if (http_check_url(hc->url, hc->resolve->data, err, errlen) < 0)
+		return -1;
+
+	buf_free(&hc->response);
+	hc->too_large = false;
+	hc->connect_error[0] = '\0';
+	hc->curl_error[0] = '\0';
+
+	SETOPT(CURLOPT_POSTFIELDS, body);
+	SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	if (curl_multi_add_handle(hc->multi, hc->easy) != CURLM_OK)
+		return fail(err, errlen, "curl_multi_add_handle failed");
+	result = http_drive(hc);
+	curl_multi_remove_handle(hc->multi, hc->easy);
+
+	if (result != CURLE_OK)
+		return http_result_error(hc, result, err, errlen);
+	*status = 0;
+	curl_easy_getinfo(hc->easy, CURLINFO_RESPONSE_CODE, status);
+	if (buf_append(&hc->response, "", 0) < 0)
+		return fail(err, errlen, "out of memory");
+	return 0;
+}
+
+void http_client_free(struct http_client *hc)
+{
+	if (hc->easy)
+		curl_easy_cleanup(hc->easy);
+	if (hc->multi)
+		curl_multi_cleanup(hc->multi);
+	curl_slist_free_all(hc->headers);
+	curl_slist_free_all(hc->resolve);
+	free(hc->url);
+	buf_free(&hc->response);
+	if (hc->global_init)
+		curl_global_cleanup();
+	memset(hc, 0, sizeof(*hc));
+}

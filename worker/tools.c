@@ -1,0 +1,296 @@
+/*
+ * Tool schemas and argument checks. Nothing here talks to the supervisor;
+ * tools_run.c does.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/proto.h"
+#include "tools.h"
+
+#define PATH_MAX_BYTES 4096		/* the protocol's path limit */
+#define TIMEOUT_MS_MAX 86400000LL	/* the protocol's timeout limit */
+
+struct tool_field {
+	const char *name;
+	const char *type;	/* JSON Schema type: "string" or "integer" */
+	const char *description;
+	bool required;
+};
+
+struct tool_def {
+	enum tool_kind kind;
+	const char *name;
+	const char *description;
+	struct tool_field fields[4];	/* ends at name NULL */
+};
+
+static const struct tool_def tool_defs[] = {
+	{ TOOL_READ_FILE, "read_file",
+	  "Read a text file in the workspace and return its contents. "
+	  "Files over 256 KiB are cut there.", {
+		{ "path", "string", "File path relative to the workspace.", true },
+		{ NULL } } },
+	{ TOOL_WRITE_FILE, "write_file",
+	  "Create a file in the workspace, or replace all of its content.", {
+		{ "path", "string", "File path relative to the workspace.", true },
+		{ "content", "string", "The complete new content of the file.",
+		  true },
+		{ NULL } } },
+	{ TOOL_EDIT_FILE, "edit_file",
+	  "Replace one exact occurrence of old_string with new_string in a "
+	  "file. Fails when old_string is absent or occurs more than once, so "
+	  "include enough surrounding lines to make it unique.", {
+		{ "path", "string", "File path relative to the workspace.", true },
+		{ "old_string", "string", "The exact text to replace.", true },
+		{ "new_string", "string", "The text to put in its place.", true },
+		{ NULL } } },
+	{ TOOL_LIST_DIRECTORY, "list_directory",
+	  "List a directory in the workspace, one entry per line, sorted; "
+	  "directory names end in \"/\".", {
+		{ "path", "string",
+		  "Directory path relative to the workspace; \".\" is the "
+		  "workspace itself.", true },
+		{ NULL } } },
+	{ TOOL_RUN_COMMAND, "run_command",
+	  "Run a shell command with bash -c in the workspace, inside a "
+	  "sandbox. Returns the exit code and the combined stdout and "
+	  "stderr.", {
+		{ "command", "string", "The shell command line.", true },
+		{ "timeout_ms", "integer",
+		  "Wall-clock limit in milliseconds; the command is killed "
+		  "after it.", false },
+		{ NULL } } },
+};
+
+#define TOOL_COUNT (sizeof(tool_defs) / sizeof(tool_defs[0]))
+
+static cJSON *schema_parameters(const struct tool_def *def)
+{
+	cJSON *params = cJSON_CreateObject();
+	cJSON *props = cJSON_AddObjectToObject(params, "properties");
+	cJSON *required = cJSON_AddArrayToObject(params, "required");
+	const struct tool_field *f;
+	cJSON *prop;
+
+	if (!params || !props || !required ||
+	    !cJSON_AddStringToObject(params, "type", "object"))
+		goto bad;
+	for (f = def->fields; f->name; f++) {
+		prop = cJSON_AddObjectToObject(props, f->name);
+		if (!prop || !cJSON_AddStringToObject(prop, "type", f->type) ||
+		    !cJSON_AddStringToObject(prop, "description",
+					     f->description))
+			goto bad;
+		if (f->required &&
+		    !cJSON_AddItemToArray(required, cJSON_CreateString(f->name)))
+			goto bad;
+	}
+	return params;
+bad:
+	cJSON_Delete(params);
+	return NULL;
+}
+
+cJSON *tools_schema(void)
+{
+	cJSON *tools = cJSON_CreateArray();
+	cJSON *tool, *function, *params;
+	size_t i;
+
+	for (i = 0; tools && i < TOOL_COUNT; i++) {
+		tool = cJSON_CreateObject();
+		if (!tool || !cJSON_AddItemToArray(tools, tool))
+			goto bad;
+		function = cJSON_AddObjectToObject(tool, "function");
+		params = schema_parameters(&tool_defs[i]);
+		if (!function || !params ||
+		    !cJSON_AddStringToObject(tool, "type", "function") ||
+		    !cJSON_AddStringToObject(function, "name",
+					     tool_defs[i].name) ||
+		    !cJSON_AddStringToObject(function, "description",
+					     tool_defs[i].description)) {
+			cJSON_Delete(params);
+			goto bad;
+		}
+		cJSON_AddItemToObject(function, "parameters", params);
+	}
+	return tools;
+bad:
+	cJSON_Delete(tools);
+	return NULL;
+}
+
+static const struct tool_def *tool_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < TOOL_COUNT; i++)
+		if (strcmp(tool_defs[i].name, name) == 0)
+			return &tool_defs[i];
+	return NULL;
+}
+
+static int invalid(char *err, size_t errlen, const struct tool_def *def,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int invalid(char *err, size_t errlen, const struct tool_def *def,
+		   const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(err, errlen, "error: invalid arguments for %s: ",
+		     def->name);
+	if (n < 0 || (size_t)n >= errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The protocol's limits on each string argument, in bytes. */
+static void string_limits(const char *name, size_t *min, size_t *max)
+{
+	*min = 0;
+	*max = PROTO_STR_MAX;
+	if (strcmp(name, "path") == 0) {
+		*min = 1;
+		*max = PATH_MAX_BYTES;
+	} else if (strcmp(name, "command") == 0) {
+		*min = 1;
+	} else if (strcmp(name, "old_string") == 0) {
+		*min = 1;
+		*max = PROTO_STR_MAX / 2;
+	} else if (strcmp(name, "new_string") == 0) {
+		*max = PROTO_STR_MAX / 2;
+	} else if (strcmp(name, "content") == 0) {
+		*max = PROTO_CONTENT_MAX;
+	}
+}
+
+static int check_string(const struct tool_def *def, const char *name,
+			const cJSON *item, char *err, size_t errlen)
+{
+	size_t min, max, len;
+
+	if (!cJSON_IsString(item))
+		return invalid(err, errlen, def, "field \"%s\" must be a string",
+			       name);
+	string_limits(name, &min, &max);
+	len = strlen(item->valuestring);
+	if (len < min)
+		return invalid(err, errlen, def, "field \"%s\" must not be "
+			       "empty", name);
+	if (len > max)
+		return invalid(err, errlen, def, "field \"%s\" is %zu bytes, "
+			       "at most %zu are accepted", name, len, max);
+	return 0;
+}
+
+static int check_integer(const struct tool_def *def, const char *name,
+			 const cJSON *item, long long *out, char *err,
+			 size_t errlen)
+{
+	double d;
+
+	d = cJSON_IsNumber(item) ? item->valuedouble : 0;
+	if (!cJSON_IsNumber(item) || d != (double)(long long)d || d < 1 ||
+	    d > (double)TIMEOUT_MS_MAX)
+		return invalid(err, errlen, def, "field \"%s\" must be an "
+			       "integer from 1 to %lld", name, TIMEOUT_MS_MAX);
+	*out = (long long)d;
+	return 0;
+}
+
+static const char **string_slot(struct tool_args *args, const char *name)
+{
+	if (strcmp(name, "path") == 0)
+		return &args->path;
+	if (strcmp(name, "content") == 0)
+		return &args->content;
+	if (strcmp(name, "old_string") == 0)
+		return &args->old_string;
+	if (strcmp(name, "new_string") == 0)
+		return &args->new_string;
+	return &args->command;
+}
+
+/* Fields the tool does not define are ignored, as models add some. */
+static int check_fields(const struct tool_def *def, struct tool_args *args,
+			char *err, size_t errlen)
+{
+	const struct tool_field *f;
+	const cJSON *item;
+
+	for (f = def->fields; f->name; f++) {
+		item = cJSON_GetObjectItemCaseSensitive(args->root, f->name);
+		if (!item || cJSON_IsNull(item)) {
+			if (f->required)
+				return invalid(err, errlen, def, "missing "
+					       "required field \"%s\"", f->name);
+			continue;
+		}
+		if (strcmp(f->type, "integer") == 0) {
+			if (check_integer(def, f->name, item, &args->timeout_ms,
+					  err, errlen) < 0)
+				return -1;
+			continue;
+		}
+		if (check_string(def, f->name, item, err, errlen) < 0)
+			return -1;
+		*string_slot(args, f->name) = item->valuestring;
+	}
+	return 0;
+}
+
+int tools_parse(const char *name, const char *arguments,
+		struct tool_args *args, char *err, size_t errlen)
+{
+	const struct tool_def *def = tool_find(name);
+
+	memset(args, 0, sizeof(*args));
+	if (!def) {
+		snprintf(err, errlen, "error: unknown tool \"%.128s\"", name);
+		return -1;
+	}
+	args->kind = def->kind;
+
+	args->root = cJSON_Parse(arguments ? arguments : "");
+	if (!args->root) {
+		invalid(err, errlen, def, "arguments are not valid JSON");
+		goto bad;
+	}
+	if (!cJSON_IsObject(args->root)) {
+		invalid(err, errlen, def, "arguments are not a JSON object");
+		goto bad;
+	}
+	if (check_fields(def, args, err, errlen) < 0)
+		goto bad;
+	return 0;
+bad:
+	tools_args_free(args);
+	return -1;
+}
+
+void tools_args_free(struct tool_args *args)
+{
+	cJSON_Delete(args->root);
+	memset(args, 0, sizeof(*args));
+}
+
+char *tools_call(struct channel *ch, const char *name, const char *arguments)
+{
+	struct tool_args args;
+	char err[512];
+	char *result;
+
+	if (tools_parse(name, arguments, &args, err, sizeof(err)) < 0)
+		return strdup(err);
+	result = tools_execute(ch, &args);
+	tools_args_free(&args);
+	return result;
+}

@@ -1,0 +1,61 @@
+/*
+ * The tools the worker offers the model, their argument checks, and how a
+ * call becomes a request to the supervisor and a result text for the model.
+ */
+#ifndef COWORKER_WORKER_TOOLS_H
+#define COWORKER_WORKER_TOOLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "channel.h"
+
+/* File contents and command output beyond this are cut for the model. */
+#define TOOLS_RESULT_MAX (256L * 1024)
+
+enum tool_kind {
+	TOOL_READ_FILE,
+	TOOL_WRITE_FILE,
+	TOOL_EDIT_FILE,
+	TOOL_LIST_DIRECTORY,
+	TOOL_RUN_COMMAND,
+};
+
+/* A checked tool call; the strings point into root. */
+struct tool_args {
+	enum tool_kind kind;
+	cJSON *root;
+	const char *path;
+	const char *content;
+	const char *old_string;
+	const char *new_string;
+	const char *command;
+	long long timeout_ms;	/* 0 when not given */
+};
+
+/* The "tools" array of a Chat Completions request. */
+cJSON *tools_schema(void);
+
+/*
+ * Check a tool call's name and JSON arguments. Returns 0, or -1 with err
+ * set to the exact tool result text for the model, e.g.
+ * "error: invalid arguments for read_file: missing required field \"path\"".
+ */
+int tools_parse(const char *name, const char *arguments,
+		struct tool_args *args, char *err, size_t errlen);
+
+void tools_args_free(struct tool_args *args);
+
+/*
+ * Run a checked call through the supervisor and return the result text for
+ * the model (allocated; NULL when out of memory). Exits the worker on a
+ * protocol violation, like every channel request.
+ */
+char *tools_execute(struct channel *ch, const struct tool_args *args);
+
+/* Parse, then execute or describe the error: one call, one result text. */
+char *tools_call(struct channel *ch, const char *name, const char *arguments);
+
+#endif
