@@ -12,7 +12,8 @@
 
 struct sandbox_opts {
 	const char *workspace;	/* absolute, canonical path */
-	long timeout_ms;	/* wall clock; the whole tree is killed after */
+	long timeout_ms;	/* wall clock, positive; the whole tree is
+				   killed after */
 	size_t output_cap;	/* bytes of combined stdout+stderr kept */
 	bool network;		/* false: new network namespace, loopback up */
 	const char *const *protected_paths;	/* workspace-relative, kept

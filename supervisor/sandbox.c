@@ -1,0 +1,549 @@
+/*
+ * The command sandbox, parent side: checks the options, clones the child
+ * into new namespaces, writes its id maps, captures its output under the
+ * wall-clock deadline and reports how it ended. The steps inside the
+ * namespaces are in sandbox_child.c and sandbox_mount.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/sched.h>
+
+#include "supervisor/sandbox_internal.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define WORKSPACE_PATH_MAX 4096
+
+/* Keeps the deadline in nanoseconds and poll's int timeout from overflowing. */
+#define SANDBOX_TIMEOUT_MAX_MS 1000000000L
+
+/* The parent's ends of the pipes and the handle on the child. */
+struct sandbox_child {
+	pid_t pid;
+	int pidfd;
+	int sync_fd;		/* socket; one byte once the maps are written */
+	int report_fd;		/* read end */
+	int output_fd;		/* read end, non-blocking */
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int check_opts(const struct sandbox_opts *opts, const char *command,
+		      char *err, size_t errlen)
+{
+	const char *const *rel;
+	struct stat st;
+
+	errno = 0;
+	if (!opts || !command || !opts->workspace) {
+		snprintf(err, errlen,
+			 "command sandbox: missing options, command or workspace");
+		return -1;
+	}
+	if (opts->workspace[0] != '/' || opts->workspace[1] == '\0' ||
+	    strlen(opts->workspace) >= WORKSPACE_PATH_MAX) {
+		snprintf(err, errlen,
+			 "command sandbox: invalid workspace \"%.200s\"; pass an "
+			 "absolute canonical path other than / and shorter than %d bytes",
+			 opts->workspace, WORKSPACE_PATH_MAX);
+		return -1;
+	}
+	if (stat(opts->workspace, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen,
+			 "command sandbox: workspace \"%.200s\" is not a directory "
+			 "(%s); pass an existing directory",
+			 opts->workspace, errno ? strerror(errno) : "wrong type");
+		return -1;
+	}
+	if (opts->timeout_ms <= 0 || opts->timeout_ms > SANDBOX_TIMEOUT_MAX_MS) {
+		snprintf(err, errlen,
+			 "command sandbox: invalid timeout %ld ms; it must be between "
+			 "1 and %ld", opts->timeout_ms, SANDBOX_TIMEOUT_MAX_MS);
+		return -1;
+	}
+	for (rel = opts->protected_paths; rel && *rel; rel++) {
+		if ((*rel)[0] == '\0' || (*rel)[0] == '/') {
+			snprintf(err, errlen,
+				 "command sandbox: invalid protected path \"%.200s\"; "
+				 "it must be relative to the workspace", *rel);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *find_bash(void)
+{
+	static const char *const paths[] = { "/bin/bash", "/usr/bin/bash" };
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (access(paths[i], X_OK) == 0)
+			return paths[i];
+	}
+	return NULL;
+}
+
+/*
+ * Build argv and the environment. Nothing is taken from the supervisor's
+ * own environment, so its secrets (API keys) never reach a command.
+ */
+static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
+		     const char *command, char *err, size_t errlen)
+{
+	size_t len = strlen("HOME=") + strlen(opts->workspace) + 1;
+	char **env = plan->envp;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->opts = opts;
+	plan->sync_fd = plan->report_fd = plan->output_fd = -1;
+	plan->make_dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1;
+
+	plan->bash = find_bash();
+	if (!plan->bash) {
+		snprintf(err, errlen,
+			 "command sandbox: bash not found at /bin/bash or "
+			 "/usr/bin/bash; install bash");
+		return -1;
+	}
+
+	plan->home_env = malloc(len);
+	if (!plan->home_env) {
+		snprintf(err, errlen, "command sandbox: out of memory");
+		return -1;
+	}
+	snprintf(plan->home_env, len, "HOME=%s", opts->workspace);
+
+	plan->argv[0] = "bash";
+	plan->argv[1] = "-c";
+	plan->argv[2] = (char *)command;
+	plan->argv[3] = NULL;
+
+	*env++ = "PATH=/usr/local/bin:/usr/bin:/bin";
+	*env++ = plan->home_env;
+	*env++ = "LANG=C.UTF-8";
+	*env++ = "LC_ALL=C.UTF-8";
+	*env++ = "TERM=dumb";
+	*env++ = "TMPDIR=/tmp";
+	*env = NULL;
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void child_close(struct sandbox_child *c)
+{
+	close_fd(&c->pidfd);
+	close_fd(&c->sync_fd);
+	close_fd(&c->report_fd);
+	close_fd(&c->output_fd);
+}
+
+static int open_pipes(struct sandbox_plan *plan, struct sandbox_child *c,
+		      char *err, size_t errlen)
+{
+	int sync[2], report[2], output[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
+		goto fail;
+	plan->sync_fd = sync[0];
+	c->sync_fd = sync[1];
+
+	if (pipe2(report, O_CLOEXEC) < 0)
+		goto fail;
+	c->report_fd = report[0];
+	plan->report_fd = report[1];
+
+	if (pipe2(output, O_CLOEXEC) < 0)
+		goto fail;
+	c->output_fd = output[0];
+	plan->output_fd = output[1];
+
+	if (fcntl(c->output_fd, F_SETFL, O_NONBLOCK) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "command sandbox: cannot create pipes (%s)",
+		 strerror(errno));
+	return -1;
+}
+
+static void plan_close(struct sandbox_plan *plan)
+{
+	close_fd(&plan->sync_fd);
+	close_fd(&plan->report_fd);
+	close_fd(&plan->output_fd);
+	free(plan->home_env);
+	plan->home_env = NULL;
+}
+
+static void spawn_error(int saved, char *err, size_t errlen)
+{
+	const char *fix;
+
+	switch (saved) {
+	case EPERM:
+	case EACCES:
+		fix = "unprivileged user namespaces are disabled; enable them "
+		      "with sysctl kernel.unprivileged_userns_clone=1 (Debian) or "
+		      "allow them in the AppArmor or SELinux policy";
+		break;
+	case ENOSPC:
+	case EUSERS:
+		fix = "the user namespace limit is reached; raise it with "
+		      "sysctl user.max_user_namespaces";
+		break;
+	case ENOSYS:
+		fix = "the kernel lacks clone3 and clone with CLONE_PIDFD "
+		      "(Linux 5.3 or later)";
+		break;
+	default:
+		fix = "check that the kernel supports user, mount, pid, net, "
+		      "ipc and uts namespaces";
+		break;
+	}
+	snprintf(err, errlen,
+		 "command sandbox: cannot create a user namespace (%s): %s",
+		 strerror(saved), fix);
+}
+
+/*
+ * Clone the child into its namespaces. exit_signal 0 makes it a clone
+ * child that a supervisor's waitpid(-1) loop does not reap by accident;
+ * it is reaped through its pidfd.
+ */
+static int spawn(struct sandbox_plan *plan, struct sandbox_child *c,
+		 char *err, size_t errlen)
+{
+	struct clone_args args;
+	long pid;
+
+	memset(&args, 0, sizeof(args));
+	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+		     CLONE_NEWUTS | CLONE_PIDFD;
+	if (!plan->opts->network)
+		args.flags |= CLONE_NEWNET;
+	args.pidfd = (uint64_t)(uintptr_t)&c->pidfd;
+	args.exit_signal = 0;
+
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+
+	/*
+	 * Some emulators (valgrind 3.19) return ENOSYS for clone3. The older
+	 * clone takes the same flags and stores the pidfd through its
+	 * parent_tid argument (x86-64 argument order).
+	 */
+	if (pid < 0 && errno == ENOSYS)
+		pid = syscall(SYS_clone, (unsigned long)args.flags, NULL,
+			      &c->pidfd, NULL, 0UL);
+	if (pid < 0) {
+		spawn_error(errno, err, errlen);
+		return -1;
+	}
+	if (pid == 0)
+		sandbox_child_main(plan);
+
+	c->pid = (pid_t)pid;
+	return 0;
+}
+
+static int write_proc_file(pid_t pid, const char *name, const char *text,
+			   char *err, size_t errlen)
+{
+	char path[64];
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	n = write(fd, text, len);
+	if (n != (ssize_t)len) {
+		if (n >= 0)
+			errno = EIO;
+		close(fd);
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	snprintf(err, errlen,
+		 "command sandbox: user namespace: writing %s failed (%s); a "
+		 "security module may restrict user namespaces",
+		 path, strerror(errno));
+	return -1;
+}
+
+/*
+ * Map the caller's uid and gid to the same ids inside. An unprivileged
+ * caller may only write gid_map after denying setgroups.
+ *
+ * TODO: under a root supervisor, map an unprivileged uid instead and give
+ * the workspace an idmapped mount, so no command runs as host uid 0.
+ */
+static int write_id_maps(pid_t pid, char *err, size_t errlen)
+{
+	char map[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+
+	if (uid != 0 && write_proc_file(pid, "setgroups", "deny", err, errlen) < 0)
+		return -1;
+
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned int)gid,
+		 (unsigned int)gid);
+	if (write_proc_file(pid, "gid_map", map, err, errlen) < 0)
+		return -1;
+
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned int)uid,
+		 (unsigned int)uid);
+	return write_proc_file(pid, "uid_map", map, err, errlen);
+}
+
+/* Wait until a child that had to become dumpable is ready for its maps. */
+static int child_wait_ready(const struct sandbox_plan *plan,
+			    struct sandbox_child *c, char *err, size_t errlen)
+{
+	char byte;
+	ssize_t n;
+
+	if (!plan->make_dumpable)
+		return 0;
+	do
+		n = read(c->sync_fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1)
+		return 0;
+	snprintf(err, errlen,
+		 "command sandbox: the child exited before its id maps were written");
+	return -1;
+}
+
+static void child_kill(struct sandbox_child *c)
+{
+	syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+}
+
+static int child_reap(struct sandbox_child *c, siginfo_t *info)
+{
+	memset(info, 0, sizeof(*info));
+	while (waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, info,
+		      WEXITED | __WALL) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read output until pid 1 exits or the deadline passes. At the deadline,
+ * SIGKILL to pid 1 takes the whole pid namespace with it. Once pid 1 has
+ * exited, every process of the namespace is gone, so the pipe is drained
+ * without waiting and a write end passed out of the sandbox cannot stall
+ * the supervisor.
+ */
+static int supervise(struct sandbox_child *c, struct sandbox_output *out,
+		     int64_t deadline, bool *killed, char *err, size_t errlen)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = c->output_fd, .events = POLLIN },
+		{ .fd = c->pidfd, .events = POLLIN },
+	};
+	int64_t left;
+	int rc;
+
+	for (;;) {
+		left = deadline - now_ns();
+		if (!*killed && left <= 0) {
+			child_kill(c);
+			*killed = true;
+		}
+
+		rc = poll(pfd, 2, *killed ? -1 : (int)((left + 999999) / 1000000));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0) {
+			snprintf(err, errlen, "command sandbox: poll failed (%s)",
+				 strerror(errno));
+			return -1;
+		}
+
+		if (pfd[0].fd >= 0 && pfd[0].revents) {
+			rc = sandbox_output_read(out, pfd[0].fd, err, errlen);
+			if (rc < 0)
+				return -1;
+			if (rc == 0)
+				pfd[0].fd = -1;
+		}
+		if (pfd[1].revents)
+			break;
+	}
+
+	if (pfd[0].fd >= 0 &&
+	    sandbox_output_read(out, pfd[0].fd, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Read the child's records: error text (NUL-terminated) or the command's
+ * wait status. Returns 1 with *status set, 0 when no status came, -1 with
+ * err set when the child reported a setup error.
+ */
+static int report_read(int fd, int *status, char *err, size_t errlen)
+{
+	char buf[2 * SANDBOX_REPORT_MAX];
+	size_t len = 0, pos = 0, text;
+	ssize_t n;
+	int found = 0;
+
+	while (len < sizeof(buf)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+
+	while (pos < len) {
+		if (buf[pos] == SANDBOX_REPORT_ERROR) {
+			text = strnlen(buf + pos + 1, len - pos - 1);
+			snprintf(err, errlen, "%.*s", (int)text, buf + pos + 1);
+			return -1;
+		}
+		if (buf[pos] != SANDBOX_REPORT_STATUS ||
+		    len - pos < 1 + sizeof(int))
+			break;
+		memcpy(status, buf + pos + 1, sizeof(int));
+		found = 1;
+		pos += 1 + sizeof(int);
+	}
+	if (pos < len) {
+		snprintf(err, errlen,
+			 "command sandbox: malformed report from the sandbox init");
+		return -1;
+	}
+	return found;
+}
+
+/* Fill the exit fields from pid 1's end and the status it reported. */
+static int decode_end(const siginfo_t *info, bool killed, int have, int status,
+		      struct sandbox_result *result, char *err, size_t errlen)
+{
+	if (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED) {
+		result->signal = info->si_status;
+		result->timed_out = killed && info->si_status == SIGKILL;
+		return 0;
+	}
+	if (!have) {
+		snprintf(err, errlen,
+			 "command sandbox: the sandbox init exited with status %d "
+			 "without reporting the command's status", info->si_status);
+		return -1;
+	}
+	if (WIFSIGNALED(status))
+		result->signal = WTERMSIG(status);
+	else
+		result->exit_code = WEXITSTATUS(status);
+	return 0;
+}
+
+static void result_init(struct sandbox_result *result)
+{
+	memset(result, 0, sizeof(*result));
+	result->exit_code = -1;
+	result->output_fd = -1;
+}
+
+int sandbox_run(const struct sandbox_opts *opts, const char *command,
+		struct sandbox_result *result, char *err, size_t errlen)
+{
+	struct sandbox_child c = { .pid = -1, .pidfd = -1, .sync_fd = -1,
+				   .report_fd = -1, .output_fd = -1 };
+	struct sandbox_output out = { .memfd = -1 };
+	struct sandbox_plan plan;
+	int64_t start = now_ns();
+	bool killed = false;
+	int have, status = 0, rc = -1;
+	siginfo_t info;
+
+	result_init(result);
+	if (check_opts(opts, command, err, errlen) < 0)
+		return -1;
+	if (plan_init(&plan, opts, command, err, errlen) < 0)
+		goto out;
+	if (open_pipes(&plan, &c, err, errlen) < 0 ||
+	    sandbox_output_open(&out, opts->output_cap, err, errlen) < 0 ||
+	    spawn(&plan, &c, err, errlen) < 0)
+		goto out;
+
+	/* Only the child may hold these ends, or end of file never comes. */
+	plan_close(&plan);
+
+	if (child_wait_ready(&plan, &c, err, errlen) < 0 ||
+	    write_id_maps(c.pid, err, errlen) < 0 ||
+	    send(c.sync_fd, "", 1, MSG_NOSIGNAL) != 1) {
+		child_kill(&c);
+		child_reap(&c, &info);
+		goto out;
+	}
+	close_fd(&c.sync_fd);
+
+	if (supervise(&c, &out, start + (int64_t)opts->timeout_ms * 1000000,
+		      &killed, err, errlen) < 0) {
+		child_kill(&c);
+		child_reap(&c, &info);
+		goto out;
+	}
+	if (child_reap(&c, &info) < 0) {
+		snprintf(err, errlen, "command sandbox: waitid failed (%s)",
+			 strerror(errno));
+		goto out;
+	}
+
+	have = report_read(c.report_fd, &status, err, errlen);
+	if (have < 0 ||
+	    decode_end(&info, killed, have, status, result, err, errlen) < 0 ||
+	    sandbox_output_finish(&out, result, err, errlen) < 0)
+		goto out;
+
+	result->duration_ms = (long)((now_ns() - start) / 1000000);
+	rc = 0;
+out:
+	if (rc < 0)
+		result_init(result);
+	plan_close(&plan);
+	child_close(&c);
+	sandbox_output_close(&out);
+	return rc;
+}

@@ -1,0 +1,292 @@
+/*
+ * The command sandbox's steps inside the new namespaces. The cloned child
+ * is pid 1 of its pid namespace: it waits for the parent to write its id
+ * maps, builds the view, forks bash and reaps until bash exits. When pid 1
+ * exits, the kernel kills whatever else is left in the namespace.
+ *
+ * Every setup error goes to the parent as text on the report pipe and ends
+ * the child before bash is started, so a command never runs with a layer
+ * missing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/securebits.h>
+
+#include "supervisor/sandbox_internal.h"
+
+static void report_write(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+}
+
+static _Noreturn void child_fail(const struct sandbox_plan *plan,
+				 const char *msg)
+{
+	char rec[SANDBOX_REPORT_MAX];
+	size_t len = strnlen(msg, sizeof(rec) - 2);
+
+	rec[0] = SANDBOX_REPORT_ERROR;
+	memcpy(rec + 1, msg, len);
+	rec[1 + len] = '\0';
+	report_write(plan->report_fd, rec, len + 2);
+	_exit(127);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Close every inherited fd but the plan's three: the supervisor's other
+ * sockets and pipes must not stay open for as long as the command runs.
+ */
+static void close_inherited(const struct sandbox_plan *plan)
+{
+	int keep[3] = { plan->sync_fd, plan->report_fd, plan->output_fd };
+	unsigned int from = 3;
+	int i;
+
+	qsort(keep, 3, sizeof(keep[0]), cmp_int);
+	for (i = 0; i < 3; i++) {
+		if ((unsigned int)keep[i] > from)
+			close_range(from, (unsigned int)keep[i] - 1, 0);
+		from = (unsigned int)keep[i] + 1;
+	}
+	close_range(from, ~0U, 0);
+}
+
+static int wait_for_maps(const struct sandbox_plan *plan)
+{
+	char byte = 'r';
+	ssize_t n;
+
+	/*
+	 * A non-dumpable process's /proc/PID files belong to root, so the
+	 * parent could not write our id maps. Become dumpable and notify it.
+	 * setup_namespaces makes pid 1 non-dumpable again before bash runs.
+	 */
+	if (plan->make_dumpable &&
+	    (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0 ||
+	     write(plan->sync_fd, &byte, 1) != 1))
+		return -1;
+
+	do
+		n = read(plan->sync_fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	close(plan->sync_fd);
+	return n == 1 ? 0 : -1;
+}
+
+/* A new network namespace starts with lo down; 127.0.0.1 needs it up. */
+static int loopback_up(char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int fd, rc = -1;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto out;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		goto out;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		snprintf(err, errlen,
+			 "command sandbox: network namespace: cannot bring up "
+			 "loopback (%s)", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int setup_namespaces(const struct sandbox_plan *plan, char *err,
+			    size_t errlen)
+{
+	if (sethostname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) < 0) {
+		snprintf(err, errlen,
+			 "command sandbox: UTS namespace: sethostname failed (%s)",
+			 strerror(errno));
+		return -1;
+	}
+
+	if (!plan->opts->network && loopback_up(err, errlen) < 0)
+		return -1;
+
+	if (sandbox_mount_view(plan->opts, err, errlen) < 0)
+		return -1;
+
+	/*
+	 * pid 1 keeps its capabilities in the user namespace and becomes
+	 * non-dumpable, so the command (which has none) can neither ptrace
+	 * it nor open its fds through /proc/1/fd and forge a status record.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_NAME, SANDBOX_INIT_NAME, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "command sandbox: prctl failed (%s)",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Drop every capability for good. With the caller's uid mapped to itself,
+ * bash runs as uid 0 under a root supervisor, and SECBIT_NOROOT keeps
+ * execve from handing it the user namespace's full set again.
+ */
+static int drop_capabilities(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	int cap;
+
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+		  SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+		  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0) < 0)
+		goto fail;
+
+	for (cap = 0; prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0; cap++)
+		;
+	if (errno != EINVAL)
+		goto fail;
+
+	memset(data, 0, sizeof(data));
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
+	    syscall(SYS_capset, &hdr, data) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen,
+		 "command sandbox: dropping capabilities failed (%s)",
+		 strerror(errno));
+	return -1;
+}
+
+static int redirect_stdio(const struct sandbox_plan *plan, char *err,
+			  size_t errlen)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (null < 0 || dup2(null, 0) < 0 || dup2(plan->output_fd, 1) < 0 ||
+	    dup2(plan->output_fd, 2) < 0) {
+		snprintf(err, errlen,
+			 "command sandbox: redirecting stdin/stdout/stderr failed (%s)",
+			 strerror(errno));
+		return -1;
+	}
+	close(null);
+
+	/* The report pipe must stay open until execve reports success. */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	return 0;
+}
+
+static _Noreturn void exec_command(const struct sandbox_plan *plan)
+{
+	char err[SANDBOX_REPORT_MAX];
+
+	if (setsid() < 0) {
+		snprintf(err, sizeof(err), "command sandbox: setsid failed (%s)",
+			 strerror(errno));
+		child_fail(plan, err);
+	}
+	if (chdir(plan->opts->workspace) < 0) {
+		snprintf(err, sizeof(err),
+			 "command sandbox: cannot enter the workspace %s (%s)",
+			 plan->opts->workspace, strerror(errno));
+		child_fail(plan, err);
+	}
+	if (redirect_stdio(plan, err, sizeof(err)) < 0 ||
+	    drop_capabilities(err, sizeof(err)) < 0)
+		child_fail(plan, err);
+
+	/* TODO: apply the Landlock ruleset and the seccomp denylist here. */
+
+	execve(plan->bash, plan->argv, plan->envp);
+	snprintf(err, sizeof(err), "command sandbox: cannot execute %s (%s)",
+		 plan->bash, strerror(errno));
+	child_fail(plan, err);
+}
+
+/* Reap every orphan until bash exits; return bash's raw wait status. */
+static int reap_until(pid_t bash)
+{
+	int status;
+	pid_t pid;
+
+	for (;;) {
+		pid = waitpid(-1, &status, 0);
+		if (pid == bash)
+			return status;
+		if (pid < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+_Noreturn void sandbox_child_main(const struct sandbox_plan *plan)
+{
+	char err[SANDBOX_REPORT_MAX];
+	char rec[1 + sizeof(int)];
+	pid_t bash;
+	int status;
+
+	close_inherited(plan);
+
+	/* The sandbox must not outlive the supervisor thread that made it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+	if (wait_for_maps(plan) < 0)
+		_exit(127);
+
+	if (setup_namespaces(plan, err, sizeof(err)) < 0)
+		child_fail(plan, err);
+
+	bash = fork();
+	if (bash < 0) {
+		snprintf(err, sizeof(err), "command sandbox: fork failed (%s)",
+			 strerror(errno));
+		child_fail(plan, err);
+	}
+	if (bash == 0)
+		exec_command(plan);
+	close(plan->output_fd);
+
+	status = reap_until(bash);
+	if (status == -1) {
+		snprintf(err, sizeof(err), "command sandbox: waitpid failed (%s)",
+			 strerror(errno));
+		child_fail(plan, err);
+	}
+
+	rec[0] = SANDBOX_REPORT_STATUS;
+	memcpy(rec + 1, &status, sizeof(status));
+	report_write(plan->report_fd, rec, sizeof(rec));
+	_exit(0);
+}

@@ -1,0 +1,475 @@
+/*
+ * The command sandbox's mount namespace view, built inside the child with
+ * the new mount API (open_tree, fsmount, move_mount, mount_setattr).
+ *
+ * Approach: first take detached recursive clones of "/", of the workspace
+ * and of the few device nodes, before anything else is mounted, so later
+ * masks cannot hide a source. The root clone is made read-only, nosuid and
+ * nodev with one recursive mount_setattr while it is still detached, so no
+ * submount is ever writable in the view, however many the host has. The
+ * clone is then attached on top of "/", and everything else is mounted
+ * relative to its fd in this order: tmpfs masks, /proc, the workspace and
+ * the read-only protected paths inside it. The workspace comes after the
+ * masks, so a workspace under /tmp or /dev/shm stays visible at its own
+ * path. Last, pivot_root makes the clone the root and the old root is
+ * detached.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+#include "supervisor/sandbox_internal.h"
+
+#define MOUNT_PATH_MAX 4096
+
+static const char *const dev_nodes[] = {
+	"null", "zero", "full", "random", "urandom",
+};
+#define DEV_NODE_COUNT (sizeof(dev_nodes) / sizeof(dev_nodes[0]))
+
+/*
+ * Parts of the new /proc that would let uid 0 inside (the caller's uid
+ * under a root supervisor) change the host kernel; kept read-only.
+ */
+static const char *const proc_read_only[] = {
+	"sys", "sysrq-trigger", "irq", "bus",
+};
+
+struct mount_trees {
+	int root;
+	int workspace;
+	int dev[DEV_NODE_COUNT];
+};
+
+static int fail(char *err, size_t errlen, const char *step, const char *path)
+{
+	int saved = errno;
+	const char *fix = "";
+
+	if (saved == EPERM || saved == EACCES)
+		fix = "; the kernel or a security module does not allow this "
+		      "mount in an unprivileged user namespace";
+	else if (saved == ENOSYS)
+		fix = "; the new mount API needs Linux 5.12 or later";
+
+	snprintf(err, errlen,
+		 "command sandbox: mount namespace: %s %s failed (%s)%s",
+		 step, path, strerror(saved), fix);
+	errno = saved;
+	return -1;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void trees_close(struct mount_trees *t)
+{
+	size_t i;
+
+	close_fd(&t->root);
+	close_fd(&t->workspace);
+	for (i = 0; i < DEV_NODE_COUNT; i++)
+		close_fd(&t->dev[i]);
+}
+
+static int set_attrs(int tree, unsigned int flags, unsigned long long attrs)
+{
+	struct mount_attr attr = { .attr_set = attrs };
+
+	return mount_setattr(tree, "", AT_EMPTY_PATH | flags, &attr,
+			     sizeof(attr));
+}
+
+/* Take every source before the view hides any of them. */
+static int trees_clone(const struct sandbox_opts *opts, struct mount_trees *t,
+		       char *err, size_t errlen)
+{
+	const unsigned int rec = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				 AT_RECURSIVE;
+	char path[64];
+	size_t i;
+
+	t->root = open_tree(AT_FDCWD, "/", rec);
+	if (t->root < 0)
+		return fail(err, errlen, "open_tree", "/");
+
+	t->workspace = open_tree(AT_FDCWD, opts->workspace, rec);
+	if (t->workspace < 0)
+		return fail(err, errlen, "open_tree", opts->workspace);
+
+	for (i = 0; i < DEV_NODE_COUNT; i++) {
+		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		t->dev[i] = open_tree(AT_FDCWD, path,
+				      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (t->dev[i] < 0)
+			return fail(err, errlen, "open_tree", path);
+	}
+	return 0;
+}
+
+/*
+ * Mount a new tmpfs at path below dirfd. Returns the mount's fd, or -1.
+ * A path that does not exist in the host root is skipped (returns -2),
+ * because there is nothing to mask there.
+ */
+static int mount_tmpfs(int dirfd, const char *path, const char *mode,
+		       const char *size, char *err, size_t errlen)
+{
+	struct stat st;
+	int fs, mnt;
+
+	if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return -2;
+
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return fail(err, errlen, "fsopen tmpfs for", path);
+
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+	    (size && fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0) ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		close(fs);
+		return fail(err, errlen, "fsconfig tmpfs for", path);
+	}
+
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	close(fs);
+	if (mnt < 0)
+		return fail(err, errlen, "fsmount tmpfs for", path);
+
+	if (move_mount(mnt, "", dirfd, path, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		close(mnt);
+		return fail(err, errlen, "move_mount tmpfs onto", path);
+	}
+	return mnt;
+}
+
+/* A fresh /dev with only harmless nodes, read-only once populated. */
+static int mount_dev(int root, struct mount_trees *t, char *err,
+		     size_t errlen)
+{
+	static const char *const links[][2] = {
+		{ "fd", "/proc/self/fd" },
+		{ "stdin", "/proc/self/fd/0" },
+		{ "stdout", "/proc/self/fd/1" },
+		{ "stderr", "/proc/self/fd/2" },
+	};
+	int dev, fd, rc = -1;
+	size_t i;
+
+	dev = mount_tmpfs(root, "dev", "0755", "64k", err, errlen);
+	if (dev < 0)
+		return dev == -2 ? fail(err, errlen, "finding", "/dev") : -1;
+
+	for (i = 0; i < DEV_NODE_COUNT; i++) {
+		fd = openat(dev, dev_nodes[i], O_CREAT | O_EXCL | O_WRONLY |
+			    O_CLOEXEC, 0666);
+		if (fd < 0) {
+			fail(err, errlen, "creating /dev mount point", dev_nodes[i]);
+			goto out;
+		}
+		close(fd);
+		if (move_mount(t->dev[i], "", dev, dev_nodes[i],
+			       MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+			fail(err, errlen, "bind mounting /dev/", dev_nodes[i]);
+			goto out;
+		}
+	}
+
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		if (symlinkat(links[i][1], dev, links[i][0]) < 0) {
+			fail(err, errlen, "symlink in /dev", links[i][0]);
+			goto out;
+		}
+	}
+
+	if (mkdirat(dev, "shm", 0755) < 0 ||
+	    set_attrs(dev, 0, MOUNT_ATTR_RDONLY) < 0) {
+		fail(err, errlen, "finishing", "/dev");
+		goto out;
+	}
+	rc = 0;
+out:
+	close(dev);
+	return rc;
+}
+
+/*
+ * Private writable tmpfs over the places where host processes leave unix
+ * sockets or shared files: a read-only mount does not stop connect() on a
+ * socket file, so these must be replaced, not just made read-only.
+ */
+static int mount_masks(int root, char *err, size_t errlen)
+{
+	static const struct {
+		const char *path, *mode, *size;
+	} masks[] = {
+		{ "dev/shm", "1777", SANDBOX_TMP_SIZE },
+		{ "tmp", "1777", SANDBOX_TMP_SIZE },
+		{ "var/tmp", "1777", SANDBOX_TMP_SIZE },
+		{ "run", "0755", "1m" },
+		{ "var/run", "0755", "1m" },
+	};
+	size_t i;
+	int fd;
+
+	/*
+	 * NOTE: a mask path missing from the host, or a symbolic link there
+	 * (usually /var/run -> /run), is skipped. The link's target is only
+	 * masked when it is one of the paths in this table.
+	 */
+	for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		fd = mount_tmpfs(root, masks[i].path, masks[i].mode,
+				 masks[i].size, err, errlen);
+		if (fd == -1)
+			return -1;
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
+
+/* A new /proc for the new pid namespace, kernel tunables read-only. */
+static int mount_proc(int root, char *err, size_t errlen)
+{
+	int fs, mnt, tree, rc = -1;
+	size_t i;
+
+	fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return fail(err, errlen, "fsopen", "proc");
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		close(fs);
+		return fail(err, errlen, "creating", "proc");
+	}
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID |
+		      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	close(fs);
+	if (mnt < 0)
+		return fail(err, errlen, "fsmount", "proc");
+
+	if (move_mount(mnt, "", root, "proc", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		fail(err, errlen, "move_mount onto", "/proc");
+		goto out;
+	}
+
+	for (i = 0; i < sizeof(proc_read_only) / sizeof(proc_read_only[0]); i++) {
+		tree = open_tree(mnt, proc_read_only[i], OPEN_TREE_CLONE |
+				 OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (tree < 0 && errno == ENOENT)
+			continue;
+		if (tree < 0 ||
+		    set_attrs(tree, AT_RECURSIVE, MOUNT_ATTR_RDONLY) < 0 ||
+		    move_mount(tree, "", mnt, proc_read_only[i],
+			       MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+			if (tree >= 0)
+				close(tree);
+			fail(err, errlen, "read-only bind of /proc/",
+			     proc_read_only[i]);
+			goto out;
+		}
+		close(tree);
+	}
+	rc = 0;
+out:
+	close(mnt);
+	return rc;
+}
+
+/*
+ * Open, creating where missing, the directory at the absolute canonical
+ * path inside the view. Directories are only created on the tmpfs masks,
+ * because everything else is read-only.
+ */
+static int open_mount_point(int root, const char *path, char *err,
+			    size_t errlen)
+{
+	char copy[MOUNT_PATH_MAX];
+	char *name, *slash;
+	int dir, next;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy)) {
+		errno = ENAMETOOLONG;
+		return fail(err, errlen, "opening", path);
+	}
+
+	dir = dup(root);
+	for (name = copy + 1; dir >= 0 && *name; name = slash) {
+		slash = strchr(name, '/');
+		if (slash)
+			*slash++ = '\0';
+		else
+			slash = name + strlen(name);
+
+		if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
+			break;
+		next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+			      O_CLOEXEC);
+		close(dir);
+		dir = next;
+	}
+	if (dir < 0 || *name) {
+		fail(err, errlen, "creating the mount point", path);
+		if (dir >= 0)
+			close(dir);
+		return -1;
+	}
+	return dir;
+}
+
+static int mount_workspace(int root, const struct sandbox_opts *opts,
+			   struct mount_trees *t, char *err, size_t errlen)
+{
+	int point = open_mount_point(root, opts->workspace, err, errlen);
+	int rc = 0;
+
+	if (point < 0)
+		return -1;
+	if (move_mount(t->workspace, "", point, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		rc = fail(err, errlen, "bind mounting the workspace", opts->workspace);
+	close(point);
+	return rc;
+}
+
+/*
+ * Bind one protected path read-only over itself. The lookup stays beneath
+ * the workspace and follows no symbolic link, because a link would put the
+ * read-only mount on its target while the link itself stays replaceable.
+ */
+static int protect_path(int workspace, const char *rel, char *err,
+			size_t errlen)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS,
+	};
+	int fd, tree, rc = -1;
+
+	fd = (int)syscall(SYS_openat2, workspace, rel, &how, sizeof(how));
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return 0;	/* TODO: a read-only placeholder, so the
+				   command cannot create the path either */
+	if (fd < 0 && errno == ELOOP) {
+		snprintf(err, errlen,
+			 "command sandbox: protected path %s is or passes through "
+			 "a symbolic link, so it cannot be kept read-only; replace "
+			 "the link with the directory or file itself", rel);
+		return -1;
+	}
+	if (fd < 0)
+		return fail(err, errlen, "opening the protected path", rel);
+
+	tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+			 AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree < 0 ||
+	    set_attrs(tree, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+		      MOUNT_ATTR_NODEV) < 0 ||
+	    move_mount(tree, "", fd, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		fail(err, errlen, "read-only bind of the protected path", rel);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (tree >= 0)
+		close(tree);
+	close(fd);
+	return rc;
+}
+
+static int mount_protected(const struct sandbox_opts *opts, int workspace,
+			   char *err, size_t errlen)
+{
+	const char *const *rel;
+
+	if (!opts->protected_paths)
+		return 0;
+	for (rel = opts->protected_paths; *rel; rel++) {
+		if (protect_path(workspace, *rel, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Make the attached clone the root. pivot_root(".", ".") stacks the old
+ * root on top of the new one, so the old root is detached from below
+ * through an fd opened before the pivot.
+ */
+static int pivot_into(int root, char *err, size_t errlen)
+{
+	int old = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int rc = -1;
+
+	if (old < 0)
+		return fail(err, errlen, "opening", "/");
+
+	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0) {
+		fail(err, errlen, "pivot_root into", "the new root");
+		goto out;
+	}
+	if (fchdir(old) < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
+		fail(err, errlen, "detaching", "the old root");
+		goto out;
+	}
+	rc = 0;
+out:
+	close(old);
+	return rc;
+}
+
+int sandbox_mount_view(const struct sandbox_opts *opts, char *err,
+		       size_t errlen)
+{
+	struct mount_trees t = { .root = -1, .workspace = -1 };
+	int rc = -1;
+	size_t i;
+
+	for (i = 0; i < DEV_NODE_COUNT; i++)
+		t.dev[i] = -1;
+
+	/* Nothing mounted from here on may propagate back to the host. */
+	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		fail(err, errlen, "making private", "/");
+		goto out;
+	}
+
+	if (trees_clone(opts, &t, err, errlen) < 0)
+		goto out;
+
+	if (set_attrs(t.root, AT_RECURSIVE, MOUNT_ATTR_RDONLY |
+		      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0) {
+		fail(err, errlen, "mount_setattr read-only on", "/");
+		goto out;
+	}
+	if (move_mount(t.root, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		fail(err, errlen, "attaching the read-only copy of", "/");
+		goto out;
+	}
+
+	if (mount_dev(t.root, &t, err, errlen) < 0 ||
+	    mount_masks(t.root, err, errlen) < 0 ||
+	    mount_proc(t.root, err, errlen) < 0 ||
+	    mount_workspace(t.root, opts, &t, err, errlen) < 0 ||
+	    mount_protected(opts, t.workspace, err, errlen) < 0 ||
+	    pivot_into(t.root, err, errlen) < 0)
+		goto out;
+	rc = 0;
+out:
+	trees_close(&t);
+	return rc;
+}
