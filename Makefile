@@ -13,7 +13,7 @@ PKGS_TEST := cmocka
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
-	  -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing \
+	  -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -fno-strict-aliasing \
 	  -fstack-protector-strong -MMD -MP -I.
 LDFLAGS ?=
 

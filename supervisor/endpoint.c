@@ -1,0 +1,181 @@
+/*
+ * Base URL parsing, one-time resolution and connecting for the connect
+ * broker.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "endpoint.h"
+
+static int fail(char *err, size_t errlen, const char *url, const char *why)
+{
+	snprintf(err, errlen, "invalid base URL \"%.512s\": %s", url, why);
+	return -1;
+}
+
+/* Split "scheme://host[:port][/path]" into host and port. */
+static int parse_url(struct endpoint *ep, const char *url, char *err,
+		     size_t errlen)
+{
+	const char *p, *hostend, *portstr = NULL;
+	char *end;
+	size_t hostlen;
+	long port;
+
+	if (strncmp(url, "http://", 7) == 0) {
+		ep->tls = false;
+		p = url + 7;
+	} else if (strncmp(url, "https://", 8) == 0) {
+		ep->tls = true;
+		p = url + 8;
+	} else {
+		return fail(err, errlen, url, "it must start with http:// or "
+			    "https://");
+	}
+	hostend = p + strcspn(p, "/?#");
+	if (memchr(p, '@', (size_t)(hostend - p)))
+		return fail(err, errlen, url, "user names in the URL are not "
+			    "supported; use the API key variable");
+	if (*p == '[') {
+		const char *close = memchr(p, ']', (size_t)(hostend - p));
+
+		if (!close)
+			return fail(err, errlen, url, "unterminated [ in host");
+		hostlen = (size_t)(close - p - 1);
+		p++;
+		if (close + 1 < hostend) {
+			if (close[1] != ':')
+				return fail(err, errlen, url, "junk after ]");
+			portstr = close + 2;
+		}
+	} else {
+		const char *colon = memchr(p, ':', (size_t)(hostend - p));
+
+		hostlen = (size_t)((colon ? colon : hostend) - p);
+		if (colon)
+			portstr = colon + 1;
+	}
+	if (hostlen == 0 || hostlen >= sizeof(ep->host))
+		return fail(err, errlen, url, "missing or over-long host");
+	memcpy(ep->host, p, hostlen);
+	ep->host[hostlen] = '\0';
+
+	ep->port = ep->tls ? 443 : 80;
+	if (portstr) {
+		errno = 0;
+		port = strtol(portstr, &end, 10);
+		if (errno || end != hostend || port < 1 || port > 65535)
+			return fail(err, errlen, url, "the port must be a number "
+				    "from 1 to 65535");
+		ep->port = (int)port;
+	}
+	return 0;
+}
+
+static int resolve_host(struct endpoint *ep, char *err, size_t errlen)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ep->addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ep->addr;
+	struct addrinfo hints, *res = NULL;
+	int rc;
+
+	memset(&ep->addr, 0, sizeof(ep->addr));
+	if (inet_pton(AF_INET, ep->host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((unsigned short)ep->port);
+		ep->addrlen = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, ep->host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((unsigned short)ep->port);
+		ep->addrlen = sizeof(*in6);
+	} else {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_ADDRCONFIG;
+		rc = getaddrinfo(ep->host, NULL, &hints, &res);
+		if (rc != 0 || !res) {
+			snprintf(err, errlen, "cannot resolve model endpoint "
+				 "host \"%s\": %s", ep->host, gai_strerror(rc));
+			return -1;
+		}
+		memcpy(&ep->addr, res->ai_addr, res->ai_addrlen);
+		ep->addrlen = res->ai_addrlen;
+		if (res->ai_family == AF_INET)
+			in4->sin_port = htons((unsigned short)ep->port);
+		else
+			in6->sin6_port = htons((unsigned short)ep->port);
+		freeaddrinfo(res);
+	}
+	if (ep->addr.ss_family == AF_INET)
+		inet_ntop(AF_INET, &in4->sin_addr, ep->addr_text,
+			  sizeof(ep->addr_text));
+	else
+		inet_ntop(AF_INET6, &in6->sin6_addr, ep->addr_text,
+			  sizeof(ep->addr_text));
+	return 0;
+}
+
+int endpoint_init(struct endpoint *ep, const char *url, char *err,
+		  size_t errlen)
+{
+	bool v6;
+
+	memset(ep, 0, sizeof(*ep));
+	if (parse_url(ep, url, err, errlen) < 0 ||
+	    resolve_host(ep, err, errlen) < 0)
+		return -1;
+	v6 = ep->addr.ss_family == AF_INET6;
+	snprintf(ep->resolve, sizeof(ep->resolve), "%s%s%s:%d:%s%s%s",
+		 strchr(ep->host, ':') ? "[" : "", ep->host,
+		 strchr(ep->host, ':') ? "]" : "", ep->port,
+		 v6 ? "[" : "", ep->addr_text, v6 ? "]" : "");
+	return 0;
+}
+
+int endpoint_connect(const struct endpoint *ep, int timeout_ms, char *err,
+		     size_t errlen)
+{
+	struct pollfd pfd;
+	socklen_t len = sizeof(int);
+	int fd, soerr = 0, one = 1;
+
+	fd = socket(ep->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)&ep->addr, ep->addrlen) < 0 &&
+	    errno != EINPROGRESS) {
+		soerr = errno;
+		goto fail;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, timeout_ms) != 1) {
+		soerr = ETIMEDOUT;
+		goto fail;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		soerr = errno;
+	if (soerr)
+		goto fail;
+
+	/* The worker's libcurl expects a blocking-agnostic, connected socket. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+fail:
+	snprintf(err, errlen, "cannot connect to the model endpoint %s:%d (%s): "
+		 "%s", ep->host, ep->port, ep->addr_text, strerror(soerr));
+	close(fd);
+	return -1;
+}

@@ -1,0 +1,34 @@
+/*
+ * The connect broker's view of the model endpoint: the supervisor parses
+ * the configured base URL once, resolves its host once, and afterwards
+ * connects only to that address, whatever the worker asks.
+ */
+#ifndef COWORKER_ENDPOINT_H
+#define COWORKER_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct endpoint {
+	bool tls;
+	char host[256];		/* as written in the URL, without brackets */
+	int port;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char addr_text[64];
+	char resolve[600];	/* CURLOPT_RESOLVE entry "HOST:PORT:ADDRESS" */
+};
+
+/*
+ * Parse an http or https base URL and resolve its host. A host that is an
+ * IP address is used as is; a name goes through getaddrinfo once, here.
+ */
+int endpoint_init(struct endpoint *ep, const char *url, char *err,
+		  size_t errlen);
+
+/* Open a TCP connection to the endpoint; returns the fd or -1 with err. */
+int endpoint_connect(const struct endpoint *ep, int timeout_ms, char *err,
+		     size_t errlen);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * coworker: the supervisor and command-line interface.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/proto.h"
+#include "supervisor/audit.h"
+#include "supervisor/session.h"
+
+#ifndef COWORKER_VERSION
+#define COWORKER_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+	"usage: coworker exec [options] TASK|-\n"
+	"       coworker audit verify FILE [--head DIGEST]\n"
+	"       coworker version\n"
+	"\n"
+	"exec runs one headless session in the workspace and prints the\n"
+	"agent's final answer. TASK is the task text, or - to read it from\n"
+	"standard input.\n"
+	"\n"
+	"options for exec:\n"
+	"  -C DIR                 workspace directory (default: .)\n"
+	"  --policy FILE          add the rules of FILE to the project policy\n"
+	"  --audit FILE           audit log path (default:\n"
+	"                         DIR/.coworker/audit/SESSION.jsonl)\n"
+	"  --base-url URL         OpenAI-compatible API base URL (default:\n"
+	"                         $OPENAI_BASE_URL or https://api.openai.com/v1)\n"
+	"  --model NAME           model name (default: $OPENAI_MODEL or gpt-4o)\n"
+	"  --max-turns N          stop after N model calls (default: 30)\n"
+	"  --api-key-env VAR      variable holding the API key (default:\n"
+	"                         OPENAI_API_KEY)\n"
+	"  --command-timeout SEC  wall-clock limit per command in seconds\n"
+	"                         (default: 120)\n";
+
+static void usage_error(const char *fmt, const char *arg)
+{
+	fputs("coworker: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nRun 'coworker --help' for usage.\n", stderr);
+}
+
+static int parse_long(const char *text, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Read the task from standard input, up to the protocol's string limit. */
+static char *read_task_stdin(void)
+{
+	size_t cap = PROTO_STR_MAX + 1, len = 0;
+	char *buf = malloc(cap + 1);
+	size_t n;
+
+	if (!buf)
+		return NULL;
+	while ((n = fread(buf + len, 1, cap - len, stdin)) > 0)
+		len += n;
+	if (len > PROTO_STR_MAX) {
+		fprintf(stderr, "coworker: the task on standard input is longer "
+			"than %d bytes; shorten it or put details in a file "
+			"in the workspace\n", PROTO_STR_MAX);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : fallback;
+}
+
+enum {
+	OPT_POLICY = 256, OPT_AUDIT, OPT_BASE_URL, OPT_MODEL, OPT_MAX_TURNS,
+	OPT_KEY_ENV, OPT_CMD_TIMEOUT,
+};
+
+static int parse_exec_option(int c, struct session_config *cfg)
+{
+	long v;
+
+	switch (c) {
+	case 'C':
+		cfg->workspace = optarg;
+		return 0;
+	case OPT_POLICY:
+		cfg->policy_file = optarg;
+		return 0;
+	case OPT_AUDIT:
+		cfg->audit_path = optarg;
+		return 0;
+	case OPT_BASE_URL:
+		cfg->base_url = optarg;
+		return 0;
+	case OPT_MODEL:
+		cfg->model = optarg;
+		return 0;
+	case OPT_KEY_ENV:
+		cfg->api_key_env = optarg;
+		return 0;
+	case OPT_MAX_TURNS:
+		if (parse_long(optarg, 1, 10000, &cfg->max_turns) == 0)
+			return 0;
+		usage_error("invalid --max-turns \"%s\": expected a number "
+			    "from 1 to 10000", optarg);
+		return -1;
+	case OPT_CMD_TIMEOUT:
+		if (parse_long(optarg, 1, 86400, &v) == 0) {
+			cfg->command_timeout_ms = v * 1000;
+			return 0;
+		}
+		usage_error("invalid --command-timeout \"%s\": expected seconds "
+			    "from 1 to 86400", optarg);
+		return -1;
+	default:
+		usage_error("%s", "invalid option for exec");
+		return -1;
+	}
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "audit", required_argument, NULL, OPT_AUDIT },
+		{ "base-url", required_argument, NULL, OPT_BASE_URL },
+		{ "model", required_argument, NULL, OPT_MODEL },
+		{ "max-turns", required_argument, NULL, OPT_MAX_TURNS },
+		{ "api-key-env", required_argument, NULL, OPT_KEY_ENV },
+		{ "command-timeout", required_argument, NULL, OPT_CMD_TIMEOUT },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct session_config cfg;
+	char *stdin_task = NULL;
+	int c, rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.workspace = ".";
+	cfg.base_url = env_or("OPENAI_BASE_URL", "https://api.openai.com/v1");
+	cfg.model = env_or("OPENAI_MODEL", "gpt-4o");
+	cfg.api_key_env = "OPENAI_API_KEY";
+	cfg.max_turns = 30;
+	cfg.command_timeout_ms = 120L * 1000;
+	cfg.argc = argc;
+	cfg.argv = argv;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+C:", opts, NULL)) != -1)
+		if (parse_exec_option(c, &cfg) < 0)
+			return SESSION_EXIT_USAGE;
+	if (optind != argc - 1) {
+		usage_error("%s", "exec needs exactly one TASK argument (or - "
+			    "to read it from standard input)");
+		return SESSION_EXIT_USAGE;
+	}
+	cfg.task = argv[optind];
+	if (strcmp(cfg.task, "-") == 0) {
+		stdin_task = read_task_stdin();
+		if (!stdin_task)
+			return SESSION_EXIT_USAGE;
+		cfg.task = stdin_task;
+	}
+	if (!*cfg.task || strlen(cfg.task) > PROTO_STR_MAX) {
+		usage_error("%s", "the task is empty or too long");
+		free(stdin_task);
+		return SESSION_EXIT_USAGE;
+	}
+	rc = session_run(&cfg);
+	free(stdin_task);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "exec") == 0)
+		return cmd_exec(argc - 1, argv + 1);
+	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
+	    strcmp(argv[2], "verify") == 0)
+		return audit_cli_verify(argc - 2, argv + 2);
+	if (strcmp(argv[1], "version") == 0 ||
+	    strcmp(argv[1], "--version") == 0) {
+		printf("coworker %s (protocol %d)\n", COWORKER_VERSION,
+		       PROTO_VERSION);
+		return 0;
+	}
+	usage_error("unknown command \"%s\"", argv[1]);
+	return 2;
+}

@@ -1,0 +1,596 @@
+/*
+ * The life of one headless session: set-up, the worker's start and
+ * confinement check, the event loop, and the end record.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "session_internal.h"
+#include "sanitize.h"
+
+#ifndef COWORKER_VERSION
+#define COWORKER_VERSION "0.1.0"
+#endif
+
+/* How long a worker may take from exec to "ready". */
+#define READY_TIMEOUT_SEC 30
+
+/* The CA bundle handed to the worker for https endpoints. */
+#define CA_BUNDLE_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
+
+void session_note(const char *fmt, ...)
+{
+	char line[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fputs("coworker: ", stderr);
+	sanitize_write(stderr, line, false);
+	fputc('\n', stderr);
+}
+
+void session_abort(struct session *s, int exit_status, const char *end_status,
+		   const char *fmt, ...)
+{
+	char msg[SESSION_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	session_note("%s", msg);
+	if (s->exit_status == SESSION_EXIT_OK) {
+		s->exit_status = exit_status;
+		s->end_status = end_status;
+	}
+	if (s->base)
+		event_base_loopbreak(s->base);
+}
+
+int session_audit(struct session *s, const char *event, cJSON *fields,
+		  bool sync)
+{
+	char err[SESSION_ERR_MAX];
+	int rc;
+
+	rc = audit_append(s->audit, event, fields, sync, err, sizeof(err));
+	cJSON_Delete(fields);
+	if (rc < 0) {
+		session_abort(s, SESSION_EXIT_SETUP, "error",
+			      "audit log: %s; the session was stopped because "
+			      "actions can no longer be recorded", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void make_session_id(char *id, size_t size)
+{
+	unsigned char rnd[4] = { 0 };
+	struct tm tm;
+	time_t now = time(NULL);
+
+	gmtime_r(&now, &tm);
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		memset(rnd, 0, sizeof(rnd));
+	snprintf(id, size, "%04d%02d%02dT%02d%02d%02dZ-%02x%02x%02x%02x",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, rnd[0], rnd[1], rnd[2], rnd[3]);
+}
+
+/* Load the project file (when present) and then --policy. */
+static int load_policy(struct session *s, cJSON *files, char *err,
+		       size_t errlen)
+{
+	char path[BROKER_PATH_MAX + 64];
+	struct stat st;
+
+	policy_init(&s->policy);
+	snprintf(path, sizeof(path), "%s/.coworker/policy.json",
+		 s->broker.root);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s is not a regular file; "
+				 "replace it with a policy file", path);
+			return -1;
+		}
+		if (policy_load_file(&s->policy, path, err, errlen) < 0)
+			return -1;
+		cJSON_AddItemToArray(files, cJSON_CreateString(path));
+	}
+	if (s->cfg->policy_file) {
+		if (policy_load_file(&s->policy, s->cfg->policy_file, err,
+				     errlen) < 0)
+			return -1;
+		cJSON_AddItemToArray(files,
+				     cJSON_CreateString(s->cfg->policy_file));
+	}
+	policy_digest(&s->policy, s->policy_digest);
+	return 0;
+}
+
+/* Make dir (one level) unless it exists as a real directory. */
+static int ensure_private_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory (a symlink here "
+			 "could send the audit log elsewhere); remove it", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_audit(struct session *s, const char *key, char *path,
+		      size_t pathsize, char *err, size_t errlen)
+{
+	char dir[BROKER_PATH_MAX + 32];
+
+	if (s->cfg->audit_path) {
+		snprintf(path, pathsize, "%s", s->cfg->audit_path);
+	} else {
+		snprintf(dir, sizeof(dir), "%s/.coworker", s->broker.root);
+		if (ensure_private_dir(dir, err, errlen) < 0)
+			return -1;
+		snprintf(dir, sizeof(dir), "%s/.coworker/audit",
+			 s->broker.root);
+		if (ensure_private_dir(dir, err, errlen) < 0)
+			return -1;
+		snprintf(path, pathsize, "%s/%s.jsonl", dir, s->id);
+	}
+	s->audit = audit_open(path, key, err, errlen);
+	return s->audit ? 0 : -1;
+}
+
+static int audit_session_start(struct session *s, cJSON *files)
+{
+	const struct session_config *cfg = s->cfg;
+	cJSON *f = cJSON_CreateObject(), *argv = cJSON_CreateArray();
+	char cwd[BROKER_PATH_MAX];
+	int i;
+
+	for (i = 0; i < cfg->argc; i++)
+		cJSON_AddItemToArray(argv, cJSON_CreateString(cfg->argv[i]));
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), "(unknown)");
+	cJSON_AddStringToObject(f, "session", s->id);
+	cJSON_AddStringToObject(f, "version", COWORKER_VERSION);
+	cJSON_AddNumberToObject(f, "protocol", PROTO_VERSION);
+	cJSON_AddItemToObject(f, "argv", argv);
+	cJSON_AddStringToObject(f, "cwd", cwd);
+	cJSON_AddStringToObject(f, "workspace", s->broker.root);
+	cJSON_AddStringToObject(f, "policy_digest", s->policy_digest);
+	cJSON_AddItemToObject(f, "policy_files", files);
+	cJSON_AddStringToObject(f, "model", cfg->model);
+	cJSON_AddStringToObject(f, "base_url", cfg->base_url);
+	return session_audit(s, "session_start", f, true);
+}
+
+/* Send the worker its configuration, the API key and the CA bundle. */
+static int send_config(struct session *s, const char *key, char *err,
+		       size_t errlen)
+{
+	cJSON *f = cJSON_CreateObject();
+	const char *ca = getenv("SSL_CERT_FILE");
+	int cafd = -1, rc;
+
+	if (s->endpoint.tls) {
+		if (!ca || !*ca)
+			ca = CA_BUNDLE_DEFAULT;
+		cafd = open(ca, O_RDONLY | O_CLOEXEC);
+		if (cafd < 0) {
+			snprintf(err, errlen, "cannot open the CA bundle %s: %s; "
+				 "install ca-certificates or set SSL_CERT_FILE",
+				 ca, strerror(errno));
+			cJSON_Delete(f);
+			return -1;
+		}
+	}
+	cJSON_AddStringToObject(f, "model", s->cfg->model);
+	cJSON_AddStringToObject(f, "base_url", s->cfg->base_url);
+	cJSON_AddStringToObject(f, "resolve", s->endpoint.resolve);
+	if (key && *key)
+		cJSON_AddStringToObject(f, "api_key", key);
+	cJSON_AddNumberToObject(f, "max_turns", (double)s->cfg->max_turns);
+	cJSON_AddStringToObject(f, "workspace", s->broker.root);
+	rc = proto_send(s->worker.sock, PROTO_CONFIG, 1, f, cafd, err, errlen);
+	cJSON_Delete(f);
+	if (cafd >= 0)
+		close(cafd);
+	return rc;
+}
+
+/* The worker reports it is locked down; verify before any task. */
+static int on_ready(struct session *s, struct proto_msg *m)
+{
+	char err[SESSION_ERR_MAX];
+	long long abi = proto_int(m, "landlock_abi", 0);
+	cJSON *f = cJSON_CreateObject(), *t;
+
+	event_del(s->ready_timer);
+	if (worker_check_confinement(s->worker.pid, err, sizeof(err)) < 0) {
+		cJSON_AddStringToObject(f, "error", err);
+		session_audit(s, "confinement_failed", f, true);
+		session_abort(s, SESSION_EXIT_SETUP, "error", "%s; no task was "
+			      "sent", err);
+		return -1;
+	}
+	cJSON_AddNumberToObject(f, "pid", s->worker.pid);
+	cJSON_AddNumberToObject(f, "landlock_abi", (double)abi);
+	cJSON_AddStringToObject(f, "seccomp", "filter");
+	cJSON_AddBoolToObject(f, "no_new_privs", 1);
+	if (session_audit(s, "worker_ready", f, false) < 0)
+		return -1;
+	if (abi == 0)
+		session_note("warning: the worker runs without Landlock "
+			     "(the kernel does not offer it)");
+
+	s->phase = PROTO_PHASE_RUN;
+	t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "text", s->cfg->task);
+	if (proto_send(s->worker.sock, PROTO_TASK, 1, t, -1, err,
+		       sizeof(err)) < 0) {
+		cJSON_Delete(t);
+		session_abort(s, SESSION_EXIT_WORKER, "error",
+			      "cannot send the task to the worker: %s", err);
+		return -1;
+	}
+	cJSON_Delete(t);
+	return 0;
+}
+
+static int on_event(struct session *s, struct proto_msg *m)
+{
+	static const struct timeval exit_grace = { 2, 0 };
+	cJSON *f = cJSON_CreateObject();
+	const char *text;
+
+	switch (m->type->id) {
+	case PROTO_TEXT:
+		text = proto_str(m, "text");
+		cJSON_AddStringToObject(f, "text", text);
+		if (*text)
+			session_note("model: %s", text);
+		return session_audit(s, "text", f, false);
+	case PROTO_TURN:
+		s->turns = proto_int(m, "turn", s->turns);
+		cJSON_AddNumberToObject(f, "turn", (double)s->turns);
+		if (proto_str(m, "model"))
+			cJSON_AddStringToObject(f, "model", proto_str(m, "model"));
+		if (proto_str(m, "finish_reason"))
+			cJSON_AddStringToObject(f, "finish_reason",
+						proto_str(m, "finish_reason"));
+		cJSON_AddNumberToObject(f, "prompt_tokens",
+					(double)proto_int(m, "prompt_tokens", 0));
+		cJSON_AddNumberToObject(f, "completion_tokens",
+					(double)proto_int(m, "completion_tokens", 0));
+		cJSON_AddNumberToObject(f, "tool_calls",
+					(double)proto_int(m, "tool_calls", 0));
+		return session_audit(s, "model_turn", f, false);
+	case PROTO_LOG:
+		session_note("worker %s: %s", proto_str(m, "level"),
+			     proto_str(m, "message"));
+		cJSON_AddStringToObject(f, "level", proto_str(m, "level"));
+		cJSON_AddStringToObject(f, "message", proto_str(m, "message"));
+		return session_audit(s, "worker_log", f, false);
+	case PROTO_DONE:
+		cJSON_Delete(f);
+		s->done = true;
+		/* A worker exits after "done"; one that lingers is stopped. */
+		event_base_loopexit(s->base, &exit_grace);
+		text = proto_str(m, "status");
+		free(s->summary);
+		s->summary = strdup(proto_str(m, "summary") ?
+				    proto_str(m, "summary") : "");
+		if (strcmp(text, "ok") == 0) {
+			s->end_status = "ok";
+		} else {
+			s->end_status = strcmp(text, "max_turns") == 0 ?
+					"max_turns" : "error";
+			s->exit_status = SESSION_EXIT_INCOMPLETE;
+		}
+		return 0;
+	default:
+		cJSON_Delete(f);
+		return -1;
+	}
+}
+
+static void record_violation(struct session *s, const char *err)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "error", err);
+	session_audit(s, "protocol_violation", f, true);
+	session_abort(s, SESSION_EXIT_WORKER, "violation",
+		      "the worker sent an invalid message (%s); it was stopped "
+		      "and the violation is in the audit log", err);
+}
+
+static void on_message(struct session *s, struct proto_msg *m)
+{
+	char err[SESSION_ERR_MAX];
+
+	if (s->done) {
+		record_violation(s, "message after \"done\"");
+		return;
+	}
+	if (!(m->type->phases & s->phase)) {
+		snprintf(err, sizeof(err), "message type \"%s\" is not "
+			 "permitted %s", m->type->name,
+			 s->phase == PROTO_PHASE_START ?
+			 "before the worker is ready" : "after start-up");
+		record_violation(s, err);
+		return;
+	}
+	if (m->type->id == PROTO_READY) {
+		on_ready(s, m);
+		return;
+	}
+	if (m->type->kind == PROTO_KIND_REQUEST) {
+		session_handle_request(s, m);
+		return;
+	}
+	if (on_event(s, m) < 0)
+		record_violation(s, "unexpected message type");
+}
+
+static void describe_exit(int status, char *buf, size_t size)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, size, "exit status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(buf, size, "killed by SIGSYS: it made a system call "
+			 "its seccomp filter forbids");
+	else if (WIFSIGNALED(status))
+		snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, size, "wait status %d", status);
+}
+
+/* The worker closed its socket: it exited, normally or not. */
+static void on_worker_gone(struct session *s)
+{
+	char how[256];
+	cJSON *f = cJSON_CreateObject();
+	int status = 0;
+
+	while (waitpid(s->worker.pid, &status, 0) < 0 && errno == EINTR)
+		;
+	s->worker.pid = -1;
+	describe_exit(status, how, sizeof(how));
+	cJSON_AddStringToObject(f, "status", how);
+	if (WIFSIGNALED(status))
+		cJSON_AddNumberToObject(f, "signal", WTERMSIG(status));
+	session_audit(s, "worker_exit", f, false);
+	if (!s->done)
+		session_abort(s, SESSION_EXIT_WORKER, "error", "the worker ended "
+			      "before finishing the task (%s)", how);
+	event_base_loopbreak(s->base);
+}
+
+static void sock_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	char err[SESSION_ERR_MAX];
+	struct proto_msg m;
+	int rc;
+
+	(void)what;
+	rc = proto_recv(fd, PROTO_FROM_WORKER, &m, err, sizeof(err));
+	if (rc == 0) {
+		on_worker_gone(s);
+		return;
+	}
+	if (rc < 0) {
+		record_violation(s, err);
+		return;
+	}
+	on_message(s, &m);
+	proto_msg_free(&m);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct session *s = arg;
+	cJSON *f = cJSON_CreateObject();
+
+	(void)what;
+	cJSON_AddNumberToObject(f, "signal", (double)sig);
+	session_audit(s, "interrupted", f, true);
+	session_abort(s, SESSION_EXIT_INTERRUPTED, "interrupted",
+		      "interrupted by signal %d; the worker was stopped",
+		      (int)sig);
+}
+
+static void ready_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	session_abort(s, SESSION_EXIT_WORKER, "error", "the worker did not "
+		      "report ready within %d seconds", READY_TIMEOUT_SEC);
+}
+
+static int setup_loop(struct session *s)
+{
+	struct timeval tv = { READY_TIMEOUT_SEC, 0 };
+
+	s->base = event_base_new();
+	if (!s->base)
+		return -1;
+	s->sock_event = event_new(s->base, s->worker.sock, EV_READ | EV_PERSIST,
+				  sock_cb, s);
+	s->sigint_event = evsignal_new(s->base, SIGINT, signal_cb, s);
+	s->sigterm_event = evsignal_new(s->base, SIGTERM, signal_cb, s);
+	s->ready_timer = evtimer_new(s->base, ready_timeout_cb, s);
+	if (!s->sock_event || !s->sigint_event || !s->sigterm_event ||
+	    !s->ready_timer)
+		return -1;
+	event_add(s->sock_event, NULL);
+	event_add(s->sigint_event, NULL);
+	event_add(s->sigterm_event, NULL);
+	event_add(s->ready_timer, &tv);
+	return 0;
+}
+
+static void teardown_loop(struct session *s)
+{
+	if (s->sock_event)
+		event_free(s->sock_event);
+	if (s->sigint_event)
+		event_free(s->sigint_event);
+	if (s->sigterm_event)
+		event_free(s->sigterm_event);
+	if (s->ready_timer)
+		event_free(s->ready_timer);
+	if (s->base)
+		event_base_free(s->base);
+	s->base = NULL;
+}
+
+/* Write the end record, close the log and print the head digest. */
+static void finish_audit(struct session *s, const char *path)
+{
+	char err[SESSION_ERR_MAX], head[AUDIT_DIGEST_HEX];
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "status", s->end_status);
+	cJSON_AddNumberToObject(f, "turns", (double)s->turns);
+	cJSON_AddNumberToObject(f, "requests", (double)s->requests);
+	cJSON_AddNumberToObject(f, "exit_code", s->exit_status);
+	if (audit_append(s->audit, "session_end", f, true, err,
+			 sizeof(err)) < 0) {
+		session_note("audit log: cannot write the end record: %s", err);
+		if (s->exit_status == SESSION_EXIT_OK)
+			s->exit_status = SESSION_EXIT_SETUP;
+	}
+	cJSON_Delete(f);
+	snprintf(head, sizeof(head), "%s", audit_head(s->audit));
+	if (audit_close(s->audit, err, sizeof(err)) < 0) {
+		session_note("audit log: %s", err);
+		if (s->exit_status == SESSION_EXIT_OK)
+			s->exit_status = SESSION_EXIT_SETUP;
+	}
+	s->audit = NULL;
+	session_note("audit log %s", path);
+	fprintf(stderr, "audit head: %s\n", head);
+}
+
+/* Read the key and remove it from our environment at once. */
+static char *take_api_key(const char *var)
+{
+	const char *v = getenv(var);
+	char *key = strdup(v ? v : "");
+
+	unsetenv(var);
+	return key;
+}
+
+static int prepare(struct session *s, const char *key, char *audit_path,
+		   size_t pathsize, char *err, size_t errlen)
+{
+	cJSON *files = cJSON_CreateArray();
+
+	if (broker_open(&s->broker, s->cfg->workspace, err, errlen) < 0 ||
+	    load_policy(s, files, err, errlen) < 0 ||
+	    endpoint_init(&s->endpoint, s->cfg->base_url, err, errlen) < 0 ||
+	    open_audit(s, key, audit_path, pathsize, err, errlen) < 0) {
+		cJSON_Delete(files);
+		return -1;
+	}
+	return audit_session_start(s, files);
+}
+
+static int start_worker(struct session *s, const char *key, char *err,
+			size_t errlen)
+{
+	char path[4096];
+
+	if (worker_find(path, sizeof(path), err, errlen) < 0 ||
+	    worker_start(&s->worker, path, err, errlen) < 0)
+		return -1;
+	s->phase = PROTO_PHASE_START;
+	return send_config(s, key, err, errlen);
+}
+
+int session_run(const struct session_config *cfg)
+{
+	char err[SESSION_ERR_MAX], audit_path[BROKER_PATH_MAX + 128];
+	struct session s;
+	char *key;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.broker.root_fd = -1;
+	s.worker.pid = -1;
+	s.worker.sock = -1;
+	s.end_status = "ok";
+	policy_init(&s.policy);
+	make_session_id(s.id, sizeof(s.id));
+	key = take_api_key(cfg->api_key_env);
+
+	if (prepare(&s, key, audit_path, sizeof(audit_path), err,
+		    sizeof(err)) < 0) {
+		if (s.exit_status == SESSION_EXIT_OK) {
+			session_note("%s", err);
+			s.exit_status = SESSION_EXIT_USAGE;
+		}
+		goto out;
+	}
+	if (start_worker(&s, key, err, sizeof(err)) < 0 ||
+	    setup_loop(&s) < 0) {
+		session_abort(&s, SESSION_EXIT_SETUP, "error",
+			      "cannot start the worker: %s", err);
+	} else {
+		/* The key now lives only in the worker and the redactor. */
+		explicit_bzero(key, strlen(key));
+		event_base_dispatch(s.base);
+	}
+
+	if (s.worker.pid > 0) {
+		int status = worker_stop(&s.worker);
+
+		(void)status;
+	}
+	if (s.done && s.summary && s.exit_status == SESSION_EXIT_OK) {
+		sanitize_write(stdout, s.summary, true);
+		fputc('\n', stdout);
+		fflush(stdout);
+	} else if (s.done && s.summary && *s.summary) {
+		session_note("%s", s.summary);
+	}
+	finish_audit(&s, audit_path);
+out:
+	teardown_loop(&s);
+	if (s.audit)
+		audit_close(s.audit, err, sizeof(err));
+	if (s.worker.sock >= 0 || s.worker.pid > 0)
+		worker_stop(&s.worker);
+	broker_close(&s.broker);
+	policy_free(&s.policy);
+	free(s.summary);
+	explicit_bzero(key, strlen(key));
+	free(key);
+	return s.exit_status;
+}

@@ -1,0 +1,34 @@
+/* One headless session: a worker, its requests, the policy and the log. */
+#ifndef COWORKER_SESSION_H
+#define COWORKER_SESSION_H
+
+#include <stdbool.h>
+
+/* Exit statuses of `coworker exec`, documented in docs/cli.md. */
+enum session_exit {
+	SESSION_EXIT_OK = 0,		/* the agent finished with an answer */
+	SESSION_EXIT_INCOMPLETE = 1,	/* model error or turn limit reached */
+	SESSION_EXIT_USAGE = 2,		/* bad flags, policy or configuration */
+	SESSION_EXIT_WORKER = 3,	/* worker broke the protocol or died */
+	SESSION_EXIT_SETUP = 4,		/* a confinement layer failed */
+	SESSION_EXIT_INTERRUPTED = 130,
+};
+
+struct session_config {
+	const char *workspace;		/* -C, default "." */
+	const char *policy_file;	/* --policy, may be NULL */
+	const char *audit_path;		/* --audit, may be NULL */
+	const char *base_url;
+	const char *model;
+	const char *api_key_env;	/* name of the variable with the key */
+	const char *task;
+	long max_turns;
+	long command_timeout_ms;	/* default and cap for run_command */
+	int argc;
+	char **argv;
+};
+
+/* Run the session to its end; returns an enum session_exit value. */
+int session_run(const struct session_config *cfg);
+
+#endif

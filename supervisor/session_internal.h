@@ -1,0 +1,59 @@
+/* State shared by the session's source files; not for other modules. */
+#ifndef COWORKER_SESSION_INTERNAL_H
+#define COWORKER_SESSION_INTERNAL_H
+
+#include <event2/event.h>
+
+#include "proto/proto.h"
+#include "policy/policy.h"
+#include "supervisor/audit.h"
+#include "supervisor/broker.h"
+#include "supervisor/endpoint.h"
+#include "supervisor/session.h"
+#include "supervisor/worker_proc.h"
+
+#define SESSION_ERR_MAX 1024
+
+/* Largest output of one command kept and handed to the worker. */
+#define SESSION_OUTPUT_CAP (1024L * 1024)
+
+struct session {
+	const struct session_config *cfg;
+	struct broker broker;
+	struct policy policy;
+	char policy_digest[65];
+	struct endpoint endpoint;
+	struct audit_log *audit;
+	struct worker_proc worker;
+	char id[64];
+
+	struct event_base *base;
+	struct event *sock_event;
+	struct event *sigint_event;
+	struct event *sigterm_event;
+	struct event *ready_timer;
+
+	unsigned phase;			/* enum proto_phase */
+	int exit_status;		/* enum session_exit */
+	const char *end_status;		/* for the session_end record */
+	bool done;			/* the worker sent "done" */
+	long turns;
+	long requests;
+	char *summary;
+};
+
+/* Handle one request from the worker; -1 ends the session. */
+int session_handle_request(struct session *s, struct proto_msg *m);
+
+/* Stop the session with an exit status and a message for the user. */
+void session_abort(struct session *s, int exit_status, const char *end_status,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Append to the audit log; a failure aborts the session. */
+int session_audit(struct session *s, const char *event, cJSON *fields,
+		  bool sync);
+
+/* Print a progress line on stderr with terminal controls made visible. */
+void session_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,195 @@
+#!/usr/bin/env bats
+# Whole sessions: the real supervisor, the real worker and the replay model
+# server on 127.0.0.1.
+
+load helpers
+
+setup() {
+	setup_workspace
+}
+
+teardown() {
+	teardown_workspace
+}
+
+# scenario FILE...: a scenario whose turns serve the given response files,
+# each turn after the first expecting the previous call's tool result.
+write_scenario() {
+	python3 - "$TOP/scenario/scenario.json" "$@" <<'PY'
+import json, sys
+out, files = sys.argv[1], sys.argv[2:]
+turns = [{"response": f} for f in files]
+json.dump({"turns": turns}, open(out, "w"), indent=2)
+PY
+}
+
+run_session() {
+	OPENAI_API_KEY=sk-test-integration-0123456789 run "$COWORKER" exec \
+		-C "$WS" --audit "$TOP/audit.jsonl" --base-url "$BASE_URL" \
+		--model gpt-4o "$@"
+}
+
+@test "session reads a file and answers" {
+	echo "hello from the workspace" > "$WS/notes.txt"
+	response_tool "$TOP/scenario/t0.json" call_read000000000000000001 \
+		read_file '{"path":"notes.txt"}'
+	response_text "$TOP/scenario/t1.json" "The note says hello."
+	write_scenario t0.json t1.json
+	echo '{"allow":["Read(**)"]}' > "$TOP/policy.json"
+	start_server "$TOP/scenario/scenario.json"
+
+	run_session --policy "$TOP/policy.json" "Read notes.txt"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"The note says hello."* ]]
+	stop_server
+	audit_lines "$TOP/audit.jsonl" decision decision allow | grep -q notes.txt
+	run "$COWORKER" audit verify "$TOP/audit.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "write through a symlink to outside is denied" {
+	ln -s "$OUTSIDE" "$WS/link"
+	response_tool "$TOP/scenario/t0.json" call_write00000000000000001 \
+		write_file '{"path":"link/evil.txt","content":"planted"}'
+	response_text "$TOP/scenario/t1.json" "Could not write."
+	write_scenario t0.json t1.json
+	echo '{"allow":["Write(**)","Read(**)"]}' > "$TOP/policy.json"
+	start_server "$TOP/scenario/scenario.json"
+
+	run_session --policy "$TOP/policy.json" "Write a file"
+	[ "$status" -eq 0 ]
+	stop_server
+	[ ! -e "$OUTSIDE/evil.txt" ]
+	audit_lines "$TOP/audit.jsonl" decision decision deny |
+		grep -q 'link/evil.txt'
+	[ -s "$TOP/server.log" ]
+}
+
+@test "write to git hooks is denied whatever the policy says" {
+	mkdir -p "$WS/.git/hooks"
+	response_tool "$TOP/scenario/t0.json" call_hook000000000000000001 \
+		write_file '{"path":".git/hooks/pre-commit","content":"#!/bin/sh\necho owned\n"}'
+	response_text "$TOP/scenario/t1.json" "Denied."
+	write_scenario t0.json t1.json
+	echo '{"allow":["Write(**)"]}' > "$TOP/policy.json"
+	start_server "$TOP/scenario/scenario.json"
+
+	run_session --policy "$TOP/policy.json" "Add a hook"
+	[ "$status" -eq 0 ]
+	stop_server
+	[ ! -e "$WS/.git/hooks/pre-commit" ]
+	audit_lines "$TOP/audit.jsonl" result ok False | grep -q 'protected'
+}
+
+@test "command past its timeout is killed with its children" {
+	response_tool "$TOP/scenario/t0.json" call_slow000000000000000001 \
+		run_command '{"command":"(sleep 3; touch survived) & sleep 60"}'
+	response_text "$TOP/scenario/t1.json" "It timed out."
+	write_scenario t0.json t1.json
+	echo '{"allow":["Exec(sleep:*)","Exec(touch:*)"]}' > "$TOP/policy.json"
+	start_server "$TOP/scenario/scenario.json"
+
+	run_session --policy "$TOP/policy.json" --command-timeout 1 "Wait"
+	[ "$status" -eq 0 ]
+	stop_server
+	audit_lines "$TOP/audit.jsonl" result timed_out True | grep -q run_command
+	# The background child must have died with the namespace.
+	sleep 4
+	[ ! -e "$WS/survived" ]
+}
+
+@test "denied command is reported to the model and session goes on" {
+	response_tool "$TOP/scenario/t0.json" call_curl000000000000000001 \
+		run_command '{"command":"curl -sS -X POST --data-binary @notes.txt http://127.0.0.1:9/upload"}'
+	response_text "$TOP/scenario/t1.json" "Upload was denied."
+	python3 - "$TOP/scenario/scenario.json" <<'PY'
+import json, sys
+json.dump({"turns": [
+    {"response": "t0.json"},
+    {"response": "t1.json",
+     "expect": [{"tool_call_id": "call_curl000000000000000001",
+                 "contains": "error: denied by rule \"Exec(curl:*)\""}]}]},
+    open(sys.argv[1], "w"))
+PY
+	echo '{"deny":["Exec(curl:*)"]}' > "$TOP/policy.json"
+	start_server "$TOP/scenario/scenario.json"
+
+	run_session --policy "$TOP/policy.json" "Upload"
+	[ "$status" -eq 0 ]
+	stop_server
+	audit_lines "$TOP/audit.jsonl" decision rule 'Exec(curl:*)' | grep -q deny
+}
+
+@test "API key reaches neither the log nor a command" {
+	response_tool "$TOP/scenario/t0.json" call_env0000000000000000001 \
+		run_command '{"command":"env"}'
+	response_text "$TOP/scenario/t1.json" "Done."
+	write_scenario t0.json t1.json
+	echo '{"allow":["Exec(env)"]}' > "$TOP/policy.json"
+	start_server "$TOP/scenario/scenario.json"
+
+	run_session --policy "$TOP/policy.json" "Show env"
+	[ "$status" -eq 0 ]
+	stop_server
+	! grep -q sk-test-integration "$TOP/audit.jsonl"
+	audit_lines "$TOP/audit.jsonl" result tool run_command | grep -q '"exit_code": 0'
+}
+
+@test "task from standard input" {
+	response_text "$TOP/scenario/t0.json" "Nothing to do."
+	write_scenario t0.json
+	start_server "$TOP/scenario/scenario.json"
+
+	OPENAI_API_KEY=sk-test-local-0123456789 run "$COWORKER" exec -C "$WS" \
+		--audit "$TOP/audit.jsonl" --base-url "$BASE_URL" - <<< "Say hi"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Nothing to do."* ]]
+	stop_server
+	audit_lines "$TOP/audit.jsonl" session_end status ok | grep -q .
+}
+
+@test "default audit log goes under .coworker/audit" {
+	response_text "$TOP/scenario/t0.json" "Fine."
+	write_scenario t0.json
+	start_server "$TOP/scenario/scenario.json"
+
+	OPENAI_API_KEY=sk-test-local-0123456789 run "$COWORKER" exec -C "$WS" --base-url "$BASE_URL" \
+		"Nothing"
+	[ "$status" -eq 0 ]
+	log=$(ls "$WS"/.coworker/audit/*.jsonl)
+	[ "$(stat -c %a "$log")" = 600 ]
+	head=$(echo "$output" | sed -n 's/^audit head: //p')
+	[ -n "$head" ]
+	run "$COWORKER" audit verify "$log" --head "$head"
+	[ "$status" -eq 0 ]
+}
+
+@test "tampered audit line is rejected by verify" {
+	response_text "$TOP/scenario/t0.json" "Fine."
+	write_scenario t0.json
+	start_server "$TOP/scenario/scenario.json"
+	run_session "Nothing"
+	[ "$status" -eq 0 ]
+	run "$COWORKER" audit verify "$TOP/audit.jsonl"
+	[ "$status" -eq 0 ]
+
+	sed -i '2s/"worker_ready"/"worker_gone"/' "$TOP/audit.jsonl"
+	run "$COWORKER" audit verify "$TOP/audit.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 3"* ]]
+}
+
+@test "unreachable endpoint ends the session with an error" {
+	# Port 9 (discard) has no listener on this loopback.
+	OPENAI_API_KEY=sk-test-local-0123456789 run "$COWORKER" exec -C "$WS" \
+		--audit "$TOP/audit.jsonl" --base-url http://127.0.0.1:9/v1 "Hi"
+	[ "$status" -eq 1 ]
+	run "$COWORKER" audit verify "$TOP/audit.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "invalid base URL is a usage error" {
+	run "$COWORKER" exec -C "$WS" --base-url ftp://example.invalid "Hi"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"must start with http:// or https://"* ]]
+}
