@@ -22,6 +22,9 @@
 #define COWORKER_VERSION "0.1.0"
 #endif
 
+/* How often batched audit lines are synced while the session is quiet. */
+#define AUDIT_SYNC_INTERVAL_MS 200
+
 /* How long a worker may take from exec to "ready". */
 #define READY_TIMEOUT_SEC 30
 
@@ -432,9 +435,22 @@ static void ready_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		      "report ready within %d seconds", READY_TIMEOUT_SEC);
 }
 
+/* Lines appended in a burst that then goes quiet still reach the disk. */
+static void audit_sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	char err[SESSION_ERR_MAX];
+
+	(void)fd;
+	(void)what;
+	if (s->audit && audit_sync(s->audit, err, sizeof(err)) < 0)
+		session_abort(s, SESSION_EXIT_SETUP, "error", "audit log: %s", err);
+}
+
 static int setup_loop(struct session *s)
 {
 	struct timeval tv = { READY_TIMEOUT_SEC, 0 };
+	struct timeval sync_every = { 0, AUDIT_SYNC_INTERVAL_MS * 1000 };
 
 	s->base = event_base_new();
 	if (!s->base)
@@ -444,9 +460,11 @@ static int setup_loop(struct session *s)
 	s->sigint_event = evsignal_new(s->base, SIGINT, signal_cb, s);
 	s->sigterm_event = evsignal_new(s->base, SIGTERM, signal_cb, s);
 	s->ready_timer = evtimer_new(s->base, ready_timeout_cb, s);
+	s->sync_timer = event_new(s->base, -1, EV_PERSIST, audit_sync_cb, s);
 	if (!s->sock_event || !s->sigint_event || !s->sigterm_event ||
-	    !s->ready_timer)
+	    !s->ready_timer || !s->sync_timer)
 		return -1;
+	event_add(s->sync_timer, &sync_every);
 	event_add(s->sock_event, NULL);
 	event_add(s->sigint_event, NULL);
 	event_add(s->sigterm_event, NULL);
@@ -464,6 +482,8 @@ static void teardown_loop(struct session *s)
 		event_free(s->sigterm_event);
 	if (s->ready_timer)
 		event_free(s->ready_timer);
+	if (s->sync_timer)
+		event_free(s->sync_timer);
 	if (s->base)
 		event_base_free(s->base);
 	s->base = NULL;

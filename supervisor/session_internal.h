@@ -32,6 +32,7 @@ struct session {
 	struct event *sigint_event;
 	struct event *sigterm_event;
 	struct event *ready_timer;
+	struct event *sync_timer;
 
 	unsigned phase;			/* enum proto_phase */
 	int exit_status;		/* enum session_exit */
