@@ -70,6 +70,14 @@ $(BUILD)/coworker-worker: $(call obj,worker/main.c) $(WORKER_LIB)
 $(BUILD)/replay-server: $(call obj,contrib/replay-server.c)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,libcjson)
 
+# These start a worker the way the supervisor does, so they also link the
+# supervisor's spawning and checking code.
+WORKER_SPAWN_TESTS := $(BUILD)/tests/test_worker_escape
+$(WORKER_SPAWN_TESTS): $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(WORKER_LIB) \
+		$(call obj,supervisor/worker_proc.c supervisor/worker_check.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_WORKER) $(PKGS_TEST))
+
 $(BUILD)/tests/test_worker_%: $(call obj,tests/unit/test_worker_%.c) $(WORKER_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_WORKER) $(PKGS_TEST))

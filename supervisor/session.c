@@ -240,6 +240,11 @@ static int on_ready(struct session *s, struct proto_msg *m)
 	cJSON_AddNumberToObject(f, "landlock_abi", (double)abi);
 	cJSON_AddStringToObject(f, "seccomp", "filter");
 	cJSON_AddBoolToObject(f, "no_new_privs", 1);
+	if (worker_describe_layers(&s->worker, f) < 0) {
+		cJSON_Delete(f);
+		session_abort(s, SESSION_EXIT_SETUP, "error", "out of memory");
+		return -1;
+	}
 	if (session_audit(s, "worker_ready", f, false) < 0)
 		return -1;
 	if (abi == 0)

@@ -1,18 +1,44 @@
-/* Starting a worker process and checking its confinement. */
+/*
+ * Starting a worker process in its own namespaces and checking its
+ * confinement before it gets a task.
+ */
 #ifndef COWORKER_WORKER_PROC_H
 #define COWORKER_WORKER_PROC_H
 
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <cjson/cJSON.h>
+
 /* The descriptor number on which a worker finds its socket. */
 #define WORKER_SOCKET_FD 3
+
+/*
+ * The host uid and gid a worker runs as under a root supervisor: Debian's
+ * "nobody" and "nogroup", which own no files on a normal system. Inside its
+ * user namespace the worker is uid 0, so that it keeps the capabilities it
+ * needs for its own lock-down across execve.
+ */
+#define WORKER_ROOT_HOST_UID 65534
+#define WORKER_ROOT_HOST_GID 65534
 
 struct worker_proc {
 	pid_t pid;
 	int sock;		/* supervisor's end of the socketpair */
 	char path[4096];	/* the worker binary that was started */
+	unsigned long namespaces;	/* CLONE_NEW* flags it was started with */
+	uid_t uid;		/* host uid it runs as */
+	gid_t gid;		/* host gid it runs as */
+	int groups_cleared;	/* 1 when supplementary groups were dropped */
 };
+
+/*
+ * Code that runs in a spawned child once its ids are switched. It must
+ * execve or _exit, never return. report_fd is close-on-exec: a child that
+ * fails writes one line there before it exits, a child that does not exec
+ * closes it once it is running.
+ */
+typedef void (*worker_child_fn)(void *arg, int report_fd);
 
 /*
  * Find the worker binary: $COWORKER_WORKER when set (tests use it to run a
@@ -22,17 +48,38 @@ struct worker_proc {
 int worker_find(char *path, size_t size, char *err, size_t errlen);
 
 /*
- * Start the worker with a SOCK_SEQPACKET socketpair on WORKER_SOCKET_FD, no
- * other descriptors and an environment that holds no secret.
+ * Clone a child into new user, pid, net, mount, ipc and uts namespaces,
+ * write its id maps (inside uid and gid 0; outside the supervisor's own ids,
+ * or WORKER_ROOT_HOST_UID/GID under root, without supplementary groups) and
+ * run fn(arg) in it. Fills w->pid, namespaces, uid, gid, groups_cleared.
+ * Returns 0 once the child has exec'd or closed report_fd, or -1 with err
+ * naming the layer, the cause and the fix; the child is reaped then.
+ */
+int worker_spawn(struct worker_proc *w, worker_child_fn fn, void *arg,
+		 char *err, size_t errlen);
+
+/*
+ * Start the worker through worker_spawn with a SOCK_SEQPACKET socketpair on
+ * WORKER_SOCKET_FD, stdin and stdout on /dev/null, no other descriptors and
+ * an environment that holds no secret.
  */
 int worker_start(struct worker_proc *w, const char *path, char *err,
 		 size_t errlen);
 
 /*
- * Check /proc/PID/status: the worker must run with a seccomp filter
- * (Seccomp: 2) and no_new_privs (NoNewPrivs: 1).
+ * Check /proc/PID: the worker must run with a seccomp filter (Seccomp: 2),
+ * no_new_privs, no capability in any set, as the host ids worker_spawn
+ * chose, in namespaces other than the supervisor's, and with a root that is
+ * one read-only tmpfs.
  */
 int worker_check_confinement(pid_t pid, char *err, size_t errlen);
+
+/*
+ * Add the layers worker_spawn applied to out, for the audit log:
+ * "namespaces" (array of names), "uid", "gid", "groups_cleared". Returns 0,
+ * or -1 when out of memory.
+ */
+int worker_describe_layers(const struct worker_proc *w, cJSON *out);
 
 /* Kill the worker (if still running) and reap it; returns wait status. */
 int worker_stop(struct worker_proc *w);

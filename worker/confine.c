@@ -1,12 +1,14 @@
 /*
- * Process-wide lock-down steps that come before the seccomp filter:
- * resource limits, no_new_privs, capabilities and Landlock.
+ * Process-wide lock-down steps that come before the seccomp filter: the
+ * empty root, resource limits, capabilities, no_new_privs and Landlock.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -60,6 +62,72 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * An existing directory to mount the new root on. /tmp is world-searchable,
+ * so the worker's unprivileged host uid can reach it; the mount is only
+ * seen inside the worker's own mount namespace.
+ */
+#define NEW_ROOT_MOUNT_POINT "/tmp"
+
+/*
+ * Make the whole file system view an empty, read-only tmpfs. The worker
+ * opens no file after start-up, so nothing is lost; a path that reaches
+ * the kernel later (stat with AT_EMPTY_PATH, a bug in a library) finds
+ * nothing to name.
+ *
+ * This step comes after library start-up (the loader, libcurl, OpenSSL's
+ * configuration, the CA bundle and tzset need the real files) and before
+ * the capabilities go, because mount and pivot_root need CAP_SYS_ADMIN in
+ * the worker's user namespace. Landlock would also forbid them once
+ * enforced.
+ */
+int confine_empty_root(char *err, size_t errlen)
+{
+	/*
+	 * A mount namespace of this process alone, even when the supervisor
+	 * already made one: pivot_root moves the root of every process in
+	 * the namespace, and a worker started by a test or by hand without
+	 * the supervisor must never move anyone else's root.
+	 */
+	if (unshare(CLONE_NEWNS) < 0)
+		return fail(err, errlen, "unshare(CLONE_NEWNS) failed: %s; the "
+			    "worker needs CAP_SYS_ADMIN in its user namespace, "
+			    "which coworker gives it by starting it in one",
+			    strerror(errno));
+
+	/* Mounts made below must not propagate to any other namespace. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail(err, errlen, "making the mounts private failed: %s",
+			    strerror(errno));
+
+	if (mount("coworker-root", NEW_ROOT_MOUNT_POINT, "tmpfs",
+		  MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") < 0)
+		return fail(err, errlen, "mounting a tmpfs on %s failed: %s",
+			    NEW_ROOT_MOUNT_POINT, strerror(errno));
+
+	/*
+	 * pivot_root(".", ".") stacks the old root on top of the new one,
+	 * so the old root can be detached from "." without a directory
+	 * for it, and the tmpfs stays empty.
+	 */
+	if (chdir(NEW_ROOT_MOUNT_POINT) < 0 ||
+	    syscall(SYS_pivot_root, ".", ".") < 0)
+		return fail(err, errlen, "pivot_root to the empty tmpfs failed: "
+			    "%s", strerror(errno));
+	if (umount2(".", MNT_DETACH) < 0)
+		return fail(err, errlen, "detaching the old root failed: %s",
+			    strerror(errno));
+	if (chdir("/") < 0)
+		return fail(err, errlen, "chdir(\"/\") in the new root failed: "
+			    "%s", strerror(errno));
+
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID |
+		  MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return fail(err, errlen, "remounting the new root read-only "
+			    "failed: %s", strerror(errno));
+	return 0;
+}
+
 static int set_limit(int resource, const char *name, rlim_t value,
 		     char *err, size_t errlen)
 {
@@ -72,14 +140,22 @@ static int set_limit(int resource, const char *name, rlim_t value,
 }
 
 /*
- * Limits come first, while setrlimit is still permitted; seccomp removes
- * it. Soft and hard limits are equal so the worker cannot raise them again.
- * RLIMIT_FSIZE is not 0 because write_file content is written into a memfd
- * and the limit applies there too. RLIMIT_NPROC is left alone: it does not
- * bind uid 0, and the seccomp filter already kills clone and fork.
+ * Limits come while setrlimit is still permitted; seccomp removes it. Soft
+ * and hard limits are equal so the worker cannot raise them again once its
+ * capabilities are gone. RLIMIT_FSIZE is not 0 because write_file content
+ * is written into a memfd and the limit applies there too. RLIMIT_NPROC is
+ * left alone: it counts every process of the host uid, and the seccomp
+ * filter already kills clone and fork.
+ *
+ * The process also becomes non-dumpable, so that another process of the
+ * same host uid (65534 is shared with other daemons' "nobody") can neither
+ * ptrace it nor read its memory through /proc, where the API key lives.
  */
 int confine_rlimits(char *err, size_t errlen)
 {
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return fail(err, errlen, "prctl(PR_SET_DUMPABLE, 0) failed: %s",
+			    strerror(errno));
 	if (set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0, err, errlen) < 0 ||
 	    set_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", NOFILE_MAX,
 		      err, errlen) < 0 ||
@@ -99,10 +175,13 @@ int confine_no_new_privs(char *err, size_t errlen)
 }
 
 /*
- * TODO: the worker still runs as uid 0 when the supervisor does. Without
- * capabilities uid 0 keeps only its ownership of root's files, which
- * Landlock and the seccomp filter keep out of reach; a user namespace and
- * an unprivileged uid are still to come.
+ * Drop every capability for good. The worker holds all of them in its own
+ * user namespace (it is uid 0 there), and none outside it; after this step
+ * it holds none anywhere.
+ *
+ * The bounding set goes first, because PR_CAPBSET_DROP needs CAP_SETPCAP,
+ * which the capset at the end removes. EINVAL marks the first number past
+ * the kernel's last capability.
  */
 int confine_drop_caps(char *err, size_t errlen)
 {
@@ -110,18 +189,14 @@ int confine_drop_caps(char *err, size_t errlen)
 	struct __user_cap_data_struct data[2];
 	int cap;
 
-	/*
-	 * The bounding set first, because dropping it needs CAP_SETPCAP. A
-	 * process without CAP_SETPCAP gets EPERM and keeps its bounding set,
-	 * which is harmless: no_new_privs and the absence of execve already
-	 * stop any later gain of capabilities. EINVAL marks the last one.
-	 */
 	for (cap = 0; cap < 64; cap++) {
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 || errno == EPERM)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
 			continue;
 		if (errno == EINVAL)
 			break;
-		return fail(err, errlen, "prctl(PR_CAPBSET_DROP, %d) failed: %s",
+		return fail(err, errlen, "prctl(PR_CAPBSET_DROP, %d) failed: %s; "
+			    "the worker needs CAP_SETPCAP in its user namespace, "
+			    "which coworker gives it by starting it in one",
 			    cap, strerror(errno));
 	}
 
@@ -204,15 +279,19 @@ int confine_landlock(int *abi, char *err, size_t errlen)
 }
 
 /*
- * The order binds. Rlimits, no_new_privs and capabilities need prctl,
- * setrlimit and capset. Landlock needs no_new_privs and its own system
- * calls. The seccomp filter removes all of those, so it goes last.
+ * The order binds, because each step needs what the ones before it still
+ * allow. mount and pivot_root need CAP_SYS_ADMIN, so the empty root comes
+ * before the capabilities go. PR_CAPBSET_DROP needs CAP_SETPCAP, which the
+ * capset in the same step removes. Landlock needs no_new_privs, because the
+ * worker has no CAP_SYS_ADMIN by then. The seccomp filter removes mount,
+ * prctl, setrlimit, capset and the Landlock calls, so it goes last.
  */
 int confine_all(int *landlock_abi, char *err, size_t errlen)
 {
-	if (confine_rlimits(err, errlen) < 0 ||
-	    confine_no_new_privs(err, errlen) < 0 ||
+	if (confine_empty_root(err, errlen) < 0 ||
+	    confine_rlimits(err, errlen) < 0 ||
 	    confine_drop_caps(err, errlen) < 0 ||
+	    confine_no_new_privs(err, errlen) < 0 ||
 	    confine_landlock(landlock_abi, err, errlen) < 0 ||
 	    confine_seccomp(err, errlen) < 0)
 		return -1;

@@ -11,13 +11,27 @@
 
 #include <stddef.h>
 
-/* Core dumps off, at most 64 descriptors, file size capped for memfds. */
+/*
+ * Replace the root with an empty read-only tmpfs in a mount namespace of
+ * its own. Needs CAP_SYS_ADMIN, which the worker has in the user namespace
+ * the supervisor starts it in (or as host root in tests).
+ */
+int confine_empty_root(char *err, size_t errlen);
+
+/*
+ * Core dumps off, not dumpable (no ptrace or /proc/PID/mem by others of
+ * the same uid), at most 64 descriptors, file size capped for memfds.
+ */
 int confine_rlimits(char *err, size_t errlen);
 
 /* PR_SET_NO_NEW_PRIVS: no exec can grant privileges from now on. */
 int confine_no_new_privs(char *err, size_t errlen);
 
-/* Drop every capability from all sets, the bounding set and ambient set. */
+/*
+ * Drop every capability from all sets, the bounding set and ambient set.
+ * Fails without CAP_SETPCAP, so that a worker never runs with a bounding
+ * set it could not clear.
+ */
 int confine_drop_caps(char *err, size_t errlen);
 
 /*

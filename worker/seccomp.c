@@ -4,10 +4,9 @@
  * files the supervisor hands over, memfds it creates), allocates memory and
  * reads the clock. Everything else kills the whole process.
  *
- * The list comes from strace -f of the end-to-end test, which uses plain
- * http to a local server and every tool. Each entry names its caller.
- * NOTE: https was not traced yet; read, getrandom and getpid are there for
- * OpenSSL on reasoning alone.
+ * The list comes from strace -f of whole sessions: the end-to-end test
+ * over plain http with every tool, and an https session against a local
+ * TLS server (tests/integration/tls.bats). Each entry names its caller.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,13 +77,13 @@ static const struct allow_rule allow_rules[] = {
 		 SCMP_A1(SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING)),
 	ALLOW(write),		/* memfd content; stderr before exiting */
 	ALLOW(pread64),		/* files and memfds in replies, from offset 0 */
-	ALLOW(read),		/* OpenSSL and stdio fall back to read() */
 	/*
 	 * glibc implements fstat() as newfstatat(fd, "", st, AT_EMPTY_PATH);
 	 * the worker uses it to size results over 256 KiB.
 	 * NOTE: the path is a pointer that seccomp cannot read, so an absolute
 	 * path with AT_EMPTY_PATH is still looked up, and Landlock does not
-	 * cover stat. The empty mount namespace of a later round closes this.
+	 * cover stat. The empty root (confine_empty_root) leaves no file for
+	 * such a path to name.
 	 */
 	ALLOW_IF(newfstatat, SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH)),
 
@@ -100,8 +99,8 @@ static const struct allow_rule allow_rules[] = {
 	/* libcurl timers and OpenSSL; the vDSO serves these when it can. */
 	ALLOW(clock_gettime),
 	ALLOW(gettimeofday),
-	ALLOW(getrandom),	/* OpenSSL's random generator for TLS */
-	ALLOW(getpid),		/* OpenSSL's fork check, abort() */
+	ALLOW(getrandom),	/* OpenSSL's random generator, seeded per TLS session */
+	ALLOW(getpid),		/* OpenSSL's fork check on every handshake; abort() */
 	ALLOW(gettid),		/* abort(): the thread id for tgkill */
 
 	/* Signals: abort() blocks signals before raising SIGABRT. */

@@ -12,13 +12,18 @@
  *   leak-key     report ready, then put the API key into a command and a
  *                file path, to check that the audit log redacts it
  */
+#include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include "proto/proto.h"
 
@@ -32,11 +37,42 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* An allow-all filter: enough for Seccomp: 2 in /proc, nothing more. */
+/*
+ * What the supervisor sees from outside: an empty read-only root, no
+ * capabilities, no_new_privs and a seccomp filter. The filter allows all,
+ * so this worker passes the check while confining nothing inside.
+ */
+static int fake_empty_root(void)
+{
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("bad-root", "/tmp", "tmpfs", 0, "size=4k") < 0 ||
+	    chdir("/tmp") < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return -1;
+	return mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL);
+}
+
+static int fake_drop_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+	int cap;
+
+	for (cap = 0; prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0; cap++)
+		;
+	return syscall(SYS_capset, &hdr, data) < 0 ? -1 : 0;
+}
+
 static void fake_confinement(void)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	scmp_filter_ctx ctx;
 
+	if (fake_empty_root() < 0 || fake_drop_caps() < 0) {
+		snprintf(err, sizeof(err), "cannot build the outside view");
+		die("setup");
+	}
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || !ctx ||
 	    seccomp_load(ctx) < 0) {
 		snprintf(err, sizeof(err), "cannot install a filter");
