@@ -98,6 +98,8 @@ check: deps
 		prove -v --exec '' $(UNIT_TESTS)
 	COWORKER_BUILD=$(abspath $(BUILD)) \
 		prove -v --exec 'bats --tap' tests/integration/*.bats
+	COWORKER_BUILD=$(abspath $(BUILD)) \
+		prove -v --exec 'bats --tap' tests/escape/*.bats
 
 demo: deps
 	$(MAKE) all

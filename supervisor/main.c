@@ -10,6 +10,7 @@
 
 #include "proto/proto.h"
 #include "supervisor/audit.h"
+#include "supervisor/sandbox.h"
 #include "supervisor/session.h"
 
 #ifndef COWORKER_VERSION
@@ -197,6 +198,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "exec") == 0)
 		return cmd_exec(argc - 1, argv + 1);
+	if (strcmp(argv[1], "sandbox") == 0)
+		return sandbox_cli(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
 	    strcmp(argv[2], "verify") == 0)
 		return audit_cli_verify(argc - 2, argv + 2);

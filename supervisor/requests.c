@@ -11,8 +11,13 @@
 #include "sandbox.h"
 #include "session_internal.h"
 
+/*
+ * Kept read-only inside every command's sandbox. A trailing "/" marks a
+ * directory that gets an empty read-only placeholder when it is missing
+ * (and its parent exists), so a command cannot create it either.
+ */
 static const char *const protected_paths[] = {
-	".coworker", ".git/hooks", ".git/config", NULL,
+	".coworker/", ".git/hooks/", ".git/config", ".gitmodules", NULL,
 };
 
 /* A decision and what to say about it. */

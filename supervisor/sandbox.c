@@ -77,10 +77,21 @@ static int check_opts(const struct sandbox_opts *opts, const char *command,
 			 opts->workspace, errno ? strerror(errno) : "wrong type");
 		return -1;
 	}
+	if (opts->argv && (!opts->argv[0] || !opts->argv[0][0])) {
+		snprintf(err, errlen,
+			 "command sandbox: empty argument vector; pass a program");
+		return -1;
+	}
 	if (opts->timeout_ms <= 0 || opts->timeout_ms > SANDBOX_TIMEOUT_MAX_MS) {
 		snprintf(err, errlen,
 			 "command sandbox: invalid timeout %ld ms; it must be between "
 			 "1 and %ld", opts->timeout_ms, SANDBOX_TIMEOUT_MAX_MS);
+		return -1;
+	}
+	if (opts->mode != SANDBOX_WORKSPACE_WRITE &&
+	    opts->mode != SANDBOX_READ_ONLY && opts->mode != SANDBOX_FULL_ACCESS) {
+		snprintf(err, errlen, "command sandbox: invalid mode %d",
+			 (int)opts->mode);
 		return -1;
 	}
 	for (rel = opts->protected_paths; rel && *rel; rel++) {
@@ -116,10 +127,25 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 	size_t len = strlen("HOME=") + strlen(opts->workspace) + 1;
 	char **env = plan->envp;
 
+	const char *home = getenv("HOME");
+
 	memset(plan, 0, sizeof(*plan));
 	plan->opts = opts;
 	plan->sync_fd = plan->report_fd = plan->output_fd = -1;
+	plan->workspace_tree = -1;
 	plan->make_dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1;
+	plan->network = opts->network || opts->mode == SANDBOX_FULL_ACCESS;
+	plan->home = home && home[0] == '/' && home[1] ? home : NULL;
+	plan->inner_uid = geteuid();
+	plan->inner_gid = getegid();
+	if (plan->inner_uid == 0) {
+		plan->switch_ids = true;
+		plan->inner_uid = SANDBOX_INNER_ID;
+		plan->inner_gid = SANDBOX_INNER_ID;
+	}
+
+	if (sandbox_seccomp_prepare(err, errlen) < 0)
+		return -1;
 
 	plan->bash = find_bash();
 	if (!plan->bash) {
@@ -181,6 +207,8 @@ static int open_pipes(struct sandbox_plan *plan, struct sandbox_child *c,
 	c->report_fd = report[0];
 	plan->report_fd = report[1];
 
+	if (plan->opts->passthrough)
+		return 0;
 	if (pipe2(output, O_CLOEXEC) < 0)
 		goto fail;
 	c->output_fd = output[0];
@@ -200,6 +228,7 @@ static void plan_close(struct sandbox_plan *plan)
 	close_fd(&plan->sync_fd);
 	close_fd(&plan->report_fd);
 	close_fd(&plan->output_fd);
+	close_fd(&plan->workspace_tree);
 	free(plan->home_env);
 	plan->home_env = NULL;
 }
@@ -248,7 +277,7 @@ static int spawn(struct sandbox_plan *plan, struct sandbox_child *c,
 	memset(&args, 0, sizeof(args));
 	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
 		     CLONE_NEWUTS | CLONE_PIDFD;
-	if (!plan->opts->network)
+	if (!plan->network)
 		args.flags |= CLONE_NEWNET;
 	args.pidfd = (uint64_t)(uintptr_t)&c->pidfd;
 	args.exit_signal = 0;
@@ -305,27 +334,29 @@ fail:
 
 /*
  * Map the caller's uid and gid to the same ids inside. An unprivileged
- * caller may only write gid_map after denying setgroups.
- *
- * TODO: under a root supervisor, map an unprivileged uid instead and give
- * the workspace an idmapped mount, so no command runs as host uid 0.
+ * caller may only write gid_map after denying setgroups. A root caller
+ * maps only the sandbox ids, so no command runs as host uid 0, and leaves
+ * setgroups allowed so the child can drop root's supplementary groups.
  */
-static int write_id_maps(pid_t pid, char *err, size_t errlen)
+static int write_id_maps(const struct sandbox_plan *plan, pid_t pid,
+			 char *err, size_t errlen)
 {
+	unsigned int uid = (unsigned int)geteuid();
+	unsigned int gid = (unsigned int)getegid();
 	char map[64];
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
 
-	if (uid != 0 && write_proc_file(pid, "setgroups", "deny", err, errlen) < 0)
+	if (plan->switch_ids) {
+		uid = SANDBOX_HOST_UID;
+		gid = SANDBOX_HOST_GID;
+	} else if (write_proc_file(pid, "setgroups", "deny", err, errlen) < 0) {
 		return -1;
+	}
 
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned int)gid,
-		 (unsigned int)gid);
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned int)plan->inner_gid, gid);
 	if (write_proc_file(pid, "gid_map", map, err, errlen) < 0)
 		return -1;
 
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned int)uid,
-		 (unsigned int)uid);
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned int)plan->inner_uid, uid);
 	return write_proc_file(pid, "uid_map", map, err, errlen);
 }
 
@@ -491,7 +522,7 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	struct sandbox_child c = { .pid = -1, .pidfd = -1, .sync_fd = -1,
 				   .report_fd = -1, .output_fd = -1 };
 	struct sandbox_output out = { .memfd = -1 };
-	struct sandbox_plan plan;
+	struct sandbox_plan plan = { .workspace_tree = -1 };
 	int64_t start = now_ns();
 	bool killed = false;
 	int have, status = 0, rc = -1;
@@ -500,10 +531,12 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	result_init(result);
 	if (check_opts(opts, command, err, errlen) < 0)
 		return -1;
-	if (plan_init(&plan, opts, command, err, errlen) < 0)
+	if (plan_init(&plan, opts, command, err, errlen) < 0 ||
+	    sandbox_prepare_host(&plan, err, errlen) < 0)
 		goto out;
 	if (open_pipes(&plan, &c, err, errlen) < 0 ||
-	    sandbox_output_open(&out, opts->output_cap, err, errlen) < 0 ||
+	    (!opts->passthrough &&
+	     sandbox_output_open(&out, opts->output_cap, err, errlen) < 0) ||
 	    spawn(&plan, &c, err, errlen) < 0)
 		goto out;
 
@@ -511,7 +544,7 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	plan_close(&plan);
 
 	if (child_wait_ready(&plan, &c, err, errlen) < 0 ||
-	    write_id_maps(c.pid, err, errlen) < 0 ||
+	    write_id_maps(&plan, c.pid, err, errlen) < 0 ||
 	    send(c.sync_fd, "", 1, MSG_NOSIGNAL) != 1) {
 		child_kill(&c);
 		child_reap(&c, &info);
@@ -534,8 +567,12 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	have = report_read(c.report_fd, &status, err, errlen);
 	if (have < 0 ||
 	    decode_end(&info, killed, have, status, result, err, errlen) < 0 ||
-	    sandbox_output_finish(&out, result, err, errlen) < 0)
+	    (!opts->passthrough &&
+	     sandbox_output_finish(&out, result, err, errlen) < 0))
 		goto out;
+	result->limits = SANDBOX_LIMIT_RLIMITS;
+	if (plan.switch_ids)
+		result->limits |= SANDBOX_LIMIT_SANDBOX_UID;
 
 	result->duration_ms = (long)((now_ns() - start) / 1000000);
 	rc = 0;

@@ -10,6 +10,21 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* How much of the filesystem and network a command gets. */
+enum sandbox_mode {
+	SANDBOX_WORKSPACE_WRITE = 0,	/* root read-only, workspace writable */
+	SANDBOX_READ_ONLY,		/* the workspace read-only too */
+	SANDBOX_FULL_ACCESS,		/* writable wherever the user can write,
+					   host network; protected paths and
+					   masked secrets stay */
+};
+
+/* Bits of sandbox_result.limits: the resource limits that applied. */
+#define SANDBOX_LIMIT_RLIMITS	0x1	/* RLIMIT_NPROC, FSIZE, NOFILE, CPU */
+#define SANDBOX_LIMIT_CGROUP_V1	0x2	/* per-sandbox memory and pids cgroup */
+#define SANDBOX_LIMIT_SANDBOX_UID 0x4	/* ran as an unprivileged host uid of
+					   its own, not the caller's */
+
 struct sandbox_opts {
 	const char *workspace;	/* absolute, canonical path */
 	long timeout_ms;	/* wall clock, positive; the whole tree is
@@ -18,6 +33,14 @@ struct sandbox_opts {
 	bool network;		/* false: new network namespace, loopback up */
 	const char *const *protected_paths;	/* workspace-relative, kept
 						   read-only; NULL-terminated */
+	enum sandbox_mode mode;	/* zero: SANDBOX_WORKSPACE_WRITE */
+	bool passthrough;	/* stdout and stderr go to the caller's fds 1
+				   and 2 instead of the output memfd */
+	bool pass_stdin;	/* stdin is the caller's fd 0, not /dev/null */
+	const char *const *argv;	/* NULL: run command under bash -c;
+					   else execute this argument vector
+					   directly (command is then only its
+					   text for messages) */
 };
 
 struct sandbox_result {
@@ -29,14 +52,24 @@ struct sandbox_result {
 	int output_fd;		/* sealed memfd with the kept output, or -1 */
 	long duration_ms;
 	char output_sha256[65];	/* hex digest of the kept output */
+	unsigned int limits;	/* SANDBOX_LIMIT_* bits that applied */
 };
 
 /*
- * Run command and fill result. Returns 0 when the command ran (whatever its
+ * Run command and fill result. With opts->passthrough, result->output_fd
+ * is -1 and the output fields stay zero. Returns 0 when the command ran (whatever its
  * exit status), -1 when the sandbox could not be set up, with err naming the
  * layer, the cause and the fix. The caller closes result->output_fd.
  */
 int sandbox_run(const struct sandbox_opts *opts, const char *command,
 		struct sandbox_result *result, char *err, size_t errlen);
+
+/*
+ * Run "coworker sandbox [options] -- CMD ARGS..."; argv[0] is "sandbox".
+ * Returns the exit status for the process: the command's own, 128 plus the
+ * signal that killed it, 124 on timeout, 125 when the sandbox failed and
+ * 2 on a usage error.
+ */
+int sandbox_cli(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
@@ -49,26 +50,32 @@ static _Noreturn void child_fail(const struct sandbox_plan *plan,
 	_exit(127);
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
 /*
- * Close every inherited fd but the plan's three: the supervisor's other
- * sockets and pipes must not stay open for as long as the command runs.
+ * Close every inherited fd but 0 to 2 and the plan's own: the supervisor's
+ * other sockets and pipes must not stay open for as long as the command
+ * runs.
  */
 static void close_inherited(const struct sandbox_plan *plan)
 {
-	int keep[3] = { plan->sync_fd, plan->report_fd, plan->output_fd };
-	unsigned int from = 3;
-	int i;
+	int keep[4] = { plan->sync_fd, plan->report_fd, plan->output_fd,
+			plan->workspace_tree };
+	unsigned int from = 3, next;
+	int i, j, tmp;
 
-	qsort(keep, 3, sizeof(keep[0]), cmp_int);
-	for (i = 0; i < 3; i++) {
-		if ((unsigned int)keep[i] > from)
-			close_range(from, (unsigned int)keep[i] - 1, 0);
-		from = (unsigned int)keep[i] + 1;
+	for (i = 1; i < 4; i++)
+		for (j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			tmp = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = tmp;
+		}
+
+	for (i = 0; i < 4; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		next = (unsigned int)keep[i];
+		if (next > from)
+			close_range(from, next - 1, 0);
+		from = next + 1;
 	}
 	close_range(from, ~0U, 0);
 }
@@ -92,7 +99,22 @@ static int wait_for_maps(const struct sandbox_plan *plan)
 		n = read(plan->sync_fd, &byte, 1);
 	while (n < 0 && errno == EINTR);
 	close(plan->sync_fd);
-	return n == 1 ? 0 : -1;
+	if (n != 1)
+		return -1;
+
+	/*
+	 * Under a root supervisor only the sandbox uid is mapped. Switching
+	 * to it keeps the capabilities in this user namespace, because uid 0
+	 * of the namespace is not mapped, and dropping the host's
+	 * supplementary groups (root's among them) needs setgroups still
+	 * allowed, which only a privileged parent can leave it.
+	 */
+	if (plan->switch_ids &&
+	    (setgroups(0, NULL) < 0 ||
+	     setresgid(plan->inner_gid, plan->inner_gid, plan->inner_gid) < 0 ||
+	     setresuid(plan->inner_uid, plan->inner_uid, plan->inner_uid) < 0))
+		return -1;
+	return 0;
 }
 
 /* A new network namespace starts with lo down; 127.0.0.1 needs it up. */
@@ -133,10 +155,10 @@ static int setup_namespaces(const struct sandbox_plan *plan, char *err,
 		return -1;
 	}
 
-	if (!plan->opts->network && loopback_up(err, errlen) < 0)
+	if (!plan->network && loopback_up(err, errlen) < 0)
 		return -1;
 
-	if (sandbox_mount_view(plan->opts, err, errlen) < 0)
+	if (sandbox_mount_view(plan, err, errlen) < 0)
 		return -1;
 
 	/*
@@ -192,20 +214,55 @@ fail:
 static int redirect_stdio(const struct sandbox_plan *plan, char *err,
 			  size_t errlen)
 {
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int null = -1;
 
-	if (null < 0 || dup2(null, 0) < 0 || dup2(plan->output_fd, 1) < 0 ||
-	    dup2(plan->output_fd, 2) < 0) {
-		snprintf(err, errlen,
-			 "command sandbox: redirecting stdin/stdout/stderr failed (%s)",
-			 strerror(errno));
-		return -1;
+	if (!plan->opts->pass_stdin) {
+		null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null < 0 || dup2(null, 0) < 0)
+			goto fail;
+		close(null);
 	}
-	close(null);
+	if (!plan->opts->passthrough &&
+	    (dup2(plan->output_fd, 1) < 0 || dup2(plan->output_fd, 2) < 0))
+		goto fail;
 
 	/* The report pipe must stay open until execve reports success. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	return 0;
+fail:
+	snprintf(err, errlen,
+		 "command sandbox: redirecting stdin/stdout/stderr failed (%s)",
+		 strerror(errno));
+	return -1;
+}
+
+/*
+ * Execute opts->argv, searching the sandbox's PATH (not the supervisor's
+ * environment, which execvp would read) when the name has no slash.
+ */
+static void exec_argv(const struct sandbox_plan *plan)
+{
+	static const char *const dirs[] = {
+		"/usr/local/bin", "/usr/bin", "/bin",
+	};
+	char *const *argv = (char *const *)plan->opts->argv;
+	char path[4096];
+	size_t i;
+	int saved = ENOENT;
+
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, plan->envp);
+		return;
+	}
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dirs[i], argv[0]) >=
+		    (int)sizeof(path))
+			break;
+		execve(path, argv, plan->envp);
+		if (errno != ENOENT)
+			saved = errno;
+	}
+	errno = saved;
 }
 
 static _Noreturn void exec_command(const struct sandbox_plan *plan)
@@ -223,12 +280,24 @@ static _Noreturn void exec_command(const struct sandbox_plan *plan)
 			 plan->opts->workspace, strerror(errno));
 		child_fail(plan, err);
 	}
+	/*
+	 * Order: limits while setrlimit may still raise them, capabilities
+	 * and no_new_privs (Landlock and seccomp need it), Landlock, and
+	 * seccomp last because its denylist would block nothing of these.
+	 */
 	if (redirect_stdio(plan, err, sizeof(err)) < 0 ||
-	    drop_capabilities(err, sizeof(err)) < 0)
+	    sandbox_rlimits_apply(plan->opts, err, sizeof(err)) < 0 ||
+	    drop_capabilities(err, sizeof(err)) < 0 ||
+	    sandbox_landlock_apply(plan->opts, err, sizeof(err)) < 0 ||
+	    sandbox_seccomp_load(err, sizeof(err)) < 0)
 		child_fail(plan, err);
 
-	/* TODO: apply the Landlock ruleset and the seccomp denylist here. */
-
+	if (plan->opts->argv) {
+		exec_argv(plan);
+		snprintf(err, sizeof(err), "command sandbox: cannot execute %s (%s)",
+			 plan->opts->argv[0], strerror(errno));
+		child_fail(plan, err);
+	}
 	execve(plan->bash, plan->argv, plan->envp);
 	snprintf(err, sizeof(err), "command sandbox: cannot execute %s (%s)",
 		 plan->bash, strerror(errno));
@@ -276,7 +345,8 @@ _Noreturn void sandbox_child_main(const struct sandbox_plan *plan)
 	}
 	if (bash == 0)
 		exec_command(plan);
-	close(plan->output_fd);
+	if (plan->output_fd >= 0)
+		close(plan->output_fd);
 
 	status = reap_until(bash);
 	if (status == -1) {

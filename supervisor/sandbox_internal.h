@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "supervisor/sandbox.h"
 
@@ -32,6 +33,16 @@
 #define SANDBOX_INIT_NAME "sandbox-init"
 
 /*
+ * Under a root supervisor, commands run as this host uid and gid, and see
+ * themselves as SANDBOX_INNER_ID inside their user namespace.
+ * NOTE: 65534 is "nobody", shared with other daemons; a uid of its own
+ * would keep host files owned by nobody out of reach too.
+ */
+#define SANDBOX_HOST_UID 65534
+#define SANDBOX_HOST_GID 65534
+#define SANDBOX_INNER_ID 1000
+
+/*
  * Everything the child needs, prepared by the parent before clone so that
  * the child allocates nothing.
  */
@@ -44,8 +55,56 @@ struct sandbox_plan {
 	int sync_fd;		/* socket: the parent wrote the id maps */
 	bool make_dumpable;	/* the parent is not dumpable (see spawn) */
 	int report_fd;		/* write end: error text or final status */
-	int output_fd;		/* write end: the command's stdout and stderr */
+	int output_fd;		/* write end: the command's stdout and stderr,
+				   or -1 with opts->passthrough */
+	bool network;		/* share the caller's network namespace */
+	bool switch_ids;	/* root caller: become inner_uid/inner_gid */
+	uid_t inner_uid;	/* the command's uid and gid inside */
+	gid_t inner_gid;
+	int workspace_tree;	/* detached idmapped workspace made by the
+				   parent, or -1: the child clones it */
+	const char *home;	/* caller's home directory, or NULL */
+	size_t hide_len;	/* length of the workspace's first ancestor
+				   the sandbox uid cannot search, hidden
+				   under a tmpfs; 0 for none */
 };
+
+/*
+ * Mask credential folders below home and .env* files at the top of the
+ * workspace (tree: its attached mount) so they read as empty. root is the
+ * view's root before pivot_root.
+ */
+int sandbox_mask_home(int root, const char *home, char *err, size_t errlen);
+int sandbox_mask_workspace(int root, const char *workspace, int tree,
+			   char *err, size_t errlen);
+
+/*
+ * Make a detached, recursive clone of the workspace on which the files of
+ * the workspace's owner appear as SANDBOX_HOST_UID's. In the parent, as
+ * root; *tree is the mount's fd.
+ */
+int sandbox_idmap_workspace(const struct sandbox_opts *opts, int *tree,
+			    char *err, size_t errlen);
+
+/*
+ * Host-side preparation before clone: placeholders for missing protected
+ * directories and, under a root supervisor, the idmapped workspace.
+ */
+int sandbox_prepare_host(struct sandbox_plan *plan, char *err, size_t errlen);
+
+/* Resource limits of the command; in the forked command before execve. */
+int sandbox_rlimits_apply(const struct sandbox_opts *opts, char *err,
+			  size_t errlen);
+
+/* Landlock ruleset of the command; after no_new_privs, before seccomp. */
+int sandbox_landlock_apply(const struct sandbox_opts *opts, char *err,
+			   size_t errlen);
+
+/* Compile the seccomp denylist once per process; in the parent. */
+int sandbox_seccomp_prepare(char *err, size_t errlen);
+
+/* Load the prepared filter; last step before execve. */
+int sandbox_seccomp_load(char *err, size_t errlen);
 
 /* Run the sandbox's pid 1 in the new namespaces; never returns. */
 _Noreturn void sandbox_child_main(const struct sandbox_plan *plan);
@@ -54,7 +113,7 @@ _Noreturn void sandbox_child_main(const struct sandbox_plan *plan);
  * Build the command's mount namespace view and pivot_root into it. Runs in
  * the child with full capabilities in its own user namespace.
  */
-int sandbox_mount_view(const struct sandbox_opts *opts, char *err,
+int sandbox_mount_view(const struct sandbox_plan *plan, char *err,
 		       size_t errlen);
 
 /* Capture of the command's output into a sealed memfd. */

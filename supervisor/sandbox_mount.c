@@ -92,9 +92,10 @@ static int set_attrs(int tree, unsigned int flags, unsigned long long attrs)
 }
 
 /* Take every source before the view hides any of them. */
-static int trees_clone(const struct sandbox_opts *opts, struct mount_trees *t,
+static int trees_clone(const struct sandbox_plan *plan, struct mount_trees *t,
 		       char *err, size_t errlen)
 {
+	const struct sandbox_opts *opts = plan->opts;
 	const unsigned int rec = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
 				 AT_RECURSIVE;
 	char path[64];
@@ -104,9 +105,21 @@ static int trees_clone(const struct sandbox_opts *opts, struct mount_trees *t,
 	if (t->root < 0)
 		return fail(err, errlen, "open_tree", "/");
 
-	t->workspace = open_tree(AT_FDCWD, opts->workspace, rec);
-	if (t->workspace < 0)
-		return fail(err, errlen, "open_tree", opts->workspace);
+	/* The parent made it already when it had to be idmapped. */
+	if (plan->workspace_tree >= 0) {
+		t->workspace = fcntl(plan->workspace_tree, F_DUPFD_CLOEXEC, 3);
+		if (t->workspace < 0)
+			return fail(err, errlen, "dup of the workspace tree",
+				    opts->workspace);
+	} else {
+		t->workspace = open_tree(AT_FDCWD, opts->workspace, rec);
+		if (t->workspace < 0)
+			return fail(err, errlen, "open_tree", opts->workspace);
+		if (opts->mode == SANDBOX_READ_ONLY &&
+		    set_attrs(t->workspace, AT_RECURSIVE, MOUNT_ATTR_RDONLY) < 0)
+			return fail(err, errlen, "mount_setattr read-only on",
+				    opts->workspace);
+	}
 
 	for (i = 0; i < DEV_NODE_COUNT; i++) {
 		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
@@ -211,16 +224,18 @@ out:
  * sockets or shared files: a read-only mount does not stop connect() on a
  * socket file, so these must be replaced, not just made read-only.
  */
-static int mount_masks(int root, char *err, size_t errlen)
+static int mount_masks(int root, enum sandbox_mode mode, char *err,
+		       size_t errlen)
 {
 	static const struct {
 		const char *path, *mode, *size;
+		bool scratch;	/* the host's copy stays in full access */
 	} masks[] = {
-		{ "dev/shm", "1777", SANDBOX_TMP_SIZE },
-		{ "tmp", "1777", SANDBOX_TMP_SIZE },
-		{ "var/tmp", "1777", SANDBOX_TMP_SIZE },
-		{ "run", "0755", "1m" },
-		{ "var/run", "0755", "1m" },
+		{ "dev/shm", "1777", SANDBOX_TMP_SIZE, false },
+		{ "tmp", "1777", SANDBOX_TMP_SIZE, true },
+		{ "var/tmp", "1777", SANDBOX_TMP_SIZE, true },
+		{ "run", "0755", "1m", false },
+		{ "var/run", "0755", "1m", false },
 	};
 	size_t i;
 	int fd;
@@ -231,6 +246,8 @@ static int mount_masks(int root, char *err, size_t errlen)
 	 * masked when it is one of the paths in this table.
 	 */
 	for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		if (masks[i].scratch && mode == SANDBOX_FULL_ACCESS)
+			continue;
 		fd = mount_tmpfs(root, masks[i].path, masks[i].mode,
 				 masks[i].size, err, errlen);
 		if (fd == -1)
@@ -329,6 +346,25 @@ static int open_mount_point(int root, const char *path, char *err,
 	return dir;
 }
 
+/* Hide the workspace's first unsearchable ancestor under an empty tmpfs. */
+static int hide_ancestor(int root, const struct sandbox_plan *plan,
+			 char *err, size_t errlen)
+{
+	char path[MOUNT_PATH_MAX];
+	int fd;
+
+	if (plan->hide_len < 2 || plan->hide_len >= sizeof(path))
+		return 0;
+	memcpy(path, plan->opts->workspace + 1, plan->hide_len - 1);
+	path[plan->hide_len - 1] = '\0';
+	fd = mount_tmpfs(root, path, "0755", "1m", err, errlen);
+	if (fd == -1)
+		return -1;
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 static int mount_workspace(int root, const struct sandbox_opts *opts,
 			   struct mount_trees *t, char *err, size_t errlen)
 {
@@ -360,9 +396,13 @@ static int protect_path(int workspace, const char *rel, char *err,
 	int fd, tree, rc = -1;
 
 	fd = (int)syscall(SYS_openat2, workspace, rel, &how, sizeof(how));
+	/*
+	 * The parent created placeholders for missing directories.
+	 * TODO: a missing protected file (.gitmodules) has no placeholder
+	 * yet, so the command can still create it.
+	 */
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return 0;	/* TODO: a read-only placeholder, so the
-				   command cannot create the path either */
+		return 0;
 	if (fd < 0 && errno == ELOOP) {
 		snprintf(err, errlen,
 			 "command sandbox: protected path %s is or passes through "
@@ -432,10 +472,12 @@ out:
 	return rc;
 }
 
-int sandbox_mount_view(const struct sandbox_opts *opts, char *err,
+int sandbox_mount_view(const struct sandbox_plan *plan, char *err,
 		       size_t errlen)
 {
+	const struct sandbox_opts *opts = plan->opts;
 	struct mount_trees t = { .root = -1, .workspace = -1 };
+	unsigned long long root_attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	int rc = -1;
 	size_t i;
 
@@ -448,11 +490,12 @@ int sandbox_mount_view(const struct sandbox_opts *opts, char *err,
 		goto out;
 	}
 
-	if (trees_clone(opts, &t, err, errlen) < 0)
+	if (trees_clone(plan, &t, err, errlen) < 0)
 		goto out;
 
-	if (set_attrs(t.root, AT_RECURSIVE, MOUNT_ATTR_RDONLY |
-		      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0) {
+	if (opts->mode != SANDBOX_FULL_ACCESS)
+		root_attrs |= MOUNT_ATTR_RDONLY;
+	if (set_attrs(t.root, AT_RECURSIVE, root_attrs) < 0) {
 		fail(err, errlen, "mount_setattr read-only on", "/");
 		goto out;
 	}
@@ -462,9 +505,13 @@ int sandbox_mount_view(const struct sandbox_opts *opts, char *err,
 	}
 
 	if (mount_dev(t.root, &t, err, errlen) < 0 ||
-	    mount_masks(t.root, err, errlen) < 0 ||
+	    mount_masks(t.root, opts->mode, err, errlen) < 0 ||
+	    sandbox_mask_home(t.root, plan->home, err, errlen) < 0 ||
 	    mount_proc(t.root, err, errlen) < 0 ||
+	    hide_ancestor(t.root, plan, err, errlen) < 0 ||
 	    mount_workspace(t.root, opts, &t, err, errlen) < 0 ||
+	    sandbox_mask_workspace(t.root, opts->workspace, t.workspace,
+				   err, errlen) < 0 ||
 	    mount_protected(opts, t.workspace, err, errlen) < 0 ||
 	    pivot_into(t.root, err, errlen) < 0)
 		goto out;

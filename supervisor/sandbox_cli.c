@@ -1,0 +1,270 @@
+/*
+ * "coworker sandbox": runs one command in the command sandbox from the
+ * shell, with the current directory as the workspace. The command's
+ * output goes straight to the caller's stdout and stderr.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policy/policy.h"
+#include "supervisor/sandbox.h"
+
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_TIMEOUT 124	/* as timeout(1) */
+#define CLI_EXIT_FAILED 125	/* the sandbox itself failed */
+#define CLI_EXIT_DENIED 126	/* the policy did not allow the command */
+#define CLI_TIMEOUT_MAX_S 86400L
+#define CLI_COMMAND_MAX (256 * 1024)
+
+/* Kept read-only inside a writable workspace, as in a session. */
+static const char *const cli_protected[] = {
+	".coworker/", ".git/hooks/", ".git/config", ".gitmodules", NULL,
+};
+
+static const char cli_usage[] =
+	"usage: coworker sandbox [options] -- CMD [ARGS...]\n"
+	"\n"
+	"Run CMD with ARGS in the command sandbox, with the current directory\n"
+	"as the workspace, and exit with its status (128\n"
+	"plus the signal when a signal ended it, 124 on timeout, 125 when the\n"
+	"sandbox could not be set up, 126 when --policy does not allow it).\n"
+	"CMD is executed directly (searched in /usr/local/bin:/usr/bin:/bin);\n"
+	"for a shell command line, use: coworker sandbox -- bash -c 'LINE'.\n"
+	"\n"
+	"options:\n"
+	"  --mode MODE     read-only, workspace-write (default) or full-access\n"
+	"  --net           share the host's network (default: a new network\n"
+	"                  namespace with only loopback)\n"
+	"  --timeout SEC   wall-clock limit in seconds (default: 600)\n"
+	"  --policy FILE   run only if the rules in FILE allow the command\n"
+	"  -i, --stdin     pass standard input (default: /dev/null)\n"
+	"  -h, --help      print this help\n";
+
+static int cli_usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "coworker sandbox: %s \"%s\"\n"
+		"Run 'coworker sandbox --help' for usage.\n", what, arg);
+	return CLI_EXIT_USAGE;
+}
+
+static int parse_mode(const char *text, enum sandbox_mode *mode)
+{
+	if (strcmp(text, "read-only") == 0)
+		*mode = SANDBOX_READ_ONLY;
+	else if (strcmp(text, "workspace-write") == 0)
+		*mode = SANDBOX_WORKSPACE_WRITE;
+	else if (strcmp(text, "full-access") == 0)
+		*mode = SANDBOX_FULL_ACCESS;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_seconds(const char *text, long *ms)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < 1 || v > CLI_TIMEOUT_MAX_S)
+		return -1;
+	*ms = v * 1000;
+	return 0;
+}
+
+/* Whether word can go into a bash command line without quoting. */
+static bool plain_word(const char *word)
+{
+	const char *p;
+
+	if (!*word)
+		return false;
+	for (p = word; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_-./=:,+@%", *p))
+			return false;
+	return true;
+}
+
+/*
+ * Join CMD ARGS into one shell command line, quoted word by word, for the
+ * policy to judge as it would judge the same command in a session.
+ */
+static char *join_command(int argc, char **argv)
+{
+	size_t cap = CLI_COMMAND_MAX, len = 0;
+	char *buf, *p;
+	int i;
+
+	buf = malloc(cap);
+	if (!buf)
+		return NULL;
+	for (i = 0; i < argc; i++) {
+		if (i > 0 && len + 1 < cap)
+			buf[len++] = ' ';
+		if (plain_word(argv[i])) {
+			len += (size_t)snprintf(buf + len, cap - len, "%s", argv[i]);
+		} else {
+			/* Single quotes, with each ' written as '\''. */
+			if (len + 1 < cap)
+				buf[len++] = '\'';
+			for (p = argv[i]; *p && len + 5 < cap; p++) {
+				if (*p == '\'') {
+					memcpy(buf + len, "'\\''", 4);
+					len += 4;
+				} else {
+					buf[len++] = *p;
+				}
+			}
+			if (len + 1 < cap)
+				buf[len++] = '\'';
+		}
+		if (len + 5 >= cap) {
+			free(buf);
+			return NULL;
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Reject a command that the rules in path do not allow. */
+static int check_policy(const char *path, const char *command)
+{
+	struct policy_verdict v;
+	struct policy policy;
+	char err[1024];
+	int rc = 0;
+
+	policy_init(&policy);
+	if (policy_load_file(&policy, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "coworker sandbox: %s\n", err);
+		policy_free(&policy);
+		return CLI_EXIT_USAGE;
+	}
+	v = policy_decide_command(&policy, command);
+	if (v.decision != POLICY_ALLOW) {
+		fprintf(stderr, "coworker sandbox: %s does not allow the command (%s: %s)\n",
+			path, policy_decision_name(v.decision),
+			v.rule ? v.rule->text : v.reason);
+		rc = CLI_EXIT_DENIED;
+	}
+	policy_free(&policy);
+	return rc;
+}
+
+static int exit_status(const struct sandbox_result *r)
+{
+	if (r->timed_out) {
+		fprintf(stderr, "coworker sandbox: the command timed out and "
+			"was killed\n");
+		return CLI_EXIT_TIMEOUT;
+	}
+	if (r->signal)
+		return 128 + r->signal;
+	return r->exit_code;
+}
+
+enum { OPT_MODE = 256, OPT_NET, OPT_TIMEOUT, OPT_POLICY };
+
+static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
+			 const char **policy)
+{
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "net", no_argument, NULL, OPT_NET },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "stdin", no_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+ih", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_MODE:
+			if (parse_mode(optarg, &opts->mode) < 0)
+				return cli_usage_error("invalid --mode (expected "
+						       "read-only, workspace-write "
+						       "or full-access):", optarg);
+			break;
+		case OPT_NET:
+			opts->network = true;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_seconds(optarg, &opts->timeout_ms) < 0)
+				return cli_usage_error("invalid --timeout (expected "
+						       "seconds from 1 to 86400):",
+						       optarg);
+			break;
+		case OPT_POLICY:
+			*policy = optarg;
+			break;
+		case 'i':
+			opts->pass_stdin = true;
+			break;
+		case 'h':
+			fputs(cli_usage, stdout);
+			return -1;
+		default:
+			fputs("Run 'coworker sandbox --help' for usage.\n", stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("missing command after", "--");
+	return 0;
+}
+
+int sandbox_cli(int argc, char **argv)
+{
+	struct sandbox_opts opts;
+	struct sandbox_result result;
+	const char *policy = NULL;
+	char workspace[PATH_MAX], err[1024], *command;
+	int rc;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.timeout_ms = 600L * 1000;
+	opts.protected_paths = cli_protected;
+	opts.passthrough = true;
+
+	rc = parse_options(argc, argv, &opts, &policy);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+
+	if (!realpath(".", workspace)) {
+		fprintf(stderr, "coworker sandbox: resolving the current "
+			"directory failed (%s)\n", strerror(errno));
+		return CLI_EXIT_FAILED;
+	}
+	opts.workspace = workspace;
+	opts.argv = (const char *const *)(argv + optind);
+
+	command = join_command(argc - optind, argv + optind);
+	if (!command) {
+		fprintf(stderr, "coworker sandbox: the command is longer than "
+			"%d bytes\n", CLI_COMMAND_MAX);
+		return CLI_EXIT_USAGE;
+	}
+	if (policy && (rc = check_policy(policy, command)) != 0) {
+		free(command);
+		return rc;
+	}
+
+	rc = sandbox_run(&opts, command, &result, err, sizeof(err));
+	free(command);
+	if (rc < 0) {
+		fprintf(stderr, "coworker sandbox: %s\n", err);
+		return CLI_EXIT_FAILED;
+	}
+	return exit_status(&result);
+}

@@ -1,0 +1,182 @@
+/*
+ * Masks over secrets in the command sandbox's view: credential folders in
+ * the caller's home and .env files at the top of the workspace. A folder
+ * becomes an empty read-only tmpfs, a file a read-only bind of /dev/null,
+ * so both read as empty. Runs inside the child's mount namespace, after
+ * the read-only root is attached and before pivot_root.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+#include "supervisor/sandbox_internal.h"
+
+#define MASK_PATH_MAX 4096
+
+/* Relative to the caller's home directory. */
+static const char *const home_secrets[] = {
+	".ssh", ".aws", ".config/gcloud", ".gnupg", ".config/coworker",
+	".netrc", ".git-credentials", ".docker", ".kube",
+};
+
+static int mask_fail(char *err, size_t errlen, const char *step,
+		     const char *path)
+{
+	snprintf(err, errlen,
+		 "command sandbox: masking secrets: %s %s failed (%s)",
+		 step, path, strerror(errno));
+	return -1;
+}
+
+static int mask_dir(int target, const char *path, char *err, size_t errlen)
+{
+	int fs, mnt, rc = -1;
+
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return mask_fail(err, errlen, "fsopen tmpfs for", path);
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		close(fs);
+		return mask_fail(err, errlen, "creating a tmpfs for", path);
+	}
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+		      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	close(fs);
+	if (mnt < 0)
+		return mask_fail(err, errlen, "fsmount tmpfs for", path);
+	if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH |
+		       MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		mask_fail(err, errlen, "mounting an empty tmpfs on", path);
+	else
+		rc = 0;
+	close(mnt);
+	return rc;
+}
+
+static int mask_file(int root, int target, const char *path, char *err,
+		     size_t errlen)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	int tree, rc = -1;
+
+	/* The view's own /dev/null, mounted by then. */
+	tree = open_tree(root, "dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return mask_fail(err, errlen, "open_tree /dev/null for", path);
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ||
+	    move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH |
+		       MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		mask_fail(err, errlen, "binding /dev/null on", path);
+	else
+		rc = 0;
+	close(tree);
+	return rc;
+}
+
+/*
+ * Mask the absolute path as the view sees it. Symbolic links are followed
+ * inside the view (RESOLVE_IN_ROOT), so the mask lands on what a command
+ * would read through the link.
+ */
+static int mask_path(int root, const char *path, char *err, size_t errlen)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	struct stat st;
+	int fd, rc;
+
+	fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == EACCES))
+		return 0;
+	if (fd < 0)
+		return mask_fail(err, errlen, "opening", path);
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return mask_fail(err, errlen, "stat of", path);
+	}
+
+	if (S_ISDIR(st.st_mode))
+		rc = mask_dir(fd, path, err, errlen);
+	else
+		rc = mask_file(root, fd, path, err, errlen);
+	close(fd);
+	return rc;
+}
+
+int sandbox_mask_home(int root, const char *home, char *err, size_t errlen)
+{
+	char path[MASK_PATH_MAX];
+	size_t i;
+
+	if (!home)
+		return 0;
+	for (i = 0; i < sizeof(home_secrets) / sizeof(home_secrets[0]); i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", home,
+			     home_secrets[i]) >= (int)sizeof(path))
+			continue;
+		if (mask_path(root, path, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Mask one directory entry named .env or .env.* of the workspace. */
+static int mask_env_entry(int root, const char *workspace, const char *name,
+			  char *err, size_t errlen)
+{
+	char path[MASK_PATH_MAX];
+
+	if (strncmp(name, ".env", 4) != 0)
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", workspace, name) >=
+	    (int)sizeof(path))
+		return 0;
+	return mask_path(root, path, err, errlen);
+}
+
+/*
+ * Mask .env* entries at the top of the workspace. Entries are read with
+ * getdents64 into a stack buffer, because the cloned child must not call
+ * malloc: another thread of the supervisor may have held its lock at
+ * clone time.
+ *
+ * NOTE: only the top level is searched; a .env in a subdirectory stays
+ * readable.
+ */
+int sandbox_mask_workspace(int root, const char *workspace, int tree,
+			   char *err, size_t errlen)
+{
+	char buf[8192];
+	struct dirent64 *d;
+	long n, pos;
+	int dir, rc = 0;
+
+	dir = openat(tree, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return mask_fail(err, errlen, "listing", workspace);
+
+	while (rc == 0 && (n = syscall(SYS_getdents64, dir, buf,
+				       sizeof(buf))) > 0) {
+		for (pos = 0; rc == 0 && pos < n; pos += d->d_reclen) {
+			d = (struct dirent64 *)(buf + pos);
+			rc = mask_env_entry(root, workspace, d->d_name, err,
+					    errlen);
+		}
+	}
+	if (rc == 0 && n < 0)
+		rc = mask_fail(err, errlen, "listing", workspace);
+	close(dir);
+	return rc;
+}
