@@ -4,9 +4,9 @@
  * An Exec rule compares the words of a command. These checks catch the ways
  * in which an allowed-looking command can still run something else: a shell
  * that reads its program from a string, a variable that changes which
- * program or library is loaded, or a redirection that reaches files outside
- * the workspace. Each returns a fixed reason, which raises the decision to
- * at least ask.
+ * program or library is loaded, or a redirection whose target is not
+ * known. Each returns a fixed reason, which raises the decision to at
+ * least ask.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -138,6 +138,9 @@ static const char *check_words(const struct policy_simple_command *cmd)
 	/* env NAME=value ... sets variables just like a leading assignment. */
 	if (strcmp(basename_of(cmd->words[0].text), "env") == 0) {
 		for (i = 1; i < cmd->nwords; i++) {
+			if (strcmp(cmd->words[i].text, "-S") == 0 ||
+			    strncmp(cmd->words[i].text, "--split-string", 14) == 0)
+				return "env -S splits a string into a command that cannot be judged statically";
 			if (is_dangerous_assignment(cmd->words[i].text) &&
 			    strchr(cmd->words[i].text, '='))
 				return dangerous_assignment;
@@ -146,47 +149,45 @@ static const char *check_words(const struct policy_simple_command *cmd)
 	return NULL;
 }
 
-static bool has_dotdot_component(const char *path)
-{
-	const char *c = path;
-	size_t n;
-
-	for (;;) {
-		n = strcspn(c, "/");
-		if (n == 2 && c[0] == '.' && c[1] == '.')
-			return true;
-		if (c[n] == '\0')
-			return false;
-		c += n + 1;
-	}
-}
-
+/*
+ * Redirection targets are judged as Read and Write requests by the caller;
+ * here only what cannot be judged that way: a target that comes from an
+ * expansion.
+ */
 static const char *check_redirect(const struct policy_redir *r)
 {
-	const struct policy_word *t = &r->target;
-
-	switch (r->kind) {
-	case POLICY_REDIR_DUP:
-		return NULL;
-	case POLICY_REDIR_HEREDOC:
-		return "a here-document's content is not judged";
-	case POLICY_REDIR_HERESTRING:
-		return "a here-string's content is not judged";
-	case POLICY_REDIR_FILE:
-		break;
-	}
-	if (t->dynamic)
+	if (r->kind == POLICY_REDIR_FILE && r->target.dynamic)
 		return "a redirection target that comes from an expansion cannot be judged statically";
-	if (strcmp(t->text, "/dev/null") == 0)
-		return NULL;
-	/*
-	 * NOTE: a relative target is judged as if the shell were still in the
-	 * workspace, even after an earlier "cd" on the same line moved it.
-	 * The command sandbox still bounds where such a write can land.
-	 */
-	if (t->text[0] == '/' || has_dotdot_component(t->text))
-		return "a redirection to a path outside the workspace needs approval";
 	return NULL;
+}
+
+/*
+ * A shell fed a here-document or here-string with no script operand reads
+ * its program from it, as "sh -c" reads it from a string.
+ */
+static const char *check_shell_stdin(const struct policy_simple_command *cmd)
+{
+	size_t i;
+	bool fed = false;
+
+	if (cmd->nwords == 0 ||
+	    !in_list(basename_of(cmd->words[0].text), shells,
+		     sizeof(shells) / sizeof(shells[0])))
+		return NULL;
+	for (i = 0; i < cmd->nredirs; i++) {
+		if (cmd->redirs[i].kind == POLICY_REDIR_HEREDOC ||
+		    cmd->redirs[i].kind == POLICY_REDIR_HERESTRING)
+			fed = true;
+	}
+	for (i = 1; fed && i < cmd->nwords; i++) {
+		if (cmd->words[i].text[0] != '-' ||
+		    strcmp(cmd->words[i].text, "-") == 0)
+			return strcmp(cmd->words[i].text, "-") == 0 ?
+			       "a shell reading its program from a here-document cannot be judged statically" :
+			       NULL;
+	}
+	return fed ? "a shell reading its program from a here-document cannot be judged statically" :
+		     NULL;
 }
 
 const char *policy_command_unjudged(const struct policy_simple_command *cmd)
@@ -203,5 +204,10 @@ const char *policy_command_unjudged(const struct policy_simple_command *cmd)
 		if (reason)
 			return reason;
 	}
+	if (cmd->kind != POLICY_CMD_SIMPLE)
+		return NULL;	/* no program; substitutions are lexed apart */
+	reason = check_shell_stdin(cmd);
+	if (reason)
+		return reason;
 	return check_words(cmd);
 }

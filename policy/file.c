@@ -1,6 +1,7 @@
 /*
  * Policy files: a JSON object with optional "allow", "ask" and "deny"
- * arrays of rule strings.
+ * arrays of rule strings, "examples" that the file's rules must decide as
+ * stated, and in the user file "unprotect" and "trusted".
  *
  * Anything else is an error, not a warning: a misspelt key such as "deny "
  * or "denied" would otherwise drop rules without a sound and weaken the
@@ -17,7 +18,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "policy.h"
+#include "internal.h"
 
 /* Longest JSON value quoted in an error message. */
 #define VALUE_MAX 80
@@ -198,89 +199,411 @@ static cJSON *parse_json(const char *path, char *buf, size_t len,
 	return root;
 }
 
-static int find_section(const char *path, const cJSON *member, bool *seen,
-			enum policy_decision *decision, char *err,
-			size_t errlen)
+/* One file being loaded. */
+struct loader {
+	struct policy *p;
+	struct policy own;	/* this file's rules, for its examples */
+	const char *path;
+	enum policy_layer layer;
+	struct policy_json_pos *pos;
+	policy_diag_fn diag;
+	void *ctx;
+	char ***trusted;
+	int errors;
+	char *err;
+	size_t errlen;
+};
+
+/*
+ * Report a problem at item (its key when key is set) as FILE:LINE:COLUMN:
+ * message. The first one goes to err; every one goes to diag.
+ */
+static void report(struct loader *L, const cJSON *item, bool key,
+		   const char *fmt, ...)
 {
-	char k[VALUE_MAX * 6 + 8];
+	char msg[2048];
+	va_list ap;
+	int line = 0, col = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (item)
+		policy_json_pos_get(L->pos, item, key, &line, &col);
+	if (L->errors == 0) {
+		if (line > 0)
+			snprintf(L->err, L->errlen, "%s:%d:%d: %s", L->path,
+				 line, col, msg);
+		else
+			snprintf(L->err, L->errlen, "%s: %s", L->path, msg);
+	}
+	if (L->diag)
+		L->diag(L->ctx, L->path, line, col, msg);
+	L->errors++;
+}
+
+static const char known_keys[] =
+	"\"allow\", \"ask\", \"deny\", \"examples\", and in the user file \"unprotect\" and \"trusted\"";
+
+static bool find_section(const char *key, enum policy_decision *decision)
+{
 	size_t i;
 
 	for (i = 0; i < NSECTIONS; i++) {
-		if (strcmp(member->string, sections[i].key) != 0)
-			continue;
-		if (seen[i])
-			return fail(err, errlen,
-				    "%s: key \"%s\" appears twice: merge the two arrays",
-				    path, sections[i].key);
-		seen[i] = true;
-		*decision = sections[i].decision;
-		return 0;
+		if (strcmp(key, sections[i].key) == 0) {
+			*decision = sections[i].decision;
+			return true;
+		}
 	}
-	return fail(err, errlen,
-		    "%s: unknown key %s: the only keys are \"allow\", \"ask\" and \"deny\"",
-		    path, key_text(member->string, k, sizeof(k)));
+	return false;
 }
 
-static int load_section(struct policy *p, const char *path,
-			const cJSON *member, enum policy_decision decision,
-			char *err, size_t errlen)
+/* Check that member is an array of strings; report each bad element. */
+static bool check_string_array(struct loader *L, const cJSON *member,
+			       const char *what)
 {
-	char v[VALUE_MAX + 8], rerr[1024];
+	char v[VALUE_MAX + 8];
+	const cJSON *item;
+	bool ok = true;
+	int index = 0;
+
+	if (!cJSON_IsArray(member)) {
+		report(L, member, false, "\"%s\" must be an array of %ss, not %s",
+		       member->string, what, json_text(member, v, sizeof(v)));
+		return false;
+	}
+	cJSON_ArrayForEach(item, member) {
+		if (!cJSON_IsString(item)) {
+			report(L, item, false,
+			       "\"%s\"[%d] must be a %s such as \"Read(src/**)\", not %s",
+			       member->string, index, what,
+			       json_text(item, v, sizeof(v)));
+			ok = false;
+		}
+		index++;
+	}
+	return ok;
+}
+
+static void load_section(struct loader *L, const cJSON *member,
+			 enum policy_decision decision)
+{
+	struct policy_origin o = { L->path, 0, 0, L->layer };
+	char rerr[1024];
 	const cJSON *item;
 	int index = 0;
 
-	if (!cJSON_IsArray(member))
-		return fail(err, errlen,
-			    "%s: \"%s\" must be an array of rule strings, not %s",
-			    path, member->string,
-			    json_text(member, v, sizeof(v)));
-
+	if (!check_string_array(L, member, "rule string"))
+		return;
 	cJSON_ArrayForEach(item, member) {
-		if (!cJSON_IsString(item))
-			return fail(err, errlen,
-				    "%s: \"%s\"[%d] must be a rule string such as \"Read(src/**)\", not %s",
-				    path, member->string, index,
-				    json_text(item, v, sizeof(v)));
-		if (policy_add_rule(p, decision, item->valuestring, path,
-				    rerr, sizeof(rerr)) < 0)
-			return fail(err, errlen, "%s: \"%s\"[%d]: %s", path,
-				    member->string, index, rerr);
+		policy_json_pos_get(L->pos, item, false, &o.line, &o.column);
+		if (policy_add_rule_at(&L->own, decision, item->valuestring,
+				       &o, rerr, sizeof(rerr)) < 0)
+			report(L, item, false, "\"%s\"[%d]: %s",
+			       member->string, index, rerr);
 		index++;
 	}
+}
+
+static bool is_protected_entry(const char *entry)
+{
+	size_t i;
+
+	for (i = 0; policy_protected_list[i]; i++) {
+		if (strcmp(entry, policy_protected_list[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int strv_push(char ***v, size_t *n, const char *s)
+{
+	char **grown = realloc(*v, (*n + 2) * sizeof(**v));
+
+	if (!grown)
+		return -1;
+	*v = grown;
+	grown[*n] = strdup(s);
+	if (!grown[*n])
+		return -1;
+	grown[++*n] = NULL;
 	return 0;
+}
+
+void policy_strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * "unprotect": entries of the built-in protected list that the user wants
+ * readable and writable. A project must never be able to do this, so only
+ * the user layer accepts the key.
+ */
+static void load_unprotect(struct loader *L, const cJSON *member)
+{
+	struct policy *p = L->p;
+	const cJSON *item;
+	size_t i;
+	bool dup;
+
+	if (L->layer != POLICY_LAYER_USER) {
+		report(L, member, true,
+		       "\"unprotect\" is accepted only in the user file ($XDG_CONFIG_HOME/coworker/policy.json), so that no project can lift the protection of secrets; remove it");
+		return;
+	}
+	if (!check_string_array(L, member, "protected-list entry"))
+		return;
+	cJSON_ArrayForEach(item, member) {
+		if (!is_protected_entry(item->valuestring)) {
+			report(L, item, false,
+			       "\"%s\" is not on the built-in protected list; run 'coworker policy show' to list its entries and copy one exactly",
+			       item->valuestring);
+			continue;
+		}
+		dup = false;
+		for (i = 0; i < p->nunprotected; i++)
+			dup = dup || strcmp(p->unprotected[i],
+					    item->valuestring) == 0;
+		if (!dup && strv_push(&p->unprotected, &p->nunprotected,
+				      item->valuestring) < 0)
+			report(L, item, false, "out of memory");
+	}
+}
+
+/* "trusted": absolute workspace paths whose project layers are trusted. */
+static void load_trusted(struct loader *L, const cJSON *member)
+{
+	const cJSON *item;
+	size_t n = 0;
+
+	if (L->layer != POLICY_LAYER_USER) {
+		report(L, member, true,
+		       "\"trusted\" is accepted only in the user file, because a project cannot trust itself; remove it");
+		return;
+	}
+	if (!check_string_array(L, member, "absolute directory path"))
+		return;
+	cJSON_ArrayForEach(item, member) {
+		if (item->valuestring[0] != '/') {
+			report(L, item, false,
+			       "trusted path \"%s\" is not absolute; write the full path of the workspace, e.g. /home/me/src/project",
+			       item->valuestring);
+			continue;
+		}
+		if (!L->trusted)
+			continue;
+		while (*L->trusted && (*L->trusted)[n])
+			n++;
+		if (strv_push(L->trusted, &n, item->valuestring) < 0)
+			report(L, item, false, "out of memory");
+	}
+}
+
+/*
+ * Check the file's examples against the file's own rules (and the
+ * protected list), so that a policy documents and tests itself whatever
+ * other layers it is later combined with.
+ */
+static void check_examples(struct loader *L, const cJSON *examples)
+{
+	char v[VALUE_MAX + 8], rerr[1024], sentence[1024];
+	struct policy_verdict verdict;
+	enum policy_decision want;
+	const cJSON *member, *item;
+
+	if (!cJSON_IsObject(examples)) {
+		report(L, examples, false,
+		       "\"examples\" must be an object with \"allow\", \"ask\" and \"deny\" arrays of requests such as \"Exec(git status)\", not %s",
+		       json_text(examples, v, sizeof(v)));
+		return;
+	}
+	cJSON_ArrayForEach(member, examples) {
+		if (!find_section(member->string, &want)) {
+			report(L, member, true,
+			       "unknown key %s in \"examples\": the only keys are \"allow\", \"ask\" and \"deny\"",
+			       key_text(member->string, v, sizeof(v)));
+			continue;
+		}
+		if (!check_string_array(L, member, "request"))
+			continue;
+		cJSON_ArrayForEach(item, member) {
+			if (policy_decide_request(&L->own, item->valuestring,
+						  &verdict, rerr,
+						  sizeof(rerr)) < 0) {
+				report(L, item, false, "example: %s", rerr);
+				continue;
+			}
+			if (verdict.decision == want)
+				continue;
+			report(L, item, false,
+			       "example \"%s\" expects %s but gets %s: %s",
+			       item->valuestring, policy_decision_name(want),
+			       policy_decision_name(verdict.decision),
+			       policy_verdict_sentence(&verdict, sentence,
+						       sizeof(sentence)));
+		}
+	}
+}
+
+/* Dispatch one top-level member. Returns the examples member, if this is it. */
+static const cJSON *load_member(struct loader *L, const cJSON *member,
+				bool seen[5])
+{
+	static const char *const keys[] = { "allow", "ask", "deny",
+					    "unprotect", "trusted" };
+	char k[VALUE_MAX * 6 + 8];
+	enum policy_decision decision;
+	size_t i;
+
+	if (strcmp(member->string, "examples") == 0)
+		return member;
+	for (i = 0; i < 5; i++) {
+		if (strcmp(member->string, keys[i]) != 0)
+			continue;
+		if (seen[i]) {
+			report(L, member, true,
+			       "key \"%s\" appears twice: merge the two arrays",
+			       keys[i]);
+			return NULL;
+		}
+		seen[i] = true;
+	}
+	if (find_section(member->string, &decision))
+		load_section(L, member, decision);
+	else if (strcmp(member->string, "unprotect") == 0)
+		load_unprotect(L, member);
+	else if (strcmp(member->string, "trusted") == 0)
+		load_trusted(L, member);
+	else
+		report(L, member, true, "unknown key %s: the only keys are %s",
+		       key_text(member->string, k, sizeof(k)), known_keys);
+	return NULL;
+}
+
+/* Borrow p's protected list and roots for the file's own policy. */
+static void own_borrow(struct loader *L)
+{
+	policy_init(&L->own);
+	L->own.protected_rules = L->p->protected_rules;
+	L->own.nprotected = L->p->nprotected;
+	L->own.workspace = L->p->workspace;
+	L->own.home = L->p->home;
+}
+
+static void own_release(struct loader *L)
+{
+	L->own.protected_rules = NULL;
+	L->own.nprotected = 0;
+	L->own.workspace = NULL;
+	L->own.home = NULL;
+	policy_free(&L->own);
+}
+
+/* Move the file's rules into p; the file is added whole or not at all. */
+static int own_commit(struct loader *L)
+{
+	size_t before = L->p->count, i;
+
+	for (i = 0; i < L->own.count; i++) {
+		if (policy_rule_append(L->p, &L->own.rules[i]) < 0) {
+			/* The rules already moved belong to p now. */
+			policy_truncate(L->p, before);
+			while (i < L->own.count)
+				policy_rule_free(&L->own.rules[i++]);
+			L->own.count = 0;
+			return -1;
+		}
+	}
+	L->own.count = 0;
+	return 0;
+}
+
+static void load_root(struct loader *L, const cJSON *root)
+{
+	bool seen[5] = { false };
+	const cJSON *member, *examples = NULL, *ex;
+	size_t unprotected_before = L->p->nunprotected;
+	char err[1024];
+
+	cJSON_ArrayForEach(member, root) {
+		ex = load_member(L, member, seen);
+		if (ex && examples)
+			report(L, ex, true,
+			       "key \"examples\" appears twice: merge the two objects");
+		else if (ex)
+			examples = ex;
+	}
+	if (L->p->nunprotected != unprotected_before && L->p->nprotected > 0 &&
+	    policy_protected_load(L->p, err, sizeof(err)) < 0)
+		report(L, NULL, false, "%s", err);
+	L->own.protected_rules = L->p->protected_rules;
+	L->own.nprotected = L->p->nprotected;
+	if (examples && L->errors == 0)
+		check_examples(L, examples);
+}
+
+int policy_load_buffer_layer(struct policy *p, const char *name, char *buf,
+			     size_t len, enum policy_layer layer,
+			     policy_diag_fn diag, void *ctx, char ***trusted,
+			     char *err, size_t errlen)
+{
+	struct loader L = { .p = p, .path = name, .layer = layer,
+			    .diag = diag, .ctx = ctx, .trusted = trusted,
+			    .err = err, .errlen = errlen };
+	cJSON *root = NULL;
+	int ret = -1;
+
+	if (check_nul(name, buf, len, err, errlen) < 0 ||
+	    !(root = parse_json(name, buf, len, err, errlen))) {
+		if (diag)
+			diag(ctx, NULL, 0, 0, err);
+		goto out;
+	}
+	L.pos = policy_json_pos_build(buf, len, root);
+	if (!L.pos) {
+		fail(err, errlen, "%s: out of memory", name);
+		goto out;
+	}
+	own_borrow(&L);
+	load_root(&L, root);
+	if (L.errors == 0 && own_commit(&L) < 0)
+		report(&L, NULL, false, "out of memory");
+	own_release(&L);
+	ret = L.errors ? -1 : 0;
+out:
+	policy_json_pos_free(L.pos);
+	cJSON_Delete(root);
+	return ret;
+}
+
+int policy_load_file_layer(struct policy *p, const char *path,
+			   enum policy_layer layer, policy_diag_fn diag,
+			   void *ctx, char ***trusted, char *err,
+			   size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (read_file(path, &buf, &len, err, errlen) < 0) {
+		if (diag)
+			diag(ctx, NULL, 0, 0, err);
+		return -1;
+	}
+	ret = policy_load_buffer_layer(p, path, buf, len, layer, diag, ctx,
+				       trusted, err, errlen);
+	free(buf);
+	return ret;
 }
 
 int policy_load_file(struct policy *p, const char *path,
 		     char *err, size_t errlen)
 {
-	bool seen[NSECTIONS] = { false };
-	enum policy_decision decision;
-	size_t before = p->count;
-	const cJSON *member;
-	cJSON *root = NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	int ret = -1;
-
-	if (read_file(path, &buf, &len, err, errlen) < 0)
-		return -1;
-	if (check_nul(path, buf, len, err, errlen) < 0)
-		goto out;
-	root = parse_json(path, buf, len, err, errlen);
-	if (!root)
-		goto out;
-
-	cJSON_ArrayForEach(member, root) {
-		if (find_section(path, member, seen, &decision, err,
-				 errlen) < 0 ||
-		    load_section(p, path, member, decision, err, errlen) < 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	if (ret < 0)
-		policy_truncate(p, before);
-	cJSON_Delete(root);
-	free(buf);
-	return ret;
+	return policy_load_file_layer(p, path, POLICY_LAYER_EXTRA, NULL, NULL,
+				      NULL, err, errlen);
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "policy.h"
+#include "internal.h"
 
 static const struct {
 	const char *name;
@@ -21,11 +21,13 @@ static const struct {
 	{ "Read", POLICY_READ },
 	{ "Write", POLICY_WRITE },
 	{ "Exec", POLICY_EXEC },
+	{ "Net", POLICY_NET },
+	{ "Skill", POLICY_SKILL },
 };
 
 #define NTOOLS (sizeof(tools) / sizeof(tools[0]))
 
-static const char *tool_name(enum policy_tool tool)
+const char *policy_tool_name(enum policy_tool tool)
 {
 	size_t i;
 
@@ -75,6 +77,30 @@ void policy_init(struct policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
+int policy_set_roots(struct policy *p, const char *workspace,
+		     const char *home)
+{
+	char *ws = NULL, *h = NULL;
+	size_t n;
+
+	if (workspace && !(ws = strdup(workspace)))
+		return -1;
+	if (home && !(h = strdup(home))) {
+		free(ws);
+		return -1;
+	}
+	/* "/a/" and "/a" name one directory; keep the form without "/". */
+	for (n = ws ? strlen(ws) : 0; n > 1 && ws[n - 1] == '/'; n--)
+		ws[n - 1] = '\0';
+	for (n = h ? strlen(h) : 0; n > 1 && h[n - 1] == '/'; n--)
+		h[n - 1] = '\0';
+	free(p->workspace);
+	free(p->home);
+	p->workspace = ws;
+	p->home = h;
+	return 0;
+}
+
 static void rule_free(struct policy_rule *r)
 {
 	size_t i;
@@ -95,14 +121,31 @@ void policy_free(struct policy *p)
 	for (i = 0; i < p->count; i++)
 		rule_free(&p->rules[i]);
 	free(p->rules);
+	for (i = 0; i < p->nprotected; i++)
+		rule_free(&p->protected_rules[i]);
+	free(p->protected_rules);
+	for (i = 0; i < p->nunprotected; i++)
+		free(p->unprotected[i]);
+	free(p->unprotected);
+	free(p->workspace);
+	free(p->home);
+	for (i = 0; i < POLICY_NTOOLS; i++)
+		free(p->by_tool[i]);
 	policy_init(p);
 }
 
 /* Remove the rules added after the first count, undoing a partial load. */
 void policy_truncate(struct policy *p, size_t count)
 {
+	size_t t;
+
 	while (p->count > count)
 		rule_free(&p->rules[--p->count]);
+	for (t = 0; t < POLICY_NTOOLS; t++) {
+		while (p->nby_tool[t] > 0 &&
+		       p->by_tool[t][p->nby_tool[t] - 1] >= count)
+			p->nby_tool[t]--;
+	}
 }
 
 const char *policy_decision_name(enum policy_decision d)
@@ -167,7 +210,7 @@ static int parse_tool(const char *text, size_t namelen, enum policy_tool *tool,
 				    name, q, tools[i].name);
 	}
 	return fail(err, errlen,
-		    "unknown tool \"%s\" in rule \"%s\": use Read, Write or Exec",
+		    "unknown tool \"%s\" in rule \"%s\": use Read, Write, Exec, Net or Skill",
 		    name, q);
 }
 
@@ -216,7 +259,39 @@ unbalanced:
 		    quote(q, sizeof(q), text, len));
 }
 
-/* Read and Write patterns are globs relative to the workspace. */
+/* A "[" must be closed, because a literal "[" is more likely a typo. */
+static int check_classes(const char *q, const char *pat, char *err,
+			 size_t errlen)
+{
+	size_t i, j;
+
+	for (i = 0; pat[i]; i++) {
+		if (pat[i] == '\\' && pat[i + 1]) {
+			i++;
+			continue;
+		}
+		if (pat[i] != '[')
+			continue;
+		j = i + 1;
+		if (pat[j] == '!' || pat[j] == '^')
+			j++;
+		if (pat[j] == ']')
+			j++;
+		while (pat[j] && pat[j] != ']' && pat[j] != '/')
+			j++;
+		if (pat[j] != ']')
+			return fail(err, errlen,
+				    "rule \"%s\": unclosed \"[\" in the glob; close the character class with \"]\" or write \\[ for a literal \"[\"",
+				    q);
+		i = j;
+	}
+	return 0;
+}
+
+/*
+ * Read and Write patterns are globs relative to the workspace, or absolute
+ * when they start with "/" or "~/" (the home directory).
+ */
 static int check_path_pattern(const char *text, const char *pat,
 			      char *err, size_t errlen)
 {
@@ -225,15 +300,21 @@ static int check_path_pattern(const char *text, const char *pat,
 	size_t n;
 
 	quote(q, sizeof(q), text, strlen(text));
-	if (pat[0] == '/' || pat[0] == '~')
+	if (pat[0] == '~' && pat[1] != '/')
 		return fail(err, errlen,
-			    "rule \"%s\": paths are relative to the workspace, so the pattern cannot start with \"%c\"; write a workspace path such as src/**",
-			    q, pat[0]);
+			    "rule \"%s\": only \"~/\" is understood (the home directory); write the path as ~/dir/** or /home/name/dir/**",
+			    q);
+	if (pat[0] == '~')
+		c = pat + 2;
+	else if (pat[0] == '/')
+		c = pat + 1;
+	if (check_classes(q, pat, err, errlen) < 0)
+		return -1;
 	for (;;) {
 		n = strcspn(c, "/");
 		if (n == 2 && c[0] == '.' && c[1] == '.')
 			return fail(err, errlen,
-				    "rule \"%s\": \"..\" components are not allowed, because paths are relative to the workspace and cannot leave it; remove them",
+				    "rule \"%s\": \"..\" components are not allowed, because paths are judged after resolution and never contain them; remove them",
 				    q);
 		if (n == 0 || (n == 1 && c[0] == '.'))
 			return fail(err, errlen,
@@ -243,6 +324,109 @@ static int check_path_pattern(const char *text, const char *pat,
 			return 0;
 		c += n + 1;
 	}
+}
+
+static bool is_host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+}
+
+static int parse_port(const char *q, const char *text, int *port,
+		      char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	if (strcmp(text, "*") == 0) {
+		*port = -1;
+		return 0;
+	}
+	if (text[0] < '0' || text[0] > '9')
+		goto bad;
+	v = strtol(text, &end, 10);
+	if (*end || v < 1 || v > 65535)
+		goto bad;
+	*port = (int)v;
+	return 0;
+bad:
+	return fail(err, errlen,
+		    "rule \"%s\": invalid port \"%s\": write a number from 1 to 65535, or * for any port",
+		    q, text);
+}
+
+/*
+ * Net(host), Net(host:port), Net(*.example.com:443), Net([::1]:8080).
+ * The host is stored lower-cased in pattern, the port in port.
+ */
+static int parse_net_pattern(struct policy_rule *r, char *err, size_t errlen)
+{
+	char q[QUOTE_MAX * 4 + 8];
+	char *pat = r->pattern, *host = pat, *colon, *close;
+	size_t i;
+
+	quote(q, sizeof(q), r->text, strlen(r->text));
+	r->port = -1;
+	if (pat[0] == '[') {
+		close = strchr(pat, ']');
+		if (!close || (close[1] && close[1] != ':'))
+			return fail(err, errlen,
+				    "rule \"%s\": an IPv6 address is written in brackets, as in Net([::1]:8080)",
+				    q);
+		if (close[1] == ':' &&
+		    parse_port(q, close + 2, &r->port, err, errlen) < 0)
+			return -1;
+		*close = '\0';
+		host = pat + 1;
+		for (i = 0; host[i]; i++) {
+			if (!strchr("0123456789abcdefABCDEF:.", host[i]))
+				return fail(err, errlen,
+					    "rule \"%s\": invalid IPv6 address", q);
+		}
+	} else {
+		colon = strchr(pat, ':');
+		if (colon) {
+			if (parse_port(q, colon + 1, &r->port, err, errlen) < 0)
+				return -1;
+			*colon = '\0';
+		}
+		i = strncmp(host, "*.", 2) == 0 ? 2 : 0;
+		if (strcmp(host, "*") == 0)
+			i = 1;
+		else if (host[i] == '\0' || host[i] == '.')
+			return fail(err, errlen,
+				    "rule \"%s\": missing host name; write Net(example.com), Net(*.example.com) or Net(host:port)",
+				    q);
+		for (; host[i]; i++) {
+			if (!is_host_char(host[i]))
+				return fail(err, errlen,
+					    "rule \"%s\": invalid character \"%c\" in the host name; only \"*.\" at the start is a wildcard",
+					    q, host[i]);
+		}
+	}
+	memmove(pat, host, strlen(host) + 1);
+	for (i = 0; pat[i]; i++) {
+		if (pat[i] >= 'A' && pat[i] <= 'Z')
+			pat[i] = (char)(pat[i] - 'A' + 'a');
+	}
+	return 0;
+}
+
+/* Skill names are globs over one name: letters, digits, "-", "_", ".". */
+static int check_skill_pattern(const struct policy_rule *r, char *err,
+			       size_t errlen)
+{
+	char q[QUOTE_MAX * 4 + 8];
+	const char *c;
+
+	for (c = r->pattern; *c; c++) {
+		if (!is_host_char(*c) && *c != '*' && *c != '?')
+			return fail(err, errlen,
+				    "rule \"%s\": invalid character \"%c\" in the skill name; names use letters, digits, \"-\", \"_\" and \".\", with * and ? as wildcards",
+				    quote(q, sizeof(q), r->text,
+					  strlen(r->text)), *c);
+	}
+	return 0;
 }
 
 static void list_words_free(char **words, size_t n)
@@ -313,15 +497,20 @@ static int parse_pattern(struct policy_rule *r, const char *pat, size_t patlen,
 			 char *err, size_t errlen)
 {
 	char q[QUOTE_MAX * 4 + 8];
-	const char *name = tool_name(r->tool);
+	static const char *const examples[] = {
+		[POLICY_READ] = "Read(src/**)",
+		[POLICY_WRITE] = "Write(src/**)",
+		[POLICY_EXEC] = "Exec(make test)",
+		[POLICY_NET] = "Net(*.example.com:443)",
+		[POLICY_SKILL] = "Skill(pdf)",
+	};
+	const char *name = policy_tool_name(r->tool);
 
 	if (patlen == 0)
 		return fail(err, errlen,
 			    "empty pattern in rule \"%s\": write %s alone to match everything, or give a pattern such as %s",
 			    quote(q, sizeof(q), r->text, strlen(r->text)),
-			    name, r->tool == POLICY_EXEC ? "Exec(make test)" :
-			    r->tool == POLICY_READ ? "Read(src/**)" :
-			    "Write(src/**)");
+			    name, examples[r->tool]);
 
 	if (r->tool == POLICY_EXEC && patlen >= 2 &&
 	    strncmp(pat + patlen - 2, ":*", 2) == 0) {
@@ -332,8 +521,17 @@ static int parse_pattern(struct policy_rule *r, const char *pat, size_t patlen,
 	if (!r->pattern)
 		return fail(err, errlen, "out of memory");
 
-	if (r->tool == POLICY_EXEC)
+	switch (r->tool) {
+	case POLICY_EXEC:
 		return split_exec_pattern(r, err, errlen);
+	case POLICY_NET:
+		return parse_net_pattern(r, err, errlen);
+	case POLICY_SKILL:
+		return check_skill_pattern(r, err, errlen);
+	case POLICY_READ:
+	case POLICY_WRITE:
+		break;
+	}
 	return check_path_pattern(r->text, r->pattern, err, errlen);
 }
 
@@ -350,6 +548,7 @@ static int rule_parse(struct policy_rule *r, const char *text,
 	if (parse_tool(text, namelen, &r->tool, err, errlen) < 0)
 		return -1;
 	r->text = strdup(text);
+	r->port = -1;
 	if (!r->text)
 		return fail(err, errlen, "out of memory");
 	if (!pat)
@@ -377,23 +576,123 @@ int policy_add_rule(struct policy *p, enum policy_decision decision,
 		    const char *text, const char *source,
 		    char *err, size_t errlen)
 {
-	struct policy_rule r;
+	struct policy_origin o = { source, 0, 0, POLICY_LAYER_COMMAND_LINE };
 
-	memset(&r, 0, sizeof(r));
+	return policy_add_rule_at(p, decision, text, &o, err, errlen);
+}
+
+/* Parse a rule into r; the caller frees r on error. */
+int policy_rule_parse(struct policy_rule *r, enum policy_decision decision,
+		      const char *text, const struct policy_origin *o,
+		      char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	r->port = -1;
 	if (decision != POLICY_ALLOW && decision != POLICY_ASK &&
 	    decision != POLICY_DENY)
 		return fail(err, errlen, "invalid decision %d for a rule",
 			    (int)decision);
-	r.decision = decision;
-	if (rule_parse(&r, text, err, errlen) < 0)
-		goto fail_rule;
+	r->decision = decision;
+	r->line = o->line;
+	r->column = o->column;
+	r->layer = o->layer;
+	if (rule_parse(r, text, err, errlen) < 0)
+		return -1;
+	r->source = strdup(o->source ? o->source : "command line");
+	if (!r->source)
+		return fail(err, errlen, "out of memory while adding a rule");
+	return 0;
+}
 
-	r.source = strdup(source ? source : "command line");
-	if (!r.source || rules_reserve(p) < 0) {
+void policy_rule_free(struct policy_rule *r)
+{
+	rule_free(r);
+}
+
+bool policy_rule_is_absolute(const struct policy_rule *r)
+{
+	return (r->tool == POLICY_READ || r->tool == POLICY_WRITE) &&
+	       r->pattern && (r->pattern[0] == '/' || r->pattern[0] == '~');
+}
+
+void policy_head(const char *s, size_t n, unsigned long long *head,
+		 unsigned long long *mask)
+{
+	unsigned char bytes[8] = { 0 }, ones[8] = { 0 };
+	size_t i;
+
+	for (i = 0; i < n && i < 8; i++) {
+		bytes[i] = (unsigned char)s[i];
+		ones[i] = 0xff;
+		if (!s[i])
+			break;
+	}
+	memcpy(head, bytes, 8);
+	memcpy(mask, ones, 8);
+}
+
+/* Bytes of a path glob, after "/" or "~/", before its first wildcard. */
+static size_t literal_prefix(const char *pat)
+{
+	if (pat[0] == '/')
+		pat++;
+	else if (pat[0] == '~')
+		pat += 2;
+	return strcspn(pat, "*?[\\");
+}
+
+int policy_rule_append(struct policy *p, struct policy_rule *r)
+{
+	enum policy_tool t = r->tool;
+	size_t *grown, cap;
+
+	if (rules_reserve(p) < 0)
+		return -1;
+	if (p->nby_tool[t] == p->cap_by_tool[t]) {
+		cap = p->cap_by_tool[t] ? p->cap_by_tool[t] * 2 : 16;
+		grown = realloc(p->by_tool[t], cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		p->by_tool[t] = grown;
+		p->cap_by_tool[t] = cap;
+	}
+	if ((t == POLICY_READ || t == POLICY_WRITE) && r->pattern) {
+		r->literal_len = literal_prefix(r->pattern);
+		const char *body = r->pattern + (r->pattern[0] == '/' ? 1 :
+						 r->pattern[0] == '~' ? 2 : 0);
+
+		policy_head(body, r->literal_len, &r->head, &r->head_mask);
+		if (r->literal_len > 8)
+			policy_head(body + 8, r->literal_len - 8, &r->head1,
+				    &r->head1_mask);
+	} else if (t == POLICY_EXEC && r->nwords > 0) {
+		/* The name and its NUL, so that short names compare exactly. */
+		policy_head(r->words[0], strlen(r->words[0]) + 1, &r->head,
+			    &r->head_mask);
+		r->head_exact = strlen(r->words[0]) < 8;
+		if (r->nwords > 1)
+			policy_head(r->words[1], strlen(r->words[1]) + 1,
+				    &r->head1, &r->head1_mask);
+	}
+	if (policy_rule_is_absolute(r))
+		p->has_absolute = true;
+	p->by_tool[t][p->nby_tool[t]++] = p->count;
+	p->rules[p->count++] = *r;
+	return 0;
+}
+
+int policy_add_rule_at(struct policy *p, enum policy_decision decision,
+		       const char *text, const struct policy_origin *origin,
+		       char *err, size_t errlen)
+{
+	struct policy_rule r;
+
+	if (policy_rule_parse(&r, decision, text, origin, err, errlen) < 0)
+		goto fail_rule;
+	if (policy_rule_append(p, &r) < 0) {
 		fail(err, errlen, "out of memory while adding a rule");
 		goto fail_rule;
 	}
-	p->rules[p->count++] = r;
 	return 0;
 
 fail_rule:

@@ -1,20 +1,24 @@
 /*
  * A shell lexer that finds the simple commands in a command line.
  *
- * It follows the POSIX shell's token rules as far as a policy needs them.
- * It knows the operators that separate commands (";", "&&", "||", "|",
- * "|&", "&", newline, "(" and ")"), single and double quotes, backslash
- * escapes, line continuations and comments. It knows redirections with an
- * optional file descriptor number and skips here-document bodies. The
- * contents of "$(...)", "`...`", "<(...)" and ">(...)" are lexed as further
- * commands, so that a deny rule still applies to them.
+ * It follows the bash token rules as far as a policy needs them. It handles
+ * the operators that separate commands (";", "&&", "||", "|", "|&", "&",
+ * newline, "(" and ")"), single and double quotes, $'...' escapes,
+ * backslash escapes, line continuations and comments. It knows
+ * redirections with an optional file descriptor number, and here-documents,
+ * whose bodies are skipped but searched for substitutions when the
+ * delimiter is unquoted. The contents of "$(...)", "`...`", "<(...)" and
+ * ">(...)" are lexed as further commands, so that a deny rule still
+ * applies to them; "$((...))" and "((...))" are arithmetic, and "[[ ... ]]"
+ * a test, whose words run no program.
  *
- * It does not parse compound commands. Reserved words that come before a
- * command ("if", "then", "do", "!", "{", ...) are dropped so that the command
- * after them is judged; "for x in ..." and "case ... in" come out as words
- * of ordinary commands, which no sensible rule allows. Whenever the lexer
- * meets something whose effect it cannot see, it records the reason in
- * list->unjudged and carries on.
+ * It does not parse compound commands fully. Reserved words that come
+ * before a command ("if", "then", "do", "!", "{", ...) are dropped so that
+ * the command after them is judged, and "for NAME in WORDS" becomes a
+ * command of its own kind that runs no program. "case", "select",
+ * "function", "coproc" and function definitions are noted as unjudged.
+ * Whenever the lexer meets something whose effect it cannot see, it
+ * records the reason in list->unjudged and carries on.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -37,6 +41,7 @@ struct strbuf {
 struct heredoc {
 	char *delim;
 	bool strip_tabs;	/* "<<-" strips leading tabs from body lines */
+	bool expand;		/* unquoted delimiter: the body is expanded */
 };
 
 struct lexer {
@@ -57,10 +62,13 @@ struct lexer {
 	bool dynamic;
 	bool literal;		/* so far only unquoted plain characters */
 	size_t literal_len;	/* length of that plain start once it ended */
+	bool last_plain;	/* the word just ended had no quoting */
+	bool in_test;		/* between "[[" and "]]" */
 
 	/* A redirection operator waiting for its target word. */
 	bool redir_pending;
 	bool redir_dup;		/* ">&" or "<&": a number or "-" duplicates */
+	bool redir_reads, redir_writes;
 	enum policy_redir_kind redir_kind;
 
 	struct heredoc heredocs[HEREDOC_MAX];
@@ -69,6 +77,7 @@ struct lexer {
 };
 
 static void lex_run(struct lexer *lx);
+static void scan_substitutions(struct lexer *lx, size_t start, size_t end);
 
 static void note(struct lexer *lx, const char *reason)
 {
@@ -197,6 +206,24 @@ static bool is_fd_dup_target(const char *t)
 	return n > 0 && t[n] == '\0';
 }
 
+/*
+ * Handle a plain first word that opens a construct. "[[" and "for" make
+ * commands of their own kind, and the constructs this lexer does not parse
+ * are noted.
+ */
+static void note_compound(struct lexer *lx, const char *w)
+{
+	if (strcmp(w, "[[") == 0) {
+		lx->cmd.kind = POLICY_CMD_TEST;
+		lx->in_test = true;
+	} else if (strcmp(w, "for") == 0) {
+		lx->cmd.kind = POLICY_CMD_FOR;
+	} else if (strcmp(w, "case") == 0 || strcmp(w, "select") == 0 ||
+		   strcmp(w, "function") == 0 || strcmp(w, "coproc") == 0) {
+		note(lx, "case, select, function and coproc constructs are not parsed");
+	}
+}
+
 static void add_heredoc(struct lexer *lx, const char *delim)
 {
 	struct heredoc *h;
@@ -210,6 +237,7 @@ static void add_heredoc(struct lexer *lx, const char *delim)
 		return;
 	}
 	h->strip_tabs = lx->heredoc_strip_tabs;
+	h->expand = lx->last_plain;
 	lx->nheredocs++;
 }
 
@@ -226,8 +254,14 @@ static void add_redirect(struct lexer *lx, struct policy_word w)
 	}
 	r = &cmd->redirs[cmd->nredirs++];
 	r->kind = lx->redir_kind;
-	if (lx->redir_dup && is_fd_dup_target(w.text))
+	r->reads = lx->redir_reads;
+	r->writes = lx->redir_writes;
+	if (lx->redir_dup && is_fd_dup_target(w.text)) {
 		r->kind = POLICY_REDIR_DUP;	/* but ">&name" writes to name */
+		r->reads = r->writes = false;
+	}
+	if (r->kind != POLICY_REDIR_FILE)
+		r->reads = r->writes = false;
 	r->target = w;
 	if (r->kind == POLICY_REDIR_HEREDOC)
 		add_heredoc(lx, w.text);
@@ -260,6 +294,7 @@ static void end_word(struct lexer *lx)
 	w.dynamic = lx->dynamic;
 	w.text = lx->oom ? NULL : strndup(lx->word.buf ? lx->word.buf : "",
 					   lx->word.len);
+	lx->last_plain = lx->literal;
 	lx->word.len = 0;
 	lx->dynamic = false;
 	lx->literal = true;
@@ -269,10 +304,16 @@ static void end_word(struct lexer *lx)
 		return;
 	}
 
-	if (lx->redir_pending)
+	if (lx->redir_pending) {
 		add_redirect(lx, w);
-	else if (lx->cmd.nwords == 0 && literal_len == strlen(w.text) &&
-		 is_reserved_word(w.text))
+		return;
+	}
+	if (lx->cmd.nwords == 0 && lx->last_plain)
+		note_compound(lx, w.text);
+	if (lx->in_test && lx->last_plain && strcmp(w.text, "]]") == 0)
+		lx->in_test = false;
+	if (lx->cmd.nwords == 0 && lx->last_plain && lx->cmd.kind ==
+	    POLICY_CMD_SIMPLE && is_reserved_word(w.text))
 		word_free(&w);
 	else if (lx->cmd.nwords == 0 && is_assignment(w.text, literal_len))
 		add_word(lx, w, true);
@@ -290,8 +331,14 @@ static void end_command(struct lexer *lx)
 		note(lx, "a redirection without a target cannot be judged");
 		lx->redir_pending = false;
 	}
-	if (cmd->nwords == 0 && cmd->nassigns == 0 && cmd->nredirs == 0)
+	if (lx->in_test) {
+		note(lx, "a [[ test without its closing ]] cannot be judged");
+		lx->in_test = false;
+	}
+	if (cmd->nwords == 0 && cmd->nassigns == 0 && cmd->nredirs == 0) {
+		cmd->kind = POLICY_CMD_SIMPLE;
 		return;
+	}
 
 	if (grow((void **)&list->cmds, &list->cap, list->count,
 		 sizeof(*list->cmds)) < 0) {
@@ -324,6 +371,9 @@ static void skip_heredocs(struct lexer *lx)
 			if (eol - start == strlen(h->delim) &&
 			    memcmp(lx->s + start, h->delim, eol - start) == 0)
 				break;
+			/* An unquoted delimiter lets $(...) in the body run. */
+			if (h->expand)
+				scan_substitutions(lx, start, eol);
 		}
 		free(h->delim);
 		h->delim = NULL;
@@ -396,6 +446,94 @@ static void lex_nested(struct lexer *lx, size_t start, size_t end)
 }
 
 /*
+ * Find the command substitutions in s[start, end), text that is expanded
+ * but not split into commands (arithmetic, here-document bodies), and lex
+ * their bodies as commands.
+ */
+static void scan_substitutions(struct lexer *lx, size_t start, size_t end)
+{
+	size_t k = start, close;
+
+	while (k < end) {
+		if (lx->s[k] == '\\') {
+			k += 2;
+		} else if (lx->s[k] == '$' && k + 1 < end &&
+			   lx->s[k + 1] == '(' &&
+			   !(k + 2 < end && lx->s[k + 2] == '(')) {
+			close = find_close_paren(lx->s, end, k + 2);
+			note(lx, "command substitution cannot be judged statically");
+			lex_nested(lx, k + 2, close);
+			k = close + 1;
+		} else if (lx->s[k] == '`') {
+			close = find_close_backquote(lx->s, end, k + 1);
+			note(lx, "command substitution cannot be judged statically");
+			lex_nested(lx, k + 1, close);
+			k = close + 1;
+		} else {
+			k++;
+		}
+	}
+}
+
+/*
+ * The index of the "))" that ends arithmetic whose body starts at from,
+ * or len when the parentheses do not close that way (then "((" was two
+ * subshells, or "$((" a command substitution of a subshell).
+ */
+static size_t find_close_arith(const char *s, size_t len, size_t from)
+{
+	size_t i;
+	int depth = 0;
+
+	for (i = from; i < len; i++) {
+		if (s[i] == '(') {
+			depth++;
+		} else if (s[i] == ')') {
+			if (depth == 0)
+				return i + 1 < len && s[i + 1] == ')' ? i : len;
+			depth--;
+		} else if (s[i] == ';' || s[i] == '\n' || s[i] == '\'' ||
+			   s[i] == '"') {
+			return len;	/* not arithmetic as agents write it */
+		}
+	}
+	return len;
+}
+
+/* "$((expr))": the word's value is unknown; substitutions inside run. */
+static bool lex_arith_expansion(struct lexer *lx)
+{
+	size_t close = find_close_arith(lx->s, lx->len, lx->i + 3);
+
+	if (close == lx->len)
+		return false;
+	unliteral(lx);
+	scan_substitutions(lx, lx->i + 3, close);
+	put_span(lx, lx->i, close + 2);
+	lx->dynamic = true;
+	lx->i = close + 2;
+	return true;
+}
+
+/* "((expr))" as a command: arithmetic that runs no program. */
+static bool lex_arith_command(struct lexer *lx)
+{
+	size_t close = find_close_arith(lx->s, lx->len, lx->i + 2);
+
+	if (close == lx->len)
+		return false;
+	end_command(lx);
+	scan_substitutions(lx, lx->i + 2, close);
+	lx->cmd.kind = POLICY_CMD_ARITH;
+	put_span(lx, lx->i, close + 2);
+	lx->dynamic = true;
+	lx->literal = false;
+	lx->i = close + 2;
+	end_word(lx);
+	return true;
+}
+
+/*
  * A substitution whose body runs from body to close: the body is lexed
  * as commands, and the word keeps the raw text, marked dynamic.
  */
@@ -448,7 +586,60 @@ static void lex_braced_parameter(struct lexer *lx)
 	lx->dynamic = true;
 }
 
-/* $'...': backslash escapes make the word's value unknown here. */
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decode one escape of $'...' at s[i] (just after the backslash) into the
+ * word. Returns the index after it. Escapes whose value this lexer does
+ * not compute (\cX, \u, \U) keep their text and make the word dynamic.
+ */
+static size_t ansi_c_escape(struct lexer *lx, size_t i)
+{
+	static const char from[] = "abeEfnrtv\\'\"?";
+	static const char to[] = "\a\b\033\033\f\n\r\t\v\\'\"?";
+	const char *hit = strchr(from, lx->s[i]);
+	int value = 0, digits = 0, d;
+
+	if (hit && *hit) {
+		put(lx, to[hit - from]);
+		return i + 1;
+	}
+	if (lx->s[i] >= '0' && lx->s[i] <= '7') {
+		while (digits < 3 && i < lx->len && lx->s[i] >= '0' &&
+		       lx->s[i] <= '7') {
+			value = value * 8 + (lx->s[i++] - '0');
+			digits++;
+		}
+		put(lx, (char)value);
+		return i;
+	}
+	if (lx->s[i] == 'x' && i + 1 < lx->len && hex_value(lx->s[i + 1]) >= 0) {
+		i++;
+		while (digits < 2 && i < lx->len &&
+		       (d = hex_value(lx->s[i])) >= 0) {
+			value = value * 16 + d;
+			i++;
+			digits++;
+		}
+		put(lx, (char)value);
+		return i;
+	}
+	lx->dynamic = true;
+	put(lx, '\\');
+	put(lx, lx->s[i]);
+	return i + 1;
+}
+
+/* $'...': the escapes are decoded, so "$'\x63url'" reads as "curl". */
 static void lex_ansi_c_quote(struct lexer *lx)
 {
 	size_t i = lx->i + 2;
@@ -456,13 +647,10 @@ static void lex_ansi_c_quote(struct lexer *lx)
 	unliteral(lx);
 	lx->in_word = true;
 	while (i < lx->len && lx->s[i] != '\'') {
-		if (lx->s[i] == '\\') {
-			lx->dynamic = true;
+		if (lx->s[i] == '\\' && i + 1 < lx->len)
+			i = ansi_c_escape(lx, i + 1);
+		else
 			put(lx, lx->s[i++]);
-			if (i == lx->len)
-				break;
-		}
-		put(lx, lx->s[i++]);
 	}
 	if (i >= lx->len)
 		note(lx, "an unterminated quote cannot be judged");
@@ -481,7 +669,10 @@ static void lex_dollar(struct lexer *lx, bool in_dquote)
 	char next = lx->i + 1 < lx->len ? lx->s[lx->i + 1] : '\0';
 	size_t close;
 
-	if (next == '(') {
+	if (next == '(' && lx->i + 2 < lx->len && lx->s[lx->i + 2] == '(' &&
+	    lex_arith_expansion(lx)) {
+		return;
+	} else if (next == '(') {
 		close = find_close_paren(lx->s, lx->len, lx->i + 2);
 		substitution(lx, lx->i, lx->i + 2, close, 1,
 			     "command substitution cannot be judged statically");
@@ -575,7 +766,7 @@ static bool word_is_fd_number(const struct lexer *lx)
 /* The operator length and kind of the redirection at s[i]. */
 static size_t redirect_operator(const char *s, size_t len, size_t i,
 				enum policy_redir_kind *kind, bool *dup,
-				bool *strip_tabs)
+				bool *strip_tabs, bool *reads, bool *writes)
 {
 	char c0 = s[i];
 	char c1 = i + 1 < len ? s[i + 1] : '\0';
@@ -584,6 +775,8 @@ static size_t redirect_operator(const char *s, size_t len, size_t i,
 	*kind = POLICY_REDIR_FILE;
 	*dup = false;
 	*strip_tabs = false;
+	*reads = c0 == '<' && c1 != '<';
+	*writes = c0 != '<' || c1 == '>';
 	if (c0 == '&')
 		return c2 == '>' ? 3 : 2;	/* &> or &>> */
 	if (c0 == '<' && c1 == '<') {
@@ -618,14 +811,46 @@ static void lex_redirect(struct lexer *lx)
 		note(lx, "a redirection without a target cannot be judged");
 
 	oplen = redirect_operator(lx->s, lx->len, lx->i, &lx->redir_kind,
-				  &lx->redir_dup, &lx->heredoc_strip_tabs);
+				  &lx->redir_dup, &lx->heredoc_strip_tabs,
+				  &lx->redir_reads, &lx->redir_writes);
 	lx->redir_pending = true;
 	lx->i += oplen;
+}
+
+/*
+ * Inside "[[ ... ]]", "&&", "||", "<", ">", "(", ")" and "!" are words of
+ * the test, not operators of the command line.
+ */
+static bool lex_test_operator(struct lexer *lx, char c, char next)
+{
+	if (c == '\n') {
+		end_word(lx);
+		lx->i++;
+		return true;
+	}
+	if (!strchr("&|<>()", c))
+		return false;
+	end_word(lx);
+	put(lx, c);
+	lx->i++;
+	if ((c == '&' || c == '|') && next == c) {
+		put(lx, c);
+		lx->i++;
+	}
+	end_word(lx);
+	return true;
 }
 
 /* Handle an operator character; returns false if c is not one. */
 static bool lex_operator(struct lexer *lx, char c, char next)
 {
+	if (lx->in_test && lex_test_operator(lx, c, next))
+		return true;
+	if (c == '(' && next == '(' && !lx->in_word && lx->cmd.nwords == 0 &&
+	    lx->cmd.nassigns == 0 && lex_arith_command(lx))
+		return true;
+	if (c == '(' && next == ')')
+		note(lx, "a function definition is not judged");
 	if (c == ' ' || c == '\t') {
 		end_word(lx);
 		lx->i++;
@@ -649,6 +874,29 @@ static bool lex_operator(struct lexer *lx, char c, char next)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Does the "{" at lx->i start a brace expansion ("{a,b}", "{1..3}")? A
+ * lone "{}", as find -exec takes it, is a literal word.
+ */
+static bool is_brace_expansion(const struct lexer *lx)
+{
+	size_t i;
+	bool list = false;
+
+	for (i = lx->i + 1; i < lx->len; i++) {
+		char c = lx->s[i];
+
+		if (c == '}')
+			return list;
+		if (c == ',' || (c == '.' && i + 1 < lx->len &&
+				 lx->s[i + 1] == '.'))
+			list = true;
+		if (strchr(" \t\n;&|<>()", c))
+			return false;
+	}
+	return false;
 }
 
 static void lex_run(struct lexer *lx)
@@ -675,7 +923,8 @@ static void lex_run(struct lexer *lx)
 			while (lx->i < lx->len && lx->s[lx->i] != '\n')
 				lx->i++;	/* a comment runs to the newline */
 		} else {
-			if (strchr("*?[{", c) || (c == '~' && !lx->in_word))
+			if (strchr("*?[", c) || (c == '~' && !lx->in_word) ||
+			    (c == '{' && is_brace_expansion(lx)))
 				lx->dynamic = true;
 			put(lx, c);
 			lx->i++;

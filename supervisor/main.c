@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "policy/policy_cli.h"
 #include "proto/proto.h"
 #include "supervisor/audit.h"
 #include "supervisor/sandbox.h"
@@ -28,7 +29,13 @@ static const char usage_text[] =
 	"\n"
 	"options for exec:\n"
 	"  -C DIR                 workspace directory (default: .)\n"
-	"  --policy FILE          add the rules of FILE to the project policy\n"
+	"  --mode MODE            read-only, workspace-write (default) or\n"
+	"                         full-access: the preset policy and sandbox\n"
+	"  --policy FILE          add the rules of FILE (repeatable)\n"
+	"  --allow RULE, --ask RULE, --deny RULE\n"
+	"                         add one rule, e.g. --allow 'Exec(make test)'\n"
+	"  --trust-project        let the project's allow rules take effect\n"
+	"                         for this session\n"
 	"  --audit FILE           audit log path (default:\n"
 	"                         DIR/.coworker/audit/SESSION.jsonl)\n"
 	"  --base-url URL         OpenAI-compatible API base URL (default:\n"
@@ -91,10 +98,38 @@ static const char *env_or(const char *name, const char *fallback)
 
 enum {
 	OPT_POLICY = 256, OPT_AUDIT, OPT_BASE_URL, OPT_MODEL, OPT_MAX_TURNS,
-	OPT_KEY_ENV, OPT_CMD_TIMEOUT,
+	OPT_KEY_ENV, OPT_CMD_TIMEOUT, OPT_MODE, OPT_ALLOW, OPT_ASK, OPT_DENY,
+	OPT_TRUST,
 };
 
-static int parse_exec_option(int c, struct session_config *cfg)
+/* Most rules or policy files one kind of option may add. */
+#define RULE_OPTIONS_MAX 64
+
+/* Repeatable options, collected into NULL-terminated lists. */
+struct rule_options {
+	const char *policy[RULE_OPTIONS_MAX + 1];
+	const char *allow[RULE_OPTIONS_MAX + 1];
+	const char *ask[RULE_OPTIONS_MAX + 1];
+	const char *deny[RULE_OPTIONS_MAX + 1];
+	size_t npolicy, nallow, nask, ndeny;
+};
+
+static int push_option(const char **list, size_t *n, const char *value,
+		       const char *option)
+{
+	if (*n == RULE_OPTIONS_MAX) {
+		fprintf(stderr, "coworker: more than %d %s options; put the "
+			"rules in a policy file instead\n", RULE_OPTIONS_MAX,
+			option);
+		return -1;
+	}
+	list[(*n)++] = value;
+	list[*n] = NULL;
+	return 0;
+}
+
+static int parse_exec_option(int c, struct session_config *cfg,
+			     struct rule_options *r)
 {
 	long v;
 
@@ -103,8 +138,26 @@ static int parse_exec_option(int c, struct session_config *cfg)
 		cfg->workspace = optarg;
 		return 0;
 	case OPT_POLICY:
-		cfg->policy_file = optarg;
+		return push_option(r->policy, &r->npolicy, optarg, "--policy");
+	case OPT_ALLOW:
+		return push_option(r->allow, &r->nallow, optarg, "--allow");
+	case OPT_ASK:
+		return push_option(r->ask, &r->nask, optarg, "--ask");
+	case OPT_DENY:
+		return push_option(r->deny, &r->ndeny, optarg, "--deny");
+	case OPT_TRUST:
+		cfg->trust_project = true;
 		return 0;
+	case OPT_MODE:
+		if (strcmp(optarg, "read-only") == 0 ||
+		    strcmp(optarg, "workspace-write") == 0 ||
+		    strcmp(optarg, "full-access") == 0) {
+			cfg->mode = optarg;
+			return 0;
+		}
+		usage_error("invalid --mode \"%s\": use read-only, "
+			    "workspace-write or full-access", optarg);
+		return -1;
 	case OPT_AUDIT:
 		cfg->audit_path = optarg;
 		return 0;
@@ -147,8 +200,14 @@ static int cmd_exec(int argc, char **argv)
 		{ "max-turns", required_argument, NULL, OPT_MAX_TURNS },
 		{ "api-key-env", required_argument, NULL, OPT_KEY_ENV },
 		{ "command-timeout", required_argument, NULL, OPT_CMD_TIMEOUT },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "allow", required_argument, NULL, OPT_ALLOW },
+		{ "ask", required_argument, NULL, OPT_ASK },
+		{ "deny", required_argument, NULL, OPT_DENY },
+		{ "trust-project", no_argument, NULL, OPT_TRUST },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct rule_options rules;
 	struct session_config cfg;
 	char *stdin_task = NULL;
 	int c, rc;
@@ -162,10 +221,14 @@ static int cmd_exec(int argc, char **argv)
 	cfg.command_timeout_ms = 120L * 1000;
 	cfg.argc = argc;
 	cfg.argv = argv;
+	cfg.policy_files = rules.policy;
+	cfg.allow = rules.allow;
+	cfg.ask = rules.ask;
+	cfg.deny = rules.deny;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+C:", opts, NULL)) != -1)
-		if (parse_exec_option(c, &cfg) < 0)
+		if (parse_exec_option(c, &cfg, &rules) < 0)
 			return SESSION_EXIT_USAGE;
 	if (optind != argc - 1) {
 		usage_error("%s", "exec needs exactly one TASK argument (or - "
@@ -198,6 +261,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "exec") == 0)
 		return cmd_exec(argc - 1, argv + 1);
+	if (strcmp(argv[1], "policy") == 0)
+		return policy_cli(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sandbox") == 0)
 		return sandbox_cli(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&

@@ -320,6 +320,59 @@ static int handle_edit(struct session *s, struct proto_msg *m)
 	return reply_summary(s, m, summary);
 }
 
+/*
+ * Judge a redirection target the way a file request is judged: resolved
+ * beneath the workspace, both the written and the resolved path. Targets
+ * are relative to the workspace, where every command starts.
+ */
+static struct policy_verdict judge_redirection(void *ctx,
+		const struct policy *p, enum policy_tool tool, const char *path)
+{
+	struct session *s = ctx;
+	char rel[BROKER_PATH_MAX], real[BROKER_PATH_MAX], err[SESSION_ERR_MAX];
+	struct policy_verdict v, w;
+	enum broker_status st;
+
+	st = broker_normalize(&s->broker, path, rel, sizeof(rel), err,
+			      sizeof(err));
+	if (st == BROKER_OK)
+		st = broker_resolve(&s->broker, rel, real, sizeof(real), err,
+				    sizeof(err));
+	if (st == BROKER_NOT_FOUND) {
+		snprintf(real, sizeof(real), "%s", rel);
+		st = BROKER_OK;
+	}
+	if (st != BROKER_OK) {
+		v.decision = POLICY_DENY;
+		v.rule = NULL;
+		v.reason = "the redirection target is outside the workspace";
+		return v;
+	}
+	if (tool == POLICY_WRITE &&
+	    (broker_is_protected(rel) || broker_is_protected(real))) {
+		v.decision = POLICY_DENY;
+		v.rule = NULL;
+		v.reason = "the redirection target is protected";
+		return v;
+	}
+	v = policy_decide_path(p, tool, rel);
+	if (strcmp(real, rel) != 0) {
+		w = policy_decide_path(p, tool, real);
+		if (w.decision > v.decision)
+			v = w;
+	}
+	return v;
+}
+
+static enum sandbox_mode sandbox_mode_for(const char *mode)
+{
+	if (mode && strcmp(mode, "read-only") == 0)
+		return SANDBOX_READ_ONLY;
+	if (mode && strcmp(mode, "full-access") == 0)
+		return SANDBOX_FULL_ACCESS;
+	return SANDBOX_WORKSPACE_WRITE;
+}
+
 static cJSON *command_result_fields(const struct sandbox_result *r)
 {
 	cJSON *f = cJSON_CreateObject();
@@ -345,7 +398,8 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	judge_verdict(&j, policy_decide_command(&s->policy, command));
+	judge_verdict(&j, policy_decide_command_with(&s->policy, command,
+						     judge_redirection, s));
 	answer_headless(&j);
 	if (audit_decision(s, m->id, "run_command", command, &j,
 			   j.decision == POLICY_ALLOW) < 0)
@@ -364,7 +418,8 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	if (opts.timeout_ms > limit)
 		opts.timeout_ms = limit;
 	opts.output_cap = SESSION_OUTPUT_CAP;
-	opts.network = false;
+	opts.mode = sandbox_mode_for(s->cfg->mode);
+	opts.network = opts.mode == SANDBOX_FULL_ACCESS;
 	opts.protected_paths = protected_paths;
 	/* TODO: this blocks the event loop; run commands as child events. */
 	if (sandbox_run(&opts, command, &r, err, sizeof(err)) < 0) {

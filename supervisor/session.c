@@ -93,34 +93,51 @@ static void make_session_id(char *id, size_t size)
 		 tm.tm_min, tm.tm_sec, rnd[0], rnd[1], rnd[2], rnd[3]);
 }
 
-/* Load the project file (when present) and then --policy. */
+/*
+ * Load every policy layer: the preset, the user file, the project files
+ * (whose allow rules count only once the project is trusted), --policy
+ * files and command-line rules.
+ */
 static int load_policy(struct session *s, cJSON *files, char *err,
 		       size_t errlen)
 {
+	const struct session_config *cfg = s->cfg;
+	struct policy_layers layers;
 	char path[BROKER_PATH_MAX + 64];
+	const char *const *f;
 	struct stat st;
 
-	policy_init(&s->policy);
-	snprintf(path, sizeof(path), "%s/.coworker/policy.json",
-		 s->broker.root);
-	if (lstat(path, &st) == 0) {
-		if (!S_ISREG(st.st_mode)) {
-			snprintf(err, errlen, "%s is not a regular file; "
-				 "replace it with a policy file", path);
-			return -1;
-		}
-		if (policy_load_file(&s->policy, path, err, errlen) < 0)
-			return -1;
+	memset(&layers, 0, sizeof(layers));
+	layers.preset = cfg->mode;
+	layers.workspace = s->broker.root;
+	layers.extra_files = cfg->policy_files;
+	layers.allow = cfg->allow;
+	layers.ask = cfg->ask;
+	layers.deny = cfg->deny;
+	layers.trust_project = cfg->trust_project;
+	if (policy_load_layers(&s->policy, &layers, err, errlen) < 0)
+		return -1;
+
+	if (policy_user_file_path(path, sizeof(path)) == 0 &&
+	    stat(path, &st) == 0)
 		cJSON_AddItemToArray(files, cJSON_CreateString(path));
-	}
-	if (s->cfg->policy_file) {
-		if (policy_load_file(&s->policy, s->cfg->policy_file, err,
-				     errlen) < 0)
-			return -1;
-		cJSON_AddItemToArray(files,
-				     cJSON_CreateString(s->cfg->policy_file));
-	}
+	snprintf(path, sizeof(path), "%s/.coworker/policy.json", s->broker.root);
+	if (stat(path, &st) == 0)
+		cJSON_AddItemToArray(files, cJSON_CreateString(path));
+	snprintf(path, sizeof(path), "%s/.coworker/policy.local.json",
+		 s->broker.root);
+	if (stat(path, &st) == 0)
+		cJSON_AddItemToArray(files, cJSON_CreateString(path));
+	for (f = cfg->policy_files; f && *f; f++)
+		cJSON_AddItemToArray(files, cJSON_CreateString(*f));
+
 	policy_digest(&s->policy, s->policy_digest);
+	if (s->policy.inactive_count > 0)
+		session_note("the project's policy has %zu allow rule%s that "
+			     "stay inactive until you trust the project: pass "
+			     "--trust-project or run 'coworker policy trust'",
+			     s->policy.inactive_count,
+			     s->policy.inactive_count == 1 ? "" : "s");
 	return 0;
 }
 
@@ -167,6 +184,7 @@ static int audit_session_start(struct session *s, cJSON *files)
 {
 	const struct session_config *cfg = s->cfg;
 	cJSON *f = cJSON_CreateObject(), *argv = cJSON_CreateArray();
+	cJSON *unprotected;
 	char cwd[BROKER_PATH_MAX];
 	int i;
 
@@ -180,8 +198,18 @@ static int audit_session_start(struct session *s, cJSON *files)
 	cJSON_AddItemToObject(f, "argv", argv);
 	cJSON_AddStringToObject(f, "cwd", cwd);
 	cJSON_AddStringToObject(f, "workspace", s->broker.root);
+	cJSON_AddStringToObject(f, "mode", cfg->mode ? cfg->mode :
+				"workspace-write");
 	cJSON_AddStringToObject(f, "policy_digest", s->policy_digest);
 	cJSON_AddItemToObject(f, "policy_files", files);
+	cJSON_AddStringToObject(f, "project_digest", s->policy.project_digest);
+	cJSON_AddBoolToObject(f, "project_trusted", s->policy.project_trusted);
+	cJSON_AddNumberToObject(f, "inactive_project_rules",
+				(double)s->policy.inactive_count);
+	unprotected = cJSON_AddArrayToObject(f, "unprotected");
+	for (i = 0; i < (int)s->policy.nunprotected; i++)
+		cJSON_AddItemToArray(unprotected,
+				     cJSON_CreateString(s->policy.unprotected[i]));
 	cJSON_AddStringToObject(f, "model", cfg->model);
 	cJSON_AddStringToObject(f, "base_url", cfg->base_url);
 	return session_audit(s, "session_start", f, true);

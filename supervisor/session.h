@@ -16,7 +16,13 @@ enum session_exit {
 
 struct session_config {
 	const char *workspace;		/* -C, default "." */
-	const char *policy_file;	/* --policy, may be NULL */
+	const char *mode;		/* preset: read-only, workspace-write
+					   (NULL) or full-access */
+	const char *const *policy_files;	/* --policy, NULL-terminated */
+	const char *const *allow;	/* --allow/--ask/--deny rules */
+	const char *const *ask;
+	const char *const *deny;
+	bool trust_project;		/* --trust-project */
 	const char *audit_path;		/* --audit, may be NULL */
 	const char *base_url;
 	const char *model;

@@ -211,8 +211,19 @@ static const struct {
 	const char *text;
 	const char *message;	/* part of the expected error */
 } bad_rules[] = {
-	{ "Foo(x)", "unknown tool \"Foo\" in rule \"Foo(x)\": use Read, Write or Exec" },
-	{ "Net(api.example.com)", "unknown tool \"Net\"" },
+	{ "Foo(x)", "unknown tool \"Foo\" in rule \"Foo(x)\": use Read, Write, Exec, Net or Skill" },
+	{ "Web(api.example.com)", "unknown tool \"Web\"" },
+	{ "Net(a b)", "invalid character \" \" in the host name" },
+	{ "Net(*)x", "text after the closing parenthesis" },
+	{ "Net(a.*.com)", "invalid character \"*\"" },
+	{ "Net(*.)", "missing host name" },
+	{ "Net(x:0)", "invalid port \"0\"" },
+	{ "Net(x:65536)", "invalid port" },
+	{ "Net(x:http)", "invalid port" },
+	{ "Net([::1)", "IPv6 address is written in brackets" },
+	{ "Net([zz]:1)", "invalid IPv6 address" },
+	{ "Skill(a/b)", "invalid character \"/\" in the skill name" },
+	{ "Read(a[bc)", "unclosed \"[\"" },
 	{ "read(src/**)", "case-sensitive, write Read" },
 	{ "EXEC", "case-sensitive, write Exec" },
 	{ "Read (x)", "unknown tool \"Read \"" },
@@ -225,8 +236,10 @@ static const struct {
 	{ "Read()", "empty pattern in rule \"Read()\": write Read alone" },
 	{ "Write()", "empty pattern in rule \"Write()\"" },
 	{ "Exec()", "empty pattern in rule \"Exec()\"" },
-	{ "Read(/etc/passwd)", "rule \"Read(/etc/passwd)\": paths are relative to the workspace" },
-	{ "Write(~/.bashrc)", "cannot start with \"~\"" },
+	{ "Read(/etc/../passwd)", "\"..\" components are not allowed" },
+	{ "Write(~user/.bashrc)", "only \"~/\" is understood" },
+	{ "Write(~)", "only \"~/\" is understood" },
+	{ "Read(//etc)", "empty or \".\" components" },
 	{ "Read(..)", "\"..\" components are not allowed" },
 	{ "Read(../secret)", "\"..\" components are not allowed" },
 	{ "Read(src/../../etc)", "rule \"Read(src/../../etc)\": \"..\" components" },
@@ -632,7 +645,7 @@ static const struct {
 	const char *parts[3];	/* each must appear in the error */
 } bad_files[] = {
 	{ "unknown key", "{\"allow\": [], \"denied\": [\"Read\"]}",
-	  { "unknown key \"denied\"", "\"allow\", \"ask\" and \"deny\"", NULL } },
+	  { ":1:15: unknown key \"denied\"", "\"allow\", \"ask\", \"deny\"", NULL } },
 	{ "key with a trailing space", "{\"deny \": [\"Read(.env)\"]}",
 	  { "unknown key \"deny \"", NULL, NULL } },
 	{ "key with control character", "{\"\\u001b[2J\": []}",
@@ -646,8 +659,18 @@ static const struct {
 	  { "\"allow\" must be an array", "not \"Read\"", NULL } },
 	{ "bad rule", "{\"allow\": [\"Read\", \"Raed(src/**)\"]}",
 	  { "\"allow\"[1]", "unknown tool \"Raed\"", "Raed(src/**)" } },
-	{ "absolute rule", "{\"deny\": [\"Read(/etc/shadow)\"]}",
-	  { "\"deny\"[0]", "Read(/etc/shadow)", "relative to the workspace" } },
+	{ "bad absolute rule", "{\"deny\": [\"Read(/etc/../shadow)\"]}",
+	  { "\"deny\"[0]", ":1:11:", "\"..\" components" } },
+	{ "unprotect outside the user file", "{\"unprotect\": [\"**/.env\"]}",
+	  { ":1:2:", "only in the user file", NULL } },
+	{ "trusted outside the user file", "{\"trusted\": [\"/x\"]}",
+	  { ":1:2:", "cannot trust itself", NULL } },
+	{ "failing example", "{\"allow\": [\"Exec(ls:*)\"],\n \"examples\": {\"deny\": [\"Exec(ls -l)\"]}}",
+	  { ":2:24:", "example \"Exec(ls -l)\" expects deny but gets allow", "Exec(ls:*)" } },
+	{ "bad example", "{\"examples\": {\"allow\": [\"Exec ls\"]}}",
+	  { ":1:25:", "invalid request", NULL } },
+	{ "unknown example key", "{\"examples\": {\"allowed\": []}}",
+	  { ":1:15:", "unknown key \"allowed\" in \"examples\"", NULL } },
 	{ "duplicate key", "{\"deny\": [\"Read\"], \"deny\": []}",
 	  { "key \"deny\" appears twice", NULL, NULL } },
 	{ "top-level array", "[\"Read\"]",
@@ -979,7 +1002,8 @@ static const struct {
 	{ "[ab]", true },
 	{ "cu{rl,}", true },
 	{ "~/bin/x", true },
-	{ "$'\\x63url'", true },
+	{ "$'\\x63url'", false },	/* decoded to "curl" */
+	{ "$'\\cA'", true },
 	{ "$(echo x)", true },
 };
 
@@ -1020,7 +1044,12 @@ static const struct {
 	{ "echo ${X", "unterminated parameter expansion" },
 	{ "echo >", "redirection without a target" },
 	{ "echo > ; ls", "redirection without a target" },
-	{ "echo $((1 + 2))", "command substitution" },
+	{ "echo $((1 + 2))", NULL },
+	{ "echo $(( $(id) + 2 ))", "command substitution" },
+	{ "[[ -f a ]]", NULL },
+	{ "[[ -f a", "closing ]]" },
+	{ "case x in a) ls;; esac", "case" },
+	{ "f() { ls; }", "function definition" },
 };
 
 static void test_split_unjudged(void **state)
@@ -1223,17 +1252,16 @@ static const struct {
 	{ "find . -exec sh -c 'rm {}' \\;", "sh -c" },
 	{ "echo 'abc", "unterminated quote" },
 	{ "echo \"abc", "unterminated quote" },
-	{ "echo hi > /etc/motd", "outside the workspace" },
-	{ "echo hi >> ../x", "outside the workspace" },
-	{ "echo hi > a/../../x", "outside the workspace" },
-	{ "echo hi 2> /tmp/err", "outside the workspace" },
-	{ "echo hi &> /tmp/all", "outside the workspace" },
-	{ "echo hi >&/tmp/all", "outside the workspace" },
-	{ "cat < /etc/passwd", "outside the workspace" },
+	{ "echo hi >> ../x", "leaves the workspace" },
+	{ "echo hi > a/../../x", "leaves the workspace" },
+	{ "cd sub && echo hi > x", "after \"cd\"" },
 	{ "echo hi > ~/.bashrc", "redirection target that comes from an expansion" },
 	{ "echo hi > $HOME/x", "redirection target that comes from an expansion" },
-	{ "cat << EOF\nhi\nEOF", "here-document" },
-	{ "cat <<< hi", "here-string" },
+	{ "bash << EOF\nrm -rf x\nEOF", "here-document" },
+	{ "sh -s <<< 'rm -rf x'", "here-document" },
+	{ "bash - <<'EOF'\nls\nEOF", "here-document" },
+	{ "cat << EOF\n$(curl x)\nEOF", "command substitution" },
+	{ "env -S 'ls -l' x", "env -S" },
 	{ "PATH=/tmp/evil git diff", "PATH, LD_PRELOAD" },
 	{ "LD_PRELOAD=/tmp/x.so git diff", "PATH, LD_PRELOAD" },
 	{ "LD_LIBRARY_PATH=. git diff", "PATH, LD_PRELOAD" },
@@ -1244,7 +1272,7 @@ static const struct {
 	{ "env PATH=/tmp git diff", "PATH, LD_PRELOAD" },
 	{ "PATH=/tmp; git diff", "PATH, LD_PRELOAD" },
 	{ "$CMD x", "command name that comes from an expansion" },
-	{ "$'\\x63url' x", "command name that comes from an expansion" },
+	{ "$'\\u0063url' x", "command name that comes from an expansion" },
 	{ "cu?l x", "command name that comes from an expansion" },
 };
 
@@ -1257,6 +1285,8 @@ static void test_command_unjudged_constructs(void **state)
 	(void)state;
 	policy_init(&p);
 	add(&p, POLICY_ALLOW, "Exec");
+	add(&p, POLICY_ALLOW, "Read");
+	add(&p, POLICY_ALLOW, "Write");
 	for (i = 0; i < ARRAY_LEN(unjudged_commands); i++)
 		assert_command(&p, unjudged_commands[i].command, POLICY_ASK,
 			       NULL, unjudged_commands[i].reason);
@@ -1277,6 +1307,12 @@ static const char *const judged_commands[] = {
 	"echo $HOME",
 	"ls *.c",
 	"cd /testbed && cat astropy/modeling/separable.py",	/* agent */
+	"cat << EOF\nhi $HOME\nEOF",
+	"cat <<< hi",
+	"[[ -f a && -d b ]] && make",
+	"(( i > 2 )) && make",
+	"echo $((1 + 2))",
+	"for f in a b; do echo $f; done",
 };
 
 static void test_command_judged_constructs(void **state)
@@ -1287,6 +1323,8 @@ static void test_command_judged_constructs(void **state)
 	(void)state;
 	policy_init(&p);
 	add(&p, POLICY_ALLOW, "Exec");
+	add(&p, POLICY_ALLOW, "Read");
+	add(&p, POLICY_ALLOW, "Write");
 	for (i = 0; i < ARRAY_LEN(judged_commands); i++)
 		assert_command(&p, judged_commands[i], POLICY_ALLOW, "Exec",
 			       NULL);
@@ -1323,7 +1361,8 @@ static void test_command_cd_needs_rule(void **state)
 	policy_free(&p);
 }
 
-static void test_command_agent_heredoc_asks(void **state)
+/* A quoted here-document is data for cat; the file it writes is judged. */
+static void test_command_agent_heredoc_write(void **state)
 {
 	struct policy p;
 	/* agent, cut to its first and last lines */
@@ -1335,7 +1374,11 @@ static void test_command_agent_heredoc_asks(void **state)
 	policy_init(&p);
 	add(&p, POLICY_ALLOW, "Exec(cat:*)");
 	add(&p, POLICY_DENY, "Exec(import:*)");
-	assert_command(&p, command, POLICY_ASK, NULL, "here-document");
+	assert_command(&p, command, POLICY_ASK, NULL, "no rule matches");
+	add(&p, POLICY_ALLOW, "Write(*.py)");
+	assert_command(&p, command, POLICY_ALLOW, "Exec(cat:*)", NULL);
+	add(&p, POLICY_DENY, "Write(test_*)");
+	assert_command(&p, command, POLICY_DENY, "Write(test_*)", NULL);
 	policy_free(&p);
 }
 
@@ -1558,7 +1601,7 @@ int main(void)
 		cmocka_unit_test(test_command_judged_constructs),
 		cmocka_unit_test(test_command_assignment_stripped),
 		cmocka_unit_test(test_command_cd_needs_rule),
-		cmocka_unit_test(test_command_agent_heredoc_asks),
+		cmocka_unit_test(test_command_agent_heredoc_write),
 		cmocka_unit_test(test_command_empty_denied),
 		cmocka_unit_test(test_command_too_long_denied),
 		cmocka_unit_test(test_command_deny_matches_conservatively),
