@@ -41,7 +41,7 @@ PROGRAMS := $(BUILD)/coworker $(BUILD)/coworker-worker $(BUILD)/replay-server
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRC))
 
-.PHONY: all deps check demo install clean lint
+.PHONY: all deps check demo install clean lint fuzz fuzz-smoke
 
 all: $(PROGRAMS)
 
@@ -107,6 +107,47 @@ $(BUILD)/tests/helpers/%: $(call obj,tests/helpers/%.c) $(SUPERVISOR_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SUPERVISOR))
 
+# The shipped skills are found here once installed.
+$(BUILD)/obj/supervisor/skills.o: CFLAGS += \
+	-DCOWORKER_SKILLS_DIR=\"$(PREFIX)/share/coworker/skills\"
+
+# libFuzzer targets for the parsers that read hostile files. `make fuzz`
+# runs each for FUZZ_SECONDS; `make check` runs a short smoke round.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -I. $(call pkg_cflags,libcjson) \
+	-fsanitize=fuzzer,address,undefined
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_policy_file $(BUILD)/fuzz/fuzz_shell \
+	$(BUILD)/fuzz/fuzz_frontmatter
+
+$(BUILD)/fuzz/fuzz_policy_file $(BUILD)/fuzz/fuzz_shell: $(BUILD)/fuzz/%: \
+		tests/fuzz/%.c $(POLICY_SRC) $(wildcard policy/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(POLICY_SRC) \
+		$(call pkg_libs,libcjson libcrypto)
+
+$(BUILD)/fuzz/fuzz_frontmatter: tests/fuzz/fuzz_frontmatter.c \
+		supervisor/skills_yaml.c supervisor/skills_validate.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
+
+# Seeds: the checked-in corpora, and every SKILL.md for the front matter.
+fuzz fuzz-smoke: $(FUZZ_TARGETS)
+	mkdir -p $(BUILD)/fuzz/corpus-fuzz_frontmatter
+	for d in skills/*/ tests/fixtures/skills/*/; do \
+		cp "$$d/SKILL.md" \
+		"$(BUILD)/fuzz/corpus-fuzz_frontmatter/$$(basename $$d).md"; \
+	done
+	for f in $(FUZZ_TARGETS); do \
+		n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+		seeds=tests/fuzz/corpus/$${n#fuzz_}; [ -d $$seeds ] || seeds=; \
+		$$f -max_total_time=$(if $(filter fuzz-smoke,$@),$(FUZZ_SMOKE_SECONDS),$(FUZZ_SECONDS)) \
+			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/ \
+			$(BUILD)/fuzz/corpus-$$n $$seeds || exit 1; \
+	done
+
 # Every test emits TAP and runs under prove, so a failure names its test.
 check: deps
 	$(MAKE) all $(UNIT_TESTS) $(HELPERS)
@@ -117,6 +158,12 @@ check: deps
 		prove -v --exec 'bats --tap' tests/integration/*.bats
 	COWORKER_BUILD=$(abspath $(BUILD)) \
 		prove -v --exec 'bats --tap' tests/escape/*.bats
+	@if echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
+		$(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then \
+		$(MAKE) fuzz-smoke; \
+	else \
+		echo "# SKIP fuzz smoke run: $(FUZZ_CC) with libFuzzer is not installed"; \
+	fi
 
 demo: deps
 	$(MAKE) all
@@ -127,6 +174,8 @@ install: all
 	install -m 0755 $(BUILD)/coworker $(DESTDIR)$(PREFIX)/bin/coworker
 	install -m 0755 $(BUILD)/coworker-worker \
 		$(DESTDIR)$(PREFIX)/libexec/coworker/coworker-worker
+	install -d $(DESTDIR)$(PREFIX)/share/coworker/skills
+	cp -R skills/. $(DESTDIR)$(PREFIX)/share/coworker/skills/
 
 clean:
 	rm -rf build build-asan

@@ -13,6 +13,7 @@
 #include "supervisor/audit.h"
 #include "supervisor/sandbox.h"
 #include "supervisor/session.h"
+#include "supervisor/skills.h"
 
 #ifndef COWORKER_VERSION
 #define COWORKER_VERSION "0.1.0"
@@ -265,6 +266,8 @@ int main(int argc, char **argv)
 		return policy_cli(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sandbox") == 0)
 		return sandbox_cli(argc - 1, argv + 1);
+	if (strcmp(argv[1], "skills") == 0)
+		return skills_cli(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
 	    strcmp(argv[2], "verify") == 0)
 		return audit_cli_verify(argc - 2, argv + 2);
