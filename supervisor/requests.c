@@ -150,6 +150,45 @@ static int audit_result(struct session *s, long req, const char *tool,
 }
 
 /*
+ * Normalise path and resolve it beneath the workspace. real receives the
+ * path it reaches; for a file that does not exist yet, the normalised path.
+ */
+static enum broker_status resolve_subject(struct session *s, const char *path,
+					  char *rel, char *real, char *err,
+					  size_t errlen)
+{
+	enum broker_status st;
+
+	snprintf(rel, BROKER_PATH_MAX, "%s", path);
+	real[0] = '\0';
+	st = broker_normalize(&s->broker, path, rel, BROKER_PATH_MAX, err,
+			      errlen);
+	if (st != BROKER_OK)
+		return st;
+	st = broker_resolve(&s->broker, rel, real, BROKER_PATH_MAX, err, errlen);
+	if (st == BROKER_NOT_FOUND) {
+		snprintf(real, BROKER_PATH_MAX, "%s", rel);
+		st = BROKER_OK;
+	}
+	return st;
+}
+
+/* The stricter of the decisions for the written and the resolved path. */
+static struct policy_verdict decide_both(const struct policy *p,
+					 enum policy_tool tool, const char *rel,
+					 const char *real)
+{
+	struct policy_verdict v = policy_decide_path(p, tool, rel), w;
+
+	if (strcmp(real, rel) != 0) {
+		w = policy_decide_path(p, tool, real);
+		if (w.decision > v.decision)
+			v = w;
+	}
+	return v;
+}
+
+/*
  * Judge a path request. rel receives the normalised path the worker named;
  * real the path it resolves to. Both are judged, because a symlink inside
  * the workspace may lead from an allowed name to a denied file.
@@ -159,25 +198,12 @@ static void judge_path(struct session *s, enum policy_tool tool,
 		       struct judgement *j)
 {
 	char err[SESSION_ERR_MAX], what[BROKER_PATH_MAX + 16];
-	enum broker_status st;
 
 	memset(j, 0, sizeof(*j));
-	snprintf(rel, BROKER_PATH_MAX, "%s", path);
-	real[0] = '\0';
-	st = broker_normalize(&s->broker, path, rel, BROKER_PATH_MAX, err,
-			      sizeof(err));
-	if (st != BROKER_OK) {
+	if (resolve_subject(s, path, rel, real, err, sizeof(err)) != BROKER_OK) {
 		judge_builtin(j, err);
 		return;
 	}
-	st = broker_resolve(&s->broker, rel, real, BROKER_PATH_MAX, err,
-			    sizeof(err));
-	if (st != BROKER_OK && st != BROKER_NOT_FOUND) {
-		judge_builtin(j, err);
-		return;
-	}
-	if (st == BROKER_NOT_FOUND)
-		snprintf(real, BROKER_PATH_MAX, "%s", rel);
 	if (tool == POLICY_WRITE &&
 	    (broker_is_protected(rel) || broker_is_protected(real))) {
 		snprintf(what, sizeof(what), "denied: \"%s\" is protected: the "
@@ -186,9 +212,7 @@ static void judge_path(struct session *s, enum policy_tool tool,
 		judge_builtin(j, what);
 		return;
 	}
-	judge_verdict(j, policy_decide_path(&s->policy, tool, rel));
-	if (strcmp(real, rel) != 0)
-		judge_verdict(j, policy_decide_path(&s->policy, tool, real));
+	judge_verdict(j, decide_both(&s->policy, tool, rel, real));
 	answer_headless(j);
 }
 
@@ -330,38 +354,18 @@ static struct policy_verdict judge_redirection(void *ctx,
 {
 	struct session *s = ctx;
 	char rel[BROKER_PATH_MAX], real[BROKER_PATH_MAX], err[SESSION_ERR_MAX];
-	struct policy_verdict v, w;
-	enum broker_status st;
+	struct policy_verdict v = { POLICY_DENY, NULL, NULL };
 
-	st = broker_normalize(&s->broker, path, rel, sizeof(rel), err,
-			      sizeof(err));
-	if (st == BROKER_OK)
-		st = broker_resolve(&s->broker, rel, real, sizeof(real), err,
-				    sizeof(err));
-	if (st == BROKER_NOT_FOUND) {
-		snprintf(real, sizeof(real), "%s", rel);
-		st = BROKER_OK;
-	}
-	if (st != BROKER_OK) {
-		v.decision = POLICY_DENY;
-		v.rule = NULL;
+	if (resolve_subject(s, path, rel, real, err, sizeof(err)) != BROKER_OK) {
 		v.reason = "the redirection target is outside the workspace";
 		return v;
 	}
 	if (tool == POLICY_WRITE &&
 	    (broker_is_protected(rel) || broker_is_protected(real))) {
-		v.decision = POLICY_DENY;
-		v.rule = NULL;
 		v.reason = "the redirection target is protected";
 		return v;
 	}
-	v = policy_decide_path(p, tool, rel);
-	if (strcmp(real, rel) != 0) {
-		w = policy_decide_path(p, tool, real);
-		if (w.decision > v.decision)
-			v = w;
-	}
-	return v;
+	return decide_both(p, tool, rel, real);
 }
 
 static enum sandbox_mode sandbox_mode_for(const char *mode)
