@@ -1,12 +1,15 @@
 /*
  * replay-server: an offline stand-in for an OpenAI-compatible Chat
- * Completions endpoint, so the whole agent runs and is tested without a
- * network or a model.
+ * Completions endpoint and for the Anthropic Messages API, so the whole
+ * agent runs and is tested without a network or a model.
  *
  * A scenario file lists turns. Each POST to a path ending in
- * "/chat/completions" is checked against the next turn (the tool results
- * it must carry) and, when the checks pass, answered with that turn's
- * response file byte for byte. A failed check is answered with HTTP 400,
+ * "/chat/completions" (or "/messages" for Anthropic) is checked against
+ * the next turn (the tool results it must carry) and, when the checks
+ * pass, answered with that turn's response file byte for byte. A request
+ * with "stream": true gets an event stream: a response file whose name
+ * ends in ".sse" is served verbatim, and a JSON response is cut into the
+ * chunks (Chat Completions) or events (Messages) the API would stream. A failed check is answered with HTTP 400,
  * printed and counted, so a client that drifts from the scenario fails
  * loudly. On SIGTERM or SIGINT the exit status is 0 only when every turn
  * was served and nothing failed.
@@ -15,16 +18,26 @@
  *   {"description": "optional text",
  *    "turns": [{"response": "turn0.response.json",  (relative to the scenario)
  *               "expect": [{"tool_call_id": "call_x", "contains": "text"}],
- *               "status": 200, "headers": {"Retry-After": "1"}}, ...]}
+ *               "status": 200, "headers": {"Retry-After": "1"},
+ *               "fault": "reset-mid-stream"}, ...]}
  * An expect entry requires a role "tool" message with that tool_call_id
  * whose content contains the text (omit "contains" to require only the
  * message). Independently, every tool call in the previous turn's response
  * must have its tool message. "status" and "headers" (both optional) let a
- * turn stand for an API error such as a 429 with Retry-After.
+ * turn stand for an API error such as a 429 with Retry-After. "fault"
+ * (optional) breaks the answer on purpose:
+ *   "reset-mid-stream"  half the response, then a TCP reset;
+ *   "truncate-stream"   a stream that ends cleanly half-way, at an event
+ *                       boundary, without its final events;
+ *   "non-json"          HTTP 200 with an HTML body;
+ *   "huge-body"         HTTP 200 with a JSON body of 9 MiB.
+ * A turn with a fault or a status outside 2xx makes no tool calls: the
+ * tool results of the last answered turn stay due.
  *
  * Only 127.0.0.1 is bound. The HTTP side is deliberately small: HTTP/1.0
  * and 1.1, keep-alive, request bodies framed by Content-Length only, hard
- * limits on the header block and the body, no streaming responses.
+ * limits on the header block and the body; streamed responses are sent
+ * whole with a Content-Length, as the bytes are known in advance.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -71,6 +84,17 @@
 #define DRAIN_SEC 2
 #define DRAIN_WAIT_USEC 200000
 
+enum fault {
+	FAULT_NONE,
+	FAULT_RESET,		/* "reset-mid-stream" */
+	FAULT_TRUNCATE,		/* "truncate-stream" */
+	FAULT_NON_JSON,		/* "non-json" */
+	FAULT_HUGE,		/* "huge-body" */
+};
+
+/* The size of the "huge-body" fault: above any client's 8 MiB limit. */
+#define HUGE_BODY (9 * 1024 * 1024)
+
 struct expect {
 	char *call_id;
 	char *contains;		/* NULL: the tool result only has to exist */
@@ -82,6 +106,8 @@ struct turn {
 	size_t body_len;
 	int status;		/* HTTP status served with the body */
 	char *headers;		/* extra header lines, each ending in CRLF */
+	enum fault fault;
+	bool sse;		/* the response file is an event stream */
 	char **call_ids;	/* tool calls the body asks the client to make */
 	size_t ncalls;
 	struct expect *expects;
@@ -138,6 +164,8 @@ struct http_request {
 	bool expect_continue;
 	bool has_auth;
 	struct span auth;
+	bool has_api_key;
+	struct span api_key;	/* the Messages API's x-api-key header */
 	const char *body;
 };
 
@@ -333,36 +361,118 @@ static int json_check_keys(const cJSON *obj, const char *const *known,
 	return 0;
 }
 
-/* Collect the ids of the tool calls in every choice of a response body. */
+static int turn_add_call(struct turn *t, const cJSON *id, char *err,
+			 size_t errlen)
+{
+	char **grown;
+
+	if (!cJSON_IsString(id) || id->valuestring[0] == '\0')
+		return fail(err, errlen, "%s: a tool call has no \"id\" string",
+			    t->file);
+	grown = realloc(t->call_ids, (t->ncalls + 1) * sizeof(*grown));
+	if (!grown)
+		return fail(err, errlen, "out of memory");
+	t->call_ids = grown;
+	t->call_ids[t->ncalls] = strdup(id->valuestring);
+	if (!t->call_ids[t->ncalls])
+		return fail(err, errlen, "out of memory");
+	t->ncalls++;
+	return 0;
+}
+
+/*
+ * Collect the ids of the tool calls in a response body: every choice's
+ * message.tool_calls (Chat Completions) or every tool_use block of
+ * "content" (Messages).
+ */
 static int turn_collect_calls(struct turn *t, const cJSON *root,
 			      char *err, size_t errlen)
 {
-	const cJSON *choice, *call, *id, *calls;
-	char **grown;
+	const cJSON *choice, *call, *calls, *block, *type;
 
 	cJSON_ArrayForEach(choice, cJSON_GetObjectItemCaseSensitive(root,
 								    "choices")) {
 		calls = cJSON_GetObjectItemCaseSensitive(
 			cJSON_GetObjectItemCaseSensitive(choice, "message"),
 			"tool_calls");
-		cJSON_ArrayForEach(call, calls) {
-			id = cJSON_GetObjectItemCaseSensitive(call, "id");
-			if (!cJSON_IsString(id) || id->valuestring[0] == '\0')
-				return fail(err, errlen,
-					    "%s: a tool call has no \"id\" string",
-					    t->file);
-			grown = realloc(t->call_ids,
-					(t->ncalls + 1) * sizeof(*grown));
-			if (!grown)
-				return fail(err, errlen, "out of memory");
-			t->call_ids = grown;
-			t->call_ids[t->ncalls] = strdup(id->valuestring);
-			if (!t->call_ids[t->ncalls])
-				return fail(err, errlen, "out of memory");
-			t->ncalls++;
-		}
+		cJSON_ArrayForEach(call, calls)
+			if (turn_add_call(t, cJSON_GetObjectItemCaseSensitive(
+					call, "id"), err, errlen) < 0)
+				return -1;
+	}
+	cJSON_ArrayForEach(block, cJSON_GetObjectItemCaseSensitive(root,
+								   "content")) {
+		type = cJSON_GetObjectItemCaseSensitive(block, "type");
+		if (cJSON_IsString(type) &&
+		    strcmp(type->valuestring, "tool_use") == 0 &&
+		    turn_add_call(t, cJSON_GetObjectItemCaseSensitive(block,
+				"id"), err, errlen) < 0)
+			return -1;
 	}
 	return 0;
+}
+
+/* The tool call ids one streamed chunk or event starts, if any. */
+static int turn_collect_stream_calls(struct turn *t, const cJSON *ev,
+				     char *err, size_t errlen)
+{
+	const cJSON *choice, *call, *id, *block, *type;
+
+	cJSON_ArrayForEach(choice, cJSON_GetObjectItemCaseSensitive(ev,
+								    "choices")) {
+		cJSON_ArrayForEach(call, cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(choice, "delta"),
+				"tool_calls")) {
+			id = cJSON_GetObjectItemCaseSensitive(call, "id");
+			/* Only the first delta of a call names it. */
+			if (cJSON_IsString(id) && id->valuestring[0] &&
+			    turn_add_call(t, id, err, errlen) < 0)
+				return -1;
+		}
+	}
+	block = cJSON_GetObjectItemCaseSensitive(ev, "content_block");
+	type = cJSON_GetObjectItemCaseSensitive(block, "type");
+	if (cJSON_IsString(type) && strcmp(type->valuestring, "tool_use") == 0)
+		return turn_add_call(t, cJSON_GetObjectItemCaseSensitive(block,
+				     "id"), err, errlen);
+	return 0;
+}
+
+/* An event stream file: every "data:" line that holds JSON is checked. */
+static int turn_scan_sse(struct turn *t, const char *path, char *err,
+			 size_t errlen)
+{
+	const char *line = t->body, *end = t->body + t->body_len, *eol;
+	size_t events = 0;
+	cJSON *ev;
+	int ret = 0;
+
+	for (; line < end && ret == 0; line = eol + 1) {
+		eol = memchr(line, '\n', (size_t)(end - line));
+		if (!eol)
+			eol = end;
+		if ((size_t)(eol - line) < 6 || memcmp(line, "data: ", 6) != 0 ||
+		    line[6] != '{')
+			continue;
+		ev = cJSON_ParseWithLength(line + 6, (size_t)(eol - line - 6));
+		if (!cJSON_IsObject(ev))
+			ret = fail(err, errlen, "%s: a data line is not a JSON "
+				   "object", path);
+		else
+			ret = turn_collect_stream_calls(t, ev, err, errlen);
+		cJSON_Delete(ev);
+		events++;
+	}
+	if (ret == 0 && events == 0)
+		return fail(err, errlen, "%s: no \"data: {...}\" line", path);
+	return ret;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 static int turn_load_response(struct turn *t, const char *dir,
@@ -383,6 +493,13 @@ static int turn_load_response(struct turn *t, const char *dir,
 	if (file_read(path, &t->body, &t->body_len, err, errlen) < 0)
 		return -1;
 
+	/* A turn that is not answered makes no calls the client acts on. */
+	t->sse = ends_with(t->file, ".sse");
+	if (t->sse) {
+		ret = turn_scan_sse(t, path, err, errlen);
+		goto out;
+	}
+
 	/* Bodies are served verbatim, but they must be JSON the client can
 	 * parse, and the tool calls in them decide the next turn's checks. */
 	root = cJSON_ParseWithLength(t->body, t->body_len);
@@ -392,6 +509,12 @@ static int turn_load_response(struct turn *t, const char *dir,
 	}
 	ret = turn_collect_calls(t, root, err, errlen);
 	cJSON_Delete(root);
+out:
+	if (ret == 0 && (t->fault != FAULT_NONE || t->status < 200 ||
+			 t->status > 299)) {
+		while (t->ncalls)
+			free(t->call_ids[--t->ncalls]);
+	}
 	return ret;
 }
 
@@ -478,13 +601,36 @@ static int turn_load_expects(struct turn *t, const cJSON *list,
 	return 0;
 }
 
+static int turn_load_fault(struct turn *t, const cJSON *fault,
+			   const char *where, char *err, size_t errlen)
+{
+	static const char *const names[] = {
+		[FAULT_RESET] = "reset-mid-stream",
+		[FAULT_TRUNCATE] = "truncate-stream",
+		[FAULT_NON_JSON] = "non-json",
+		[FAULT_HUGE] = "huge-body",
+	};
+	size_t i;
+
+	for (i = FAULT_RESET; cJSON_IsString(fault) &&
+	     i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(fault->valuestring, names[i]) == 0) {
+			t->fault = (enum fault)i;
+			return 0;
+		}
+	}
+	return fail(err, errlen, "%s: \"fault\" must be one of "
+		    "\"reset-mid-stream\", \"truncate-stream\", \"non-json\", "
+		    "\"huge-body\"", where);
+}
+
 static int turn_load(struct turn *t, const cJSON *obj, size_t index,
 		     const char *dir, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
-		"response", "expect", "status", "headers", NULL
+		"response", "expect", "status", "headers", "fault", NULL
 	};
-	const cJSON *response, *expect, *status, *headers;
+	const cJSON *response, *expect, *status, *headers, *fault;
 	char where[64];
 
 	snprintf(where, sizeof(where), "scenario turn %zu", index);
@@ -497,6 +643,9 @@ static int turn_load(struct turn *t, const cJSON *obj, size_t index,
 	expect = cJSON_GetObjectItemCaseSensitive(obj, "expect");
 	status = cJSON_GetObjectItemCaseSensitive(obj, "status");
 	headers = cJSON_GetObjectItemCaseSensitive(obj, "headers");
+	fault = cJSON_GetObjectItemCaseSensitive(obj, "fault");
+	if (fault && turn_load_fault(t, fault, where, err, errlen) < 0)
+		return -1;
 	if (!cJSON_IsString(response) || response->valuestring[0] == '\0')
 		return fail(err, errlen, "%s: \"response\" must name a file", where);
 	if (expect && !cJSON_IsArray(expect))
@@ -770,6 +919,13 @@ static int http_apply_header(struct span name, struct span value,
 			return 417;
 		}
 		req->expect_continue = true;
+	} else if (span_is_nocase(name, "x-api-key")) {
+		if (req->has_api_key) {
+			fail(err, errlen, "replay-server: duplicate x-api-key header");
+			return 400;
+		}
+		req->has_api_key = true;
+		req->api_key = value;
 	} else if (span_is_nocase(name, "host") ||
 		   span_is_nocase(name, "authorization")) {
 		bool host = span_is_nocase(name, "host");
@@ -930,8 +1086,10 @@ static int send_all(int fd, struct iovec *iov, int iovcnt)
 struct reply {
 	int status;
 	const char *headers;	/* extra lines ending in CRLF, or NULL */
+	const char *content_type;	/* NULL: application/json */
 	const char *body;
 	size_t body_len;
+	size_t send_len;	/* when not 0, send only this much of the body */
 	bool keep_alive;
 	bool head_only;		/* a HEAD request gets no body */
 };
@@ -944,12 +1102,14 @@ static int reply_send(struct conn *c, const struct reply *r)
 
 	n = snprintf(head, sizeof(head),
 		     "HTTP/1.1 %d %s\r\n"
-		     "Content-Type: application/json\r\n"
+		     "Content-Type: %s\r\n"
 		     "Content-Length: %zu\r\n"
 		     "%s"
 		     "Connection: %s\r\n"
 		     "\r\n",
-		     r->status, http_reason(r->status), r->body_len,
+		     r->status, http_reason(r->status),
+		     r->content_type ? r->content_type : "application/json",
+		     r->body_len,
 		     r->headers ? r->headers : "",
 		     r->keep_alive ? "keep-alive" : "close");
 	if (n < 0 || (size_t)n >= sizeof(head)) {
@@ -959,7 +1119,8 @@ static int reply_send(struct conn *c, const struct reply *r)
 	}
 
 	iov[0] = (struct iovec){ head, (size_t)n };
-	iov[1] = (struct iovec){ (void *)r->body, r->body_len };
+	iov[1] = (struct iovec){ (void *)r->body,
+				 r->send_len ? r->send_len : r->body_len };
 	if (send_all(c->fd, iov, r->head_only ? 1 : 2) < 0) {
 		fprintf(stderr, "replay-server: connection %lu: send failed: %s\n",
 			c->id, strerror(errno));
@@ -1004,6 +1165,292 @@ static int reply_error(struct conn *c, const struct http_request *req,
 	r.head_only = req && span_is(req->method, "HEAD");
 	ret = reply_send(c, &r);
 	free(body);
+	return ret;
+}
+
+/* ---- JSON responses as event streams ---- */
+
+/* Print one SSE event; name NULL leaves out the "event:" line. */
+static int sse_put(FILE *out, const char *name, const cJSON *data)
+{
+	char *text = cJSON_PrintUnformatted(data);
+	int ret;
+
+	if (!text)
+		return -1;
+	ret = fprintf(out, "%s%s%sdata: %s\n\n", name ? "event: " : "",
+		      name ? name : "", name ? "\n" : "", text) < 0 ? -1 : 0;
+	free(text);
+	return ret;
+}
+
+/* Split a string at about its middle, never inside a UTF-8 sequence. */
+static size_t utf8_middle(const char *s)
+{
+	size_t n = strlen(s) / 2;
+
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/* One chat.completion.chunk around delta (taken over). */
+static int chat_chunk(FILE *out, const cJSON *root, cJSON *delta,
+		      const char *finish)
+{
+	cJSON *chunk = cJSON_CreateObject(), *choices, *choice;
+	static const char *const copied[] = { "id", "created", "model", NULL };
+	size_t i;
+	int ret;
+
+	for (i = 0; copied[i]; i++)
+		if (cJSON_GetObjectItemCaseSensitive(root, copied[i]))
+			cJSON_AddItemToObject(chunk, copied[i], cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(root, copied[i]),
+				true));
+	cJSON_AddStringToObject(chunk, "object", "chat.completion.chunk");
+	choices = cJSON_AddArrayToObject(chunk, "choices");
+	choice = cJSON_CreateObject();
+	cJSON_AddItemToArray(choices, choice);
+	cJSON_AddNumberToObject(choice, "index", 0);
+	cJSON_AddItemToObject(choice, "delta", delta);
+	if (finish)
+		cJSON_AddStringToObject(choice, "finish_reason", finish);
+	else
+		cJSON_AddNullToObject(choice, "finish_reason");
+	ret = sse_put(out, NULL, chunk);
+	cJSON_Delete(chunk);
+	return ret;
+}
+
+static int chat_text_chunks(FILE *out, const cJSON *root, const char *field,
+			    const char *text)
+{
+	size_t mid = utf8_middle(text);
+	char *first = strndup(text, mid);
+	cJSON *d1 = cJSON_CreateObject(), *d2 = cJSON_CreateObject();
+	int ret;
+
+	cJSON_AddStringToObject(d1, field, first ? first : "");
+	cJSON_AddStringToObject(d2, field, text + mid);
+	free(first);
+	ret = chat_chunk(out, root, d1, NULL);
+	return ret < 0 ? (cJSON_Delete(d2), -1) : chat_chunk(out, root, d2, NULL);
+}
+
+/* A call as the first delta names it, then its arguments in three parts. */
+static int chat_call_chunks(FILE *out, const cJSON *root, const cJSON *call,
+			    int index)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(call, "function");
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(f, "arguments");
+	const char *text = cJSON_IsString(args) ? args->valuestring : "";
+	size_t len = strlen(text), at = 0, n;
+	cJSON *delta, *calls, *c, *fn;
+	char *part;
+	int i;
+
+	for (i = -1; i < 3; i++) {
+		delta = cJSON_CreateObject();
+		calls = cJSON_AddArrayToObject(delta, "tool_calls");
+		c = cJSON_CreateObject();
+		cJSON_AddItemToArray(calls, c);
+		cJSON_AddNumberToObject(c, "index", index);
+		fn = cJSON_AddObjectToObject(c, "function");
+		if (i < 0) {
+			cJSON_AddItemToObject(c, "id", cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(call, "id"), true));
+			cJSON_AddStringToObject(c, "type", "function");
+			cJSON_AddItemToObject(fn, "name", cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(f, "name"), true));
+			cJSON_AddStringToObject(fn, "arguments", "");
+		} else {
+			n = i == 2 ? len - at : len / 3;
+			while (at + n < len && n > 0 &&
+			       ((unsigned char)text[at + n] & 0xc0) == 0x80)
+				n--;
+			part = strndup(text + at, n);
+			cJSON_AddStringToObject(fn, "arguments", part ? part : "");
+			free(part);
+			at += n;
+		}
+		if (chat_chunk(out, root, delta, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int chat_to_sse(FILE *out, const cJSON *root)
+{
+	const cJSON *choice = cJSON_GetArrayItem(
+		cJSON_GetObjectItemCaseSensitive(root, "choices"), 0);
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
+	const cJSON *finish = cJSON_GetObjectItemCaseSensitive(choice,
+							       "finish_reason");
+	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+	const cJSON *refusal = cJSON_GetObjectItemCaseSensitive(msg, "refusal");
+	const cJSON *call;
+	cJSON *delta = cJSON_CreateObject(), *last;
+	int index = 0;
+
+	cJSON_AddStringToObject(delta, "role", "assistant");
+	if (chat_chunk(out, root, delta, NULL) < 0)
+		return -1;
+	if (cJSON_IsString(content) && content->valuestring[0] &&
+	    chat_text_chunks(out, root, "content", content->valuestring) < 0)
+		return -1;
+	if (cJSON_IsString(refusal) && refusal->valuestring[0] &&
+	    chat_text_chunks(out, root, "refusal", refusal->valuestring) < 0)
+		return -1;
+	cJSON_ArrayForEach(call, cJSON_GetObjectItemCaseSensitive(msg,
+							"tool_calls"))
+		if (chat_call_chunks(out, root, call, index++) < 0)
+			return -1;
+	if (chat_chunk(out, root, cJSON_CreateObject(),
+		       cJSON_IsString(finish) ? finish->valuestring : "stop") < 0)
+		return -1;
+
+	/* What "stream_options": {"include_usage": true} adds. */
+	if (cJSON_IsObject(usage)) {
+		last = cJSON_CreateObject();
+		cJSON_AddArrayToObject(last, "choices");
+		cJSON_AddItemToObject(last, "usage", cJSON_Duplicate(usage, true));
+		if (sse_put(out, NULL, last) < 0) {
+			cJSON_Delete(last);
+			return -1;
+		}
+		cJSON_Delete(last);
+	}
+	return fprintf(out, "data: [DONE]\n\n") < 0 ? -1 : 0;
+}
+
+/* Print one Messages event of the given type with its members. */
+static int msg_event(FILE *out, const char *type, cJSON *ev)
+{
+	int ret;
+
+	cJSON_AddStringToObject(ev, "type", type);
+	ret = sse_put(out, type, ev);
+	cJSON_Delete(ev);
+	return ret;
+}
+
+static int msg_delta(FILE *out, int index, const char *type,
+		     const char *field, const char *text)
+{
+	cJSON *ev = cJSON_CreateObject(), *d;
+
+	cJSON_AddNumberToObject(ev, "index", index);
+	d = cJSON_AddObjectToObject(ev, "delta");
+	cJSON_AddStringToObject(d, "type", type);
+	cJSON_AddStringToObject(d, field, text);
+	return msg_event(out, "content_block_delta", ev);
+}
+
+/* One content block: start, its text or input in two deltas, stop. */
+static int msg_block(FILE *out, const cJSON *block, int index)
+{
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(block, "type");
+	bool tool = cJSON_IsString(type) &&
+		    strcmp(type->valuestring, "tool_use") == 0;
+	const cJSON *text = cJSON_GetObjectItemCaseSensitive(block, "text");
+	char *whole, *first;
+	cJSON *ev = cJSON_CreateObject(), *start;
+	size_t mid;
+	int ret;
+
+	cJSON_AddNumberToObject(ev, "index", index);
+	start = cJSON_Duplicate(block, true);
+	cJSON_ReplaceItemInObjectCaseSensitive(start, tool ? "input" : "text",
+		tool ? cJSON_CreateObject() : cJSON_CreateString(""));
+	cJSON_AddItemToObject(ev, "content_block", start);
+	if (msg_event(out, "content_block_start", ev) < 0)
+		return -1;
+
+	whole = tool ? cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(
+			block, "input")) :
+		strdup(cJSON_IsString(text) ? text->valuestring : "");
+	if (!whole)
+		return -1;
+	mid = utf8_middle(whole);
+	first = strndup(whole, mid);
+	ret = (tool && msg_delta(out, index, "input_json_delta",
+				 "partial_json", "") < 0) ||
+	      msg_delta(out, index, tool ? "input_json_delta" : "text_delta",
+			tool ? "partial_json" : "text", first ? first : "") < 0 ||
+	      msg_delta(out, index, tool ? "input_json_delta" : "text_delta",
+			tool ? "partial_json" : "text", whole + mid) < 0 ? -1 : 0;
+	free(first);
+	free(whole);
+	if (ret < 0)
+		return -1;
+	ev = cJSON_CreateObject();
+	cJSON_AddNumberToObject(ev, "index", index);
+	return msg_event(out, "content_block_stop", ev);
+}
+
+static int messages_to_sse(FILE *out, const cJSON *root)
+{
+	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+	const cJSON *block;
+	cJSON *ev = cJSON_CreateObject(), *m, *d;
+	int index = 0;
+
+	m = cJSON_Duplicate(root, true);
+	cJSON_ReplaceItemInObjectCaseSensitive(m, "content", cJSON_CreateArray());
+	cJSON_ReplaceItemInObjectCaseSensitive(m, "stop_reason", cJSON_CreateNull());
+	cJSON_AddItemToObject(ev, "message", m);
+	if (msg_event(out, "message_start", ev) < 0 ||
+	    msg_event(out, "ping", cJSON_CreateObject()) < 0)
+		return -1;
+	cJSON_ArrayForEach(block, cJSON_GetObjectItemCaseSensitive(root,
+								   "content"))
+		if (msg_block(out, block, index++) < 0)
+			return -1;
+
+	ev = cJSON_CreateObject();
+	d = cJSON_AddObjectToObject(ev, "delta");
+	cJSON_AddItemToObject(d, "stop_reason", cJSON_Duplicate(
+		cJSON_GetObjectItemCaseSensitive(root, "stop_reason"), true));
+	if (cJSON_IsObject(usage))
+		cJSON_AddItemToObject(ev, "usage", cJSON_Duplicate(usage, true));
+	if (msg_event(out, "message_delta", ev) < 0)
+		return -1;
+	return msg_event(out, "message_stop", cJSON_CreateObject());
+}
+
+/*
+ * The event stream the API would have sent for a turn's JSON response:
+ * text in two parts, each tool call's arguments in several, usage at the
+ * end. The result is malloc'd into *out.
+ */
+static int sse_from_json(const struct turn *t, bool messages_api, char **out,
+			 size_t *len)
+{
+	cJSON *root = cJSON_ParseWithLength(t->body, t->body_len);
+	FILE *f;
+	int ret;
+
+	*out = NULL;
+	*len = 0;
+	f = open_memstream(out, len);
+	if (!root || !f) {
+		cJSON_Delete(root);
+		if (f)
+			fclose(f);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	ret = messages_api ? messages_to_sse(f, root) : chat_to_sse(f, root);
+	if (fclose(f) != 0)
+		ret = -1;
+	cJSON_Delete(root);
+	if (ret < 0) {
+		free(*out);
+		*out = NULL;
+	}
 	return ret;
 }
 
@@ -1076,11 +1523,32 @@ static char *tool_message_text(const cJSON *msg)
 	return out;
 }
 
-/* Find the first role "tool" message whose tool_call_id is call_id. */
+/* A tool_result block for call_id in a Messages API user message. */
+static const cJSON *tool_result_find(const cJSON *msg, const char *call_id)
+{
+	const cJSON *block, *type, *id;
+
+	cJSON_ArrayForEach(block, cJSON_GetObjectItemCaseSensitive(msg,
+								   "content")) {
+		type = cJSON_GetObjectItemCaseSensitive(block, "type");
+		id = cJSON_GetObjectItemCaseSensitive(block, "tool_use_id");
+		if (cJSON_IsString(type) &&
+		    strcmp(type->valuestring, "tool_result") == 0 &&
+		    cJSON_IsString(id) && strcmp(id->valuestring, call_id) == 0)
+			return block;
+	}
+	return NULL;
+}
+
+/*
+ * Find the first role "tool" message whose tool_call_id is call_id, or
+ * the first tool_result block with that tool_use_id. Both hold the result
+ * in "content".
+ */
 static const cJSON *tool_message_find(const cJSON *messages,
 				      const char *call_id)
 {
-	const cJSON *msg, *role, *id;
+	const cJSON *msg, *role, *id, *block;
 
 	cJSON_ArrayForEach(msg, messages) {
 		role = cJSON_GetObjectItemCaseSensitive(msg, "role");
@@ -1088,6 +1556,9 @@ static const cJSON *tool_message_find(const cJSON *messages,
 		if (cJSON_IsString(role) && strcmp(role->valuestring, "tool") == 0 &&
 		    cJSON_IsString(id) && strcmp(id->valuestring, call_id) == 0)
 			return msg;
+		if (cJSON_IsString(role) && strcmp(role->valuestring, "user") == 0 &&
+		    (block = tool_result_find(msg, call_id)))
+			return block;
 	}
 	return NULL;
 }
@@ -1133,10 +1604,15 @@ static int check_tool_result(const cJSON *messages, size_t turn,
 		    turn, call_id, want, origin, got);
 }
 
-static int check_request_shape(const cJSON *root, size_t turn,
+static int check_request_shape(const cJSON *root, size_t turn, bool messages_api,
 			       char *err, size_t errlen)
 {
 	const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+	const cJSON *max = cJSON_GetObjectItemCaseSensitive(root, "max_tokens");
+
+	if (messages_api && (!cJSON_IsNumber(max) || max->valuedouble < 1))
+		return fail(err, errlen, "replay-server: turn %zu: a Messages request needs a positive \"max_tokens\"",
+			    turn);
 
 	if (!cJSON_IsString(model) || model->valuestring[0] == '\0')
 		return fail(err, errlen, "replay-server: turn %zu: request has no \"model\" string",
@@ -1150,9 +1626,16 @@ static int check_request_shape(const cJSON *root, size_t turn,
 	return 0;
 }
 
+/* A turn whose answer reaches the client whole, tool calls and all. */
+static bool turn_answered(const struct turn *t)
+{
+	return t->fault == FAULT_NONE && t->status >= 200 && t->status <= 299;
+}
+
 /*
- * Every tool call the previous response made needs its result in this
- * request, whatever the scenario lists; then the scenario's own checks.
+ * Every tool call the last answered response made needs its result in
+ * this request, whatever the scenario lists; then the scenario's own
+ * checks.
  */
 static int check_tool_results(const struct scenario *sc, const cJSON *root,
 			      size_t turn, char *err, size_t errlen)
@@ -1161,13 +1644,16 @@ static int check_tool_results(const struct scenario *sc, const cJSON *root,
 								 "messages");
 	const struct turn *t = &sc->turns[turn];
 	char origin[64];
-	size_t i;
+	size_t i, k;
 
-	if (turn > 0) {
-		const struct turn *prev = &sc->turns[turn - 1];
+	for (k = turn; k > 0; k--)
+		if (turn_answered(&sc->turns[k - 1]))
+			break;
+	if (k > 0) {
+		const struct turn *prev = &sc->turns[k - 1];
 
 		snprintf(origin, sizeof(origin), " (a tool call served in turn %zu)",
-			 turn - 1);
+			 k - 1);
 		for (i = 0; i < prev->ncalls; i++)
 			if (check_tool_result(messages, turn, prev->call_ids[i],
 					      NULL, origin, err, errlen) < 0)
@@ -1187,6 +1673,9 @@ static bool check_auth(const struct server *srv, const struct http_request *req)
 	struct span a = req->auth;
 
 	if (!key)
+		return true;
+	if (req->has_api_key && req->api_key.len == strlen(key) &&
+	    memcmp(req->api_key.p, key, req->api_key.len) == 0)
 		return true;
 	if (!req->has_auth || a.len < 7 || strncasecmp(a.p, "Bearer ", 7) != 0)
 		return false;
@@ -1218,14 +1707,15 @@ static int record_request(const struct server *srv, size_t turn,
  * served, else the HTTP status to answer with (err is the message).
  */
 static int chat_check(const struct server *srv, const struct http_request *req,
-		      size_t n, char *err, size_t errlen)
+		      size_t n, bool messages_api, bool *stream, char *err,
+		      size_t errlen)
 {
-	const cJSON *stream;
+	const struct turn *t;
 	cJSON *root;
 	int status = 400;
 
 	if (!check_auth(srv, req)) {
-		fail(err, errlen, "replay-server: turn %zu: missing or wrong Authorization header; expected \"Bearer\" followed by the key given with --api-key",
+		fail(err, errlen, "replay-server: turn %zu: missing or wrong Authorization header; expected \"Bearer\" followed by the key given with --api-key (or that key in x-api-key)",
 		     n);
 		return 401;
 	}
@@ -1243,12 +1733,14 @@ static int chat_check(const struct server *srv, const struct http_request *req,
 		     n);
 		goto out;
 	}
-	stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
-	if (cJSON_IsTrue(stream)) {
-		fail(err, errlen, "replay-server: streaming is not supported by this scenario");
+	t = &srv->sc.turns[n];
+	*stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "stream"));
+	if (t->sse && !*stream && turn_answered(t)) {
+		fail(err, errlen, "replay-server: turn %zu: the response %s is an event stream but the request did not ask for \"stream\": true",
+		     n, t->file);
 		goto out;
 	}
-	if (check_request_shape(root, n, err, errlen) < 0 ||
+	if (check_request_shape(root, n, messages_api, err, errlen) < 0 ||
 	    check_tool_results(&srv->sc, root, n, err, errlen) < 0)
 		goto out;
 	status = 0;
@@ -1259,15 +1751,74 @@ out:
 
 /* ---- routing ---- */
 
-static int chat_handle(struct server *srv, struct conn *c,
-		       const struct http_request *req)
+/* Close with a TCP reset: SO_LINGER with a zero timeout drops the data. */
+static void conn_reset(struct conn *c)
 {
-	char msg[MSG_MAX];
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+/*
+ * The bytes a turn answers with: the file as it is, or made into an event
+ * stream, or broken as its fault says. *owned is set when the body was
+ * built here and must be freed.
+ */
+static int turn_body(const struct turn *t, bool stream, bool messages_api,
+		     struct reply *r, char **owned)
+{
+	size_t cut;
+	const char *end;
+
+	*owned = NULL;
+	r->body = t->body;
+	r->body_len = t->body_len;
+	r->content_type = "application/json";
+	if (t->fault == FAULT_NON_JSON) {
+		r->body = "<html><body><h1>502 Bad Gateway</h1></body></html>\n";
+		r->body_len = strlen(r->body);
+		return 0;
+	}
+	if (t->fault == FAULT_HUGE) {
+		*owned = malloc(HUGE_BODY);
+		if (!*owned)
+			return -1;
+		memset(*owned, 'x', HUGE_BODY);
+		memcpy(*owned, "{\"pad\":\"", 8);
+		memcpy(*owned + HUGE_BODY - 2, "\"}", 2);
+		r->body = *owned;
+		r->body_len = HUGE_BODY;
+		return 0;
+	}
+	if (stream && (t->sse || (t->status >= 200 && t->status <= 299))) {
+		r->content_type = "text/event-stream";
+		if (!t->sse && sse_from_json(t, messages_api, owned,
+					     &r->body_len) < 0)
+			return -1;
+		if (*owned)
+			r->body = *owned;
+	}
+	if (t->fault == FAULT_TRUNCATE) {
+		/* End at the first event boundary past the middle. */
+		end = memmem(r->body + r->body_len / 2,
+			     r->body_len - r->body_len / 2, "\n\n", 2);
+		cut = end ? (size_t)(end - r->body) + 2 : r->body_len / 2;
+		r->body_len = cut;
+	}
+	return 0;
+}
+
+static int chat_handle(struct server *srv, struct conn *c,
+		       const struct http_request *req, bool messages_api)
+{
+	char msg[MSG_MAX], *owned = NULL;
 	const struct turn *t;
 	struct reply r = { 0 };
-	int status;
+	bool stream = false;
+	int status, ret;
 
-	status = chat_check(srv, req, srv->next_turn, msg, sizeof(msg));
+	status = chat_check(srv, req, srv->next_turn, messages_api, &stream,
+			    msg, sizeof(msg));
 	if (status) {
 		srv->failures++;
 		fprintf(stderr, "%s\n", msg);
@@ -1275,16 +1826,26 @@ static int chat_handle(struct server *srv, struct conn *c,
 	}
 
 	t = &srv->sc.turns[srv->next_turn];
-	fprintf(stderr, "replay-server: turn %zu: served %s (%zu bytes, status %d)\n",
-		srv->next_turn, t->file, t->body_len, t->status);
+	if (turn_body(t, stream, messages_api, &r, &owned) < 0) {
+		fprintf(stderr, "replay-server: out of memory\n");
+		return -1;
+	}
+	fprintf(stderr, "replay-server: turn %zu: served %s (%zu bytes, status %d%s%s)\n",
+		srv->next_turn, t->file, r.body_len, t->status,
+		stream ? ", streamed" : "",
+		t->fault == FAULT_NONE ? "" : ", with a fault");
 	srv->next_turn++;
 
 	r.status = t->status;
 	r.headers = t->headers;
-	r.body = t->body;
-	r.body_len = t->body_len;
-	r.keep_alive = req->keep_alive;
-	return reply_send(c, &r);
+	r.keep_alive = req->keep_alive && t->fault != FAULT_RESET;
+	if (t->fault == FAULT_RESET) {
+		r.send_len = r.body_len / 2;
+		conn_reset(c);
+	}
+	ret = reply_send(c, &r);
+	free(owned);
+	return t->fault == FAULT_RESET ? -1 : ret;
 }
 
 static int request_handle(struct server *srv, struct conn *c,
@@ -1294,11 +1855,14 @@ static int request_handle(struct server *srv, struct conn *c,
 
 	if (span_is(req->method, "POST") &&
 	    span_ends_with(req->path, "/chat/completions"))
-		return chat_handle(srv, c, req);
+		return chat_handle(srv, c, req, false);
+	if (span_is(req->method, "POST") &&
+	    span_ends_with(req->path, "/messages"))
+		return chat_handle(srv, c, req, true);
 
 	/* Not a failure of the scenario: clients may probe other endpoints. */
 	snprintf(msg, sizeof(msg),
-		 "replay-server: no route for %.*s %.*s; only POST to a path ending in /chat/completions is served",
+		 "replay-server: no route for %.*s %.*s; only POST to a path ending in /chat/completions or /messages is served",
 		 (int)req->method.len, req->method.p,
 		 (int)(req->target.len < 200 ? req->target.len : 200),
 		 req->target.p);
@@ -1604,7 +2168,7 @@ static void usage(FILE *out)
 		"usage: replay-server --scenario FILE [--port N] [--port-file FILE]\n"
 		"                     [--record DIR] [--api-key KEY]\n"
 		"\n"
-		"Serve the turns of a Chat Completions scenario on 127.0.0.1.\n"
+		"Serve the turns of a Chat Completions or Messages scenario on 127.0.0.1.\n"
 		"  --scenario FILE   scenario JSON: {\"turns\": [{\"response\": FILE, \"expect\": [...]}]}\n"
 		"  --port N          TCP port to listen on (default 0: any free port)\n"
 		"  --port-file FILE  write the port number here once listening\n"

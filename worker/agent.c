@@ -1,20 +1,21 @@
 /*
- * The agent loop over Chat Completions, non-streaming.
+ * The agent loop. The conversation is kept in Chat Completions form;
+ * model.c talks to whichever provider the config names.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
+#include "model.h"
 #include "openai.h"
 #include "tools.h"
 
 #define ERROR_MESSAGE_MAX 4000	/* fits the "log" message limit of 4096 */
-#define SERVER_MESSAGE_MAX 1024
 
 struct agent {
 	struct channel *ch;
-	struct http_client *http;
+	struct model_client model;
 	const struct worker_config *cfg;
 	cJSON *messages;	/* the conversation, grown every turn */
 	cJSON *tools;
@@ -121,50 +122,6 @@ static void send_text(struct agent *a, const char *text)
 	free(cut);
 }
 
-/*
- * One model call. Returns 0 with resp parsed, or -1 with err holding the
- * message for the user.
- */
-static int agent_ask_model(struct agent *a, struct openai_response *resp,
-			   char *err, size_t errlen)
-{
-	char detail[512], *text, *server;
-	long status = 0;
-	cJSON *body;
-	int rc;
-
-	body = openai_request(a->cfg->model, a->messages, a->tools);
-	text = body ? cJSON_PrintUnformatted(body) : NULL;
-	cJSON_Delete(body);
-	if (!text)
-		channel_die("out of memory");
-	rc = http_post_json(a->http, text, &status, detail, sizeof(detail));
-	free(text);
-	if (rc < 0) {
-		snprintf(err, errlen, "model request failed: %s", detail);
-		return -1;
-	}
-
-	if (status < 200 || status > 299) {
-		server = openai_error_message(a->http->response.data,
-					      a->http->response.len,
-					      SERVER_MESSAGE_MAX);
-		snprintf(err, errlen, "model endpoint returned HTTP %ld: %s",
-			 status, server ? server : "(no message)");
-		free(server);
-		return -1;
-	}
-
-	if (openai_parse_response(a->http->response.data,
-				  a->http->response.len, resp,
-				  detail, sizeof(detail)) < 0) {
-		snprintf(err, errlen, "model endpoint returned an invalid "
-			 "response: %s", detail);
-		return -1;
-	}
-	return 0;
-}
-
 static void append_message(struct agent *a, cJSON *m)
 {
 	if (!m || !cJSON_AddItemToArray(a->messages, m))
@@ -193,18 +150,23 @@ static int agent_loop(struct agent *a)
 {
 	struct openai_response resp;
 	char err[ERROR_MESSAGE_MAX + 1];
+	const char *text;
 	long turn;
 
 	for (turn = 1; turn <= a->cfg->max_turns; turn++) {
-		if (agent_ask_model(a, &resp, err, sizeof(err)) < 0)
+		if (model_ask(&a->model, a->messages, a->tools, &resp, err,
+			      sizeof(err)) < 0)
 			return agent_fail(a, err);
 
+		/* A refusal is the answer when there is no other text. */
+		text = resp.content && resp.content[0] ? resp.content :
+		       resp.refusal;
 		send_turn(a, turn, &resp);
-		if (resp.content && resp.content[0])
-			send_text(a, resp.content);
+		if (text && text[0])
+			send_text(a, text);
 
 		if (!resp.tool_call_count) {
-			send_done(a, "ok", resp.content ? resp.content : "");
+			send_done(a, "ok", text ? text : "");
 			openai_response_free(&resp);
 			return 0;
 		}
@@ -223,9 +185,10 @@ static int agent_loop(struct agent *a)
 int agent_run(struct channel *ch, struct http_client *http,
 	      const struct worker_config *cfg, const char *task)
 {
-	struct agent a = { ch, http, cfg, NULL, NULL };
+	struct agent a = { .ch = ch, .cfg = cfg };
 	int status;
 
+	model_init(&a.model, ch, http, cfg);
 	a.messages = cJSON_CreateArray();
 	a.tools = tools_schema();
 	if (!a.messages || !a.tools)

@@ -2,6 +2,7 @@
  * Reading the supervisor's "config" message.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,48 @@ bad:
 	return -1;
 }
 
+static bool ends_with(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && strncmp(s + len - n, suffix, n) == 0;
+}
+
+enum provider config_guess_provider(const char *model, const char *base_url)
+{
+	const char *query = strpbrk(base_url, "?#");
+	size_t len = query ? (size_t)(query - base_url) : strlen(base_url);
+
+	while (len > 1 && base_url[len - 1] == '/')
+		len--;
+	if (ends_with(base_url, len, "/anthropic") ||
+	    ends_with(base_url, len, "/anthropic/v1") ||
+	    strncmp(model, "claude", 6) == 0)
+		return PROVIDER_ANTHROPIC;
+	return PROVIDER_OPENAI;
+}
+
+/* "provider" is not in the protocol table yet; see config.h. */
+static int pick_provider(const struct proto_msg *msg,
+			 struct worker_config *cfg, char *err, size_t errlen)
+{
+	const char *name = proto_str(msg, "provider");
+
+	if (!name) {
+		cfg->provider = config_guess_provider(cfg->model,
+						      cfg->base_url);
+		return 0;
+	}
+	if (strcmp(name, "openai") == 0)
+		cfg->provider = PROVIDER_OPENAI;
+	else if (strcmp(name, "anthropic") == 0)
+		cfg->provider = PROVIDER_ANTHROPIC;
+	else
+		return fail(err, errlen, "config.provider \"%.32s\" is "
+			    "neither \"openai\" nor \"anthropic\"", name);
+	return 0;
+}
+
 int config_from_msg(struct proto_msg *msg, struct worker_config *cfg,
 		    char *err, size_t errlen)
 {
@@ -87,6 +130,10 @@ int config_from_msg(struct proto_msg *msg, struct worker_config *cfg,
 	    copy_field(msg, "workspace", &cfg->workspace, err, errlen) < 0)
 		return -1;
 	cfg->max_turns = (long)proto_int(msg, "max_turns", 1);
+	if (!cfg->model || !cfg->base_url)
+		return fail(err, errlen, "config lacks model or base_url");
+	if (pick_provider(msg, cfg, err, errlen) < 0)
+		return -1;
 
 	/* The copy is the only one kept; wipe the key in the message. */
 	if (cfg->api_key)

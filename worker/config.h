@@ -11,7 +11,13 @@
 /* A CA bundle larger than this is rejected; Debian's is about 200 KiB. */
 #define CONFIG_CA_MAX (4L * 1024 * 1024)
 
+enum provider {
+	PROVIDER_OPENAI,	/* Chat Completions at base_url/chat/completions */
+	PROVIDER_ANTHROPIC,	/* Messages at base_url[/v1]/messages */
+};
+
 struct worker_config {
+	enum provider provider;
 	char *model;
 	char *base_url;		/* e.g. http://127.0.0.1:8080/v1 */
 	char *resolve;		/* CURLOPT_RESOLVE entry HOST:PORT:ADDRESS */
@@ -28,6 +34,14 @@ struct worker_config {
  */
 int config_from_msg(struct proto_msg *msg, struct worker_config *cfg,
 		    char *err, size_t errlen);
+
+/*
+ * The provider for a model and base URL when the config names none.
+ * TODO: temporary guess until the config message carries "provider": a
+ * base URL whose path ends in "/anthropic" or "/anthropic/v1", or a model
+ * name starting with "claude", means Anthropic.
+ */
+enum provider config_guess_provider(const char *model, const char *base_url);
 
 /* Free the configuration, wiping the API key first. */
 void config_free(struct worker_config *cfg);

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "anthropic.h"
 #include "http.h"
 
 #define POLL_MS 1000
@@ -140,45 +142,126 @@ static int close_socket_cb(void *clientp, curl_socket_t fd)
 	return close(fd);
 }
 
+/*
+ * The status and type are known once the first body bytes arrive: only a
+ * 2xx event stream goes to the stream callback, so error bodies (JSON or
+ * not) are always kept whole for the message.
+ */
+static void write_start(struct http_client *hc)
+{
+	char *type = NULL;
+	long status = 0;
+
+	curl_easy_getinfo(hc->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(hc->easy, CURLINFO_CONTENT_TYPE, &type);
+	hc->streamed = hc->on_stream && status >= 200 && status <= 299 &&
+		       type && strncasecmp(type, "text/event-stream", 17) == 0;
+}
+
 /* Returning less than given makes libcurl abort with CURLE_WRITE_ERROR. */
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct http_client *hc = userp;
+	size_t len = size * nmemb;
 
-	if (buf_append(&hc->response, data, size * nmemb) < 0) {
+	if (!hc->streamed && hc->response.len == 0 && hc->stream_bytes == 0)
+		write_start(hc);
+	if (!hc->streamed) {
+		if (buf_append(&hc->response, data, len) < 0) {
+			hc->too_large = true;
+			return 0;
+		}
+		return len;
+	}
+
+	hc->stream_bytes += len;
+	if (hc->stream_bytes > HTTP_STREAM_MAX) {
 		hc->too_large = true;
 		return 0;
 	}
-	return size * nmemb;
+	if (hc->on_stream(hc->stream_ctx, data, len, hc->stream_error,
+			  sizeof(hc->stream_error)) < 0) {
+		if (!hc->stream_error[0])
+			snprintf(hc->stream_error, sizeof(hc->stream_error),
+				 "the event stream was rejected");
+		return 0;
+	}
+	return len;
 }
 
-static int build_headers(struct http_client *hc, const char *api_key,
-			 char *err, size_t errlen)
+/* Keeps the Retry-After value of the response being received. */
+static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_client *hc = userp;
+	size_t len = size * nmemb, vlen;
+	const char *value;
+
+	/* A new status line starts a new response (after a 100 Continue). */
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
+		hc->retry_after[0] = '\0';
+	if (len < 12 || strncasecmp(data, "Retry-After:", 12) != 0)
+		return len;
+	value = data + 12;
+	vlen = len - 12;
+	while (vlen && (*value == ' ' || *value == '\t')) {
+		value++;
+		vlen--;
+	}
+	while (vlen && strchr(" \t\r\n", value[vlen - 1]))
+		vlen--;
+	if (vlen >= sizeof(hc->retry_after))
+		vlen = 0;
+	memcpy(hc->retry_after, value, vlen);
+	hc->retry_after[vlen] = '\0';
+	return len;
+}
+
+static int add_header(struct http_client *hc, const char *line, char *err,
+		      size_t errlen)
+{
+	struct curl_slist *next = curl_slist_append(hc->headers, line);
+
+	if (!next)
+		return fail(err, errlen, "out of memory");
+	hc->headers = next;
+	return 0;
+}
+
+/*
+ * OpenAI-compatible servers take "Authorization: Bearer KEY"; Anthropic
+ * takes "x-api-key: KEY" and the API version it should speak.
+ */
+static int build_headers(struct http_client *hc, enum provider provider,
+			 const char *api_key, char *err, size_t errlen)
 {
 	static const char *const fixed[] = {
 		"Content-Type: application/json",
-		"Accept: application/json",
+		/* Either: the worker streams and falls back to a JSON body. */
+		"Accept: text/event-stream, application/json",
 		/* No 100-continue round trip before the body. */
 		"Expect:",
 	};
+	const char *prefix = provider == PROVIDER_ANTHROPIC ?
+			     "x-api-key: " : "Authorization: Bearer ";
 	struct curl_slist *next;
 	char *auth;
 	size_t i, len;
 
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		next = curl_slist_append(hc->headers, fixed[i]);
-		if (!next)
-			return fail(err, errlen, "out of memory");
-		hc->headers = next;
-	}
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (add_header(hc, fixed[i], err, errlen) < 0)
+			return -1;
+	if (provider == PROVIDER_ANTHROPIC &&
+	    add_header(hc, "anthropic-version: " ANTHROPIC_VERSION, err,
+		       errlen) < 0)
+		return -1;
 	if (!api_key)
 		return 0;
 
-	len = strlen("Authorization: Bearer ") + strlen(api_key) + 1;
+	len = strlen(prefix) + strlen(api_key) + 1;
 	auth = malloc(len);
 	if (!auth)
 		return fail(err, errlen, "out of memory");
-	snprintf(auth, len, "Authorization: Bearer %s", api_key);
+	snprintf(auth, len, "%s%s", prefix, api_key);
 	next = curl_slist_append(hc->headers, auth);
 	explicit_bzero(auth, len);
 	free(auth);
@@ -240,17 +323,42 @@ static int set_options(struct http_client *hc, const struct worker_config *cfg,
 	SETOPT(CURLOPT_CLOSESOCKETDATA, hc);
 	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
 	SETOPT(CURLOPT_WRITEDATA, hc);
+	SETOPT(CURLOPT_HEADERFUNCTION, header_cb);
+	SETOPT(CURLOPT_HEADERDATA, hc);
+	SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SETOPT(CURLOPT_LOW_SPEED_TIME, HTTP_STALL_SEC);
 	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_RESPONSE_MAX);
 	SETOPT(CURLOPT_ERRORBUFFER, hc->curl_error);
 	SETOPT(CURLOPT_POST, 1L);
 	return set_tls_options(hc, cfg, err, errlen);
 }
 
+/*
+ * base_url names the API root, as the providers' own clients take it:
+ * OpenAI's ends in "/v1", Anthropic's usually does not, and "/v1" is added
+ * there unless it is already the last segment.
+ */
+static char *endpoint_url(const struct worker_config *cfg)
+{
+	const char *base = cfg->base_url, *path = "chat/completions";
+	size_t len = strlen(base), size;
+	char *url;
+
+	while (len > 1 && base[len - 1] == '/')
+		len--;
+	if (cfg->provider == PROVIDER_ANTHROPIC)
+		path = len >= 3 && strncmp(base + len - 3, "/v1", 3) == 0 ?
+		       "messages" : "v1/messages";
+	size = len + 1 + strlen(path) + 1;
+	url = malloc(size);
+	if (url)
+		snprintf(url, size, "%.*s/%s", (int)len, base, path);
+	return url;
+}
+
 int http_client_init(struct http_client *hc, const struct worker_config *cfg,
 		     struct channel *ch, char *err, size_t errlen)
 {
-	size_t len;
-
 	memset(hc, 0, sizeof(*hc));
 	hc->ch = ch;
 	buf_init(&hc->response, HTTP_RESPONSE_MAX);
@@ -259,13 +367,9 @@ int http_client_init(struct http_client *hc, const struct worker_config *cfg,
 	    resolve_split(cfg->resolve, hc->host, sizeof(hc->host), &hc->port,
 			  err, errlen) < 0)
 		return -1;
-	len = strlen(cfg->base_url) + sizeof("/chat/completions");
-	hc->url = malloc(len);
+	hc->url = endpoint_url(cfg);
 	if (!hc->url)
 		return fail(err, errlen, "out of memory");
-	snprintf(hc->url, len, "%s%s%s", cfg->base_url,
-		 cfg->base_url[strlen(cfg->base_url) - 1] == '/' ? "" : "/",
-		 "chat/completions");
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return fail(err, errlen, "curl_global_init failed");
@@ -278,7 +382,7 @@ int http_client_init(struct http_client *hc, const struct worker_config *cfg,
 	if (!hc->multi || !hc->easy || !hc->resolve)
 		return fail(err, errlen, "libcurl initialisation failed");
 
-	if (build_headers(hc, cfg->api_key, err, errlen) < 0)
+	if (build_headers(hc, cfg->provider, cfg->api_key, err, errlen) < 0)
 		return -1;
 	return set_options(hc, cfg, err, errlen);
 }
@@ -307,35 +411,60 @@ static CURLcode http_drive(struct http_client *hc)
 static int http_result_error(struct http_client *hc, CURLcode result,
 			     char *err, size_t errlen)
 {
-	if (hc->connect_error[0])
+	if (hc->connect_error[0]) {
+		hc->failure = HTTP_FAIL_CONNECT;
 		return fail(err, errlen, "the supervisor did not open a "
 			    "connection to %s: %s", hc->host, hc->connect_error);
-	if (result == CURLE_FILESIZE_EXCEEDED || hc->too_large)
+	}
+	if (result == CURLE_FILESIZE_EXCEEDED || hc->too_large) {
+		hc->failure = HTTP_FAIL_TOO_LARGE;
 		return fail(err, errlen, "the model response exceeds %ld bytes",
-			    HTTP_RESPONSE_MAX);
+			    hc->streamed ? HTTP_STREAM_MAX : HTTP_RESPONSE_MAX);
+	}
+	if (hc->stream_error[0]) {
+		hc->failure = HTTP_FAIL_STREAM;
+		return fail(err, errlen, "%s", hc->stream_error);
+	}
+	hc->failure = result == CURLE_OUT_OF_MEMORY ? HTTP_FAIL_LOCAL :
+		      HTTP_FAIL_TRANSFER;
 	return fail(err, errlen, "request to %s failed: %s", hc->url,
 		    hc->curl_error[0] ? hc->curl_error :
 		    curl_easy_strerror(result));
 }
 
-int http_post_json(struct http_client *hc, const char *body, long *status,
+static void http_reset(struct http_client *hc, http_stream_fn on_stream,
+		       void *ctx)
+{
+	buf_free(&hc->response);
+	hc->too_large = false;
+	hc->streamed = false;
+	hc->stream_bytes = 0;
+	hc->on_stream = on_stream;
+	hc->stream_ctx = ctx;
+	hc->stream_error[0] = '\0';
+	hc->retry_after[0] = '\0';
+	hc->failure = HTTP_FAIL_NONE;
+	hc->connect_error[0] = '\0';
+	hc->curl_error[0] = '\0';
+}
+
+int http_post_json(struct http_client *hc, const char *body,
+		   http_stream_fn on_stream, void *ctx, long *status,
 		   char *err, size_t errlen)
 {
 	CURLcode result;
 
+	http_reset(hc, on_stream, ctx);
+	hc->failure = HTTP_FAIL_LOCAL;
 	/* Deliberate re-check: the name cache must cover this request. */
 	if (http_check_url(hc->url, hc->resolve->data, err, errlen) < 0)
 		return -1;
-
-	buf_free(&hc->response);
-	hc->too_large = false;
-	hc->connect_error[0] = '\0';
-	hc->curl_error[0] = '\0';
 
 	SETOPT(CURLOPT_POSTFIELDS, body);
 	SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	if (curl_multi_add_handle(hc->multi, hc->easy) != CURLM_OK)
 		return fail(err, errlen, "curl_multi_add_handle failed");
+	hc->failure = HTTP_FAIL_NONE;
 	result = http_drive(hc);
 	curl_multi_remove_handle(hc->multi, hc->easy);
 
@@ -343,8 +472,45 @@ int http_post_json(struct http_client *hc, const char *body, long *status,
 		return http_result_error(hc, result, err, errlen);
 	*status = 0;
 	curl_easy_getinfo(hc->easy, CURLINFO_RESPONSE_CODE, status);
-	if (buf_append(&hc->response, "", 0) < 0)
+	if (buf_append(&hc->response, "", 0) < 0) {
+		hc->failure = HTTP_FAIL_LOCAL;
 		return fail(err, errlen, "out of memory");
+	}
+	return 0;
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - since->tv_sec) * 1000 +
+	       (long)(now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/*
+ * curl_multi_poll with no transfer waits on its own wake-up socketpair and
+ * the extra descriptor: poll() is on the seccomp allowlist, nanosleep and
+ * timerfd are not.
+ */
+int http_wait(struct http_client *hc, long ms, int wake_fd)
+{
+	struct curl_waitfd wfd = { .fd = wake_fd, .events = CURL_WAIT_POLLIN };
+	struct timespec start;
+	long left;
+	int ready;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while ((left = ms - elapsed_ms(&start)) > 0) {
+		ready = 0;
+		wfd.revents = 0;
+		if (curl_multi_poll(hc->multi, wake_fd >= 0 ? &wfd : NULL,
+				    wake_fd >= 0 ? 1 : 0, (int)left,
+				    &ready) != CURLM_OK)
+			return 0;
+		if (wake_fd >= 0 && wfd.revents)
+			return 1;
+	}
 	return 0;
 }
 

@@ -9,8 +9,7 @@
 #include "openai.h"
 #include "text.h"
 
-/* More tool calls than this in one response is treated as garbage. */
-#define TOOL_CALLS_MAX 128
+#define TOOL_CALLS_MAX OPENAI_TOOL_CALLS_MAX
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -80,18 +79,30 @@ cJSON *openai_tool_message(const char *tool_call_id, const char *content)
 	return m;
 }
 
-cJSON *openai_request(const char *model, cJSON *messages, cJSON *tools)
+cJSON *openai_request(const char *model, cJSON *messages, cJSON *tools,
+		      bool stream)
 {
 	cJSON *body = cJSON_CreateObject();
+	cJSON *options;
 
 	if (!body || !cJSON_AddStringToObject(body, "model", model) ||
 	    !cJSON_AddItemReferenceToObject(body, "messages", messages) ||
 	    !cJSON_AddItemReferenceToObject(body, "tools", tools) ||
-	    !cJSON_AddStringToObject(body, "tool_choice", "auto")) {
-		cJSON_Delete(body);
-		return NULL;
-	}
+	    !cJSON_AddStringToObject(body, "tool_choice", "auto"))
+		goto bad;
+	if (!stream)
+		return body;
+
+	/* Without include_usage a stream carries no token counts. */
+	if (!cJSON_AddBoolToObject(body, "stream", true))
+		goto bad;
+	options = cJSON_AddObjectToObject(body, "stream_options");
+	if (!options || !cJSON_AddBoolToObject(options, "include_usage", true))
+		goto bad;
 	return body;
+bad:
+	cJSON_Delete(body);
+	return NULL;
 }
 
 /* A member that is a string, or NULL when absent or null. */
@@ -229,14 +240,15 @@ static int parse_choice(cJSON *root, struct openai_response *resp,
 	if (optional_string(choice, "finish_reason", &resp->finish_reason,
 			    err, errlen) < 0 ||
 	    optional_string(message, "content", &resp->content,
+			    err, errlen) < 0 ||
+	    optional_string(message, "refusal", &resp->refusal,
 			    err, errlen) < 0)
 		return -1;
 	return parse_tool_calls(message, resp, err, errlen);
 }
 
-int openai_parse_response(const char *body, size_t len,
-			  struct openai_response *resp, char *err,
-			  size_t errlen)
+int openai_parse_root(cJSON *root, struct openai_response *resp, char *err,
+		      size_t errlen)
 {
 	cJSON *usage;
 
@@ -244,7 +256,7 @@ int openai_parse_response(const char *body, size_t len,
 	resp->prompt_tokens = -1;
 	resp->completion_tokens = -1;
 
-	resp->root = cJSON_ParseWithLength(body, len);
+	resp->root = root;
 	if (!cJSON_IsObject(resp->root)) {
 		fail(err, errlen, "the response is not a JSON object");
 		goto bad;
@@ -264,6 +276,14 @@ int openai_parse_response(const char *body, size_t len,
 bad:
 	openai_response_free(resp);
 	return -1;
+}
+
+int openai_parse_response(const char *body, size_t len,
+			  struct openai_response *resp, char *err,
+			  size_t errlen)
+{
+	return openai_parse_root(cJSON_ParseWithLength(body, len), resp,
+				 err, errlen);
 }
 
 void openai_response_free(struct openai_response *resp)

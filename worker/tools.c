@@ -12,6 +12,7 @@
 
 #define PATH_MAX_BYTES 4096		/* the protocol's path limit */
 #define TIMEOUT_MS_MAX 86400000LL	/* the protocol's timeout limit */
+#define LINES_MAX 1000000000LL		/* read_file offset and limit */
 
 struct tool_field {
 	const char *name;
@@ -30,8 +31,13 @@ struct tool_def {
 static const struct tool_def tool_defs[] = {
 	{ TOOL_READ_FILE, "read_file",
 	  "Read a text file in the workspace and return its contents. "
-	  "Files over 256 KiB are cut there.", {
+	  "Output over 256 KiB is cut at a line end, and the cut says which "
+	  "offset reads on.", {
 		{ "path", "string", "File path relative to the workspace.", true },
+		{ "offset", "integer",
+		  "First line to return, counting from 1 (default 1).", false },
+		{ "limit", "integer",
+		  "Most lines to return (default: to the end).", false },
 		{ NULL } } },
 	{ TOOL_WRITE_FILE, "write_file",
 	  "Create a file in the workspace, or replace all of its content.", {
@@ -195,15 +201,26 @@ static int check_integer(const struct tool_def *def, const char *name,
 			 const cJSON *item, long long *out, char *err,
 			 size_t errlen)
 {
+	long long max = strcmp(name, "timeout_ms") == 0 ? TIMEOUT_MS_MAX :
+			LINES_MAX;
 	double d;
 
 	d = cJSON_IsNumber(item) ? item->valuedouble : 0;
 	if (!cJSON_IsNumber(item) || d != (double)(long long)d || d < 1 ||
-	    d > (double)TIMEOUT_MS_MAX)
+	    d > (double)max)
 		return invalid(err, errlen, def, "field \"%s\" must be an "
-			       "integer from 1 to %lld", name, TIMEOUT_MS_MAX);
+			       "integer from 1 to %lld", name, max);
 	*out = (long long)d;
 	return 0;
+}
+
+static long long *integer_slot(struct tool_args *args, const char *name)
+{
+	if (strcmp(name, "offset") == 0)
+		return &args->offset;
+	if (strcmp(name, "limit") == 0)
+		return &args->limit;
+	return &args->timeout_ms;
 }
 
 static const char **string_slot(struct tool_args *args, const char *name)
@@ -235,7 +252,8 @@ static int check_fields(const struct tool_def *def, struct tool_args *args,
 			continue;
 		}
 		if (strcmp(f->type, "integer") == 0) {
-			if (check_integer(def, f->name, item, &args->timeout_ms,
+			if (check_integer(def, f->name, item,
+					  integer_slot(args, f->name),
 					  err, errlen) < 0)
 				return -1;
 			continue;

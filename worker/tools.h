@@ -33,6 +33,8 @@ struct tool_args {
 	const char *new_string;
 	const char *command;
 	long long timeout_ms;	/* 0 when not given */
+	long long offset;	/* read_file: first line, from 1; 0 when not given */
+	long long limit;	/* read_file: most lines; 0 when not given */
 };
 
 /* The "tools" array of a Chat Completions request. */

@@ -11,8 +11,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "context.h"
 #include "text.h"
 #include "tools.h"
+
+/*
+ * Lines are selected from at most this much of a file; offset and limit
+ * reach no further. The protocol's write limit, so any file the agent
+ * wrote can be read back.
+ */
+#define READ_FILE_MAX ((size_t)PROTO_CONTENT_MAX)
 
 /* Room the envelope ("v", "id", "type") needs in a frame. */
 #define FRAME_ENVELOPE 128
@@ -126,17 +134,67 @@ static char *reply_content(struct proto_msg *reply)
 	return out;
 }
 
-static char *run_read_file(struct channel *ch, const cJSON *fields)
+/*
+ * Up to READ_FILE_MAX bytes of a file from offset 0, for line selection;
+ * *total is the file's size.
+ */
+static char *read_fd_all(int fd, size_t *len, size_t *total, char **result)
+{
+	struct stat st;
+	size_t want;
+	ssize_t n;
+	char *data;
+
+	*len = 0;
+	if (fstat(fd, &st) < 0) {
+		*result = result_error("error: reading the file failed: %s",
+				       strerror(errno));
+		return NULL;
+	}
+	*total = st.st_size > 0 ? (size_t)st.st_size : 0;
+	want = *total < READ_FILE_MAX ? *total : READ_FILE_MAX;
+	data = malloc(want + 1);
+	if (!data) {
+		*result = NULL;
+		return NULL;
+	}
+	while (*len < want) {
+		n = pread(fd, data + *len, want - *len, (off_t)*len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*result = result_error("error: reading the file failed: "
+					       "%s", strerror(errno));
+			free(data);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	data[*len] = '\0';
+	return data;
+}
+
+static char *run_read_file(struct channel *ch, const struct tool_args *args,
+			   const cJSON *fields)
 {
 	struct proto_msg reply;
-	char *result;
+	size_t len, total;
+	char *result = NULL, *data;
 
 	if (tool_request(ch, PROTO_READ_FILE, fields, -1, &reply, &result) < 0)
 		return result;
-	if (reply.fd < 0)
+	if (reply.fd < 0) {
 		result = strdup("error: the supervisor sent no file descriptor");
-	else
-		result = read_fd_text(reply.fd);
+	} else {
+		data = read_fd_all(reply.fd, &len, &total, &result);
+		if (data)
+			result = context_select_lines(data, len, total,
+						      args->offset, args->limit,
+						      TOOLS_RESULT_MAX);
+		free(data);
+	}
 	proto_msg_free(&reply);
 	return result;
 }
@@ -275,7 +333,7 @@ char *tools_execute(struct channel *ch, const struct tool_args *args)
 		return NULL;
 	switch (args->kind) {
 	case TOOL_READ_FILE:
-		result = run_read_file(ch, fields);
+		result = run_read_file(ch, args, fields);
 		break;
 	case TOOL_WRITE_FILE:
 		result = run_write_file(ch, args, fields);

@@ -323,12 +323,110 @@ post() {
 	cmp "$W/rec/turn1.request.json" "$W/req1.json"
 }
 
-@test "streaming request is rejected" {
+# Fold the data lines of the event stream in $W/body into "content|calls".
+fold_stream() {
+	python3 - "$W/body" <<'PY'
+import json, sys
+text, calls, done = "", {}, False
+for line in open(sys.argv[1]):
+    if line.startswith("data: [DONE]"):
+        done = True
+    if not line.startswith("data: {"):
+        continue
+    chunk = json.loads(line[6:])
+    for ch in chunk["choices"]:
+        d = ch["delta"]
+        text += d.get("content") or ""
+        for tc in d.get("tool_calls", []):
+            c = calls.setdefault(tc["index"], ["", "", ""])
+            c[0] = c[0] or tc.get("id", "")
+            c[1] = c[1] or tc.get("function", {}).get("name", "")
+            c[2] += tc.get("function", {}).get("arguments", "")
+print(text + "|" + json.dumps(calls, sort_keys=True) + "|" + str(done))
+PY
+}
+
+@test "streaming request gets the JSON response as chunks" {
 	start_server
-	printf '%s' '{"model":"gpt-4o","stream":true,"messages":[],"tools":[]}' >"$W/stream.json"
-	post "$W/stream.json" /v1/chat/completions
+	sed 's/"tools":\[\]/"tools":[],"stream":true/' "$W/req0.json" >"$W/s0.json"
+	curl -sS --noproxy '*' -D "$W/headers" -o "$W/body" \
+		--data-binary "@$W/s0.json" "$URL/v1/chat/completions"
+	tr -d '\r' <"$W/headers" | grep -qix 'content-type: text/event-stream'
+	[ "$(fold_stream)" = '|{"0": ["'"$CALL_ID"'", "run_command", "{\"command\": \"false\"}"]}|True' ]
+	grep -q '"choices":\[\],"usage":{"prompt_tokens":90' "$W/body"
+}
+
+@test "event stream response file is served verbatim, only to stream requests" {
+	cp "$REPO/tests/fixtures/openai/fantasy-gpt-5-tool-streaming.turn0.response.sse" "$W/sc/s.sse"
+	printf '%s' '{"turns":[{"response":"s.sse"}]}' >"$W/sc/sse.json"
+	SCENARIO="$W/sc/sse.json" start_server
+	post "$W/req0.json" /v1/chat/completions
 	[ "$CODE" = 400 ]
-	grep -qF 'replay-server: streaming is not supported by this scenario' "$W/body"
+	grep -qF 'is an event stream but the request did not ask for \"stream\": true' "$W/body"
+	sed 's/"tools":\[\]/"tools":[],"stream":true/' "$W/req0.json" >"$W/s0.json"
+	post "$W/s0.json" /v1/chat/completions
+	[ "$CODE" = 200 ]
+	cmp "$W/body" "$W/sc/s.sse"
+}
+
+@test "Messages route streams events and takes x-api-key" {
+	cat >"$W/sc/m0.json" <<'JSON'
+{"id":"msg_1","type":"message","role":"assistant","model":"claude-x",
+ "content":[{"type":"text","text":"Hi there"},
+            {"type":"tool_use","id":"toolu_1","name":"read_file","input":{"path":"a"}}],
+ "stop_reason":"tool_use","usage":{"input_tokens":3,"output_tokens":4}}
+JSON
+	printf '%s' '{"turns":[{"response":"m0.json"}]}' >"$W/sc/m.json"
+	SCENARIO="$W/sc/m.json" start_server --api-key k-123
+	printf '%s' '{"model":"claude-x","max_tokens":100,"stream":true,"messages":[],"tools":[]}' >"$W/m.req"
+	post "$W/m.req" /v1/messages -H 'x-api-key: k-123'
+	[ "$CODE" = 200 ]
+	python3 - "$W/body" <<'PY'
+import json, sys
+events = [l[7:].strip() for l in open(sys.argv[1]) if l.startswith("event: ")]
+assert events[0] == "message_start" and events[-1] == "message_stop", events
+text, args = "", ""
+for line in open(sys.argv[1]):
+    if line.startswith("data: "):
+        d = json.loads(line[6:]).get("delta", {})
+        text += d.get("text", "")
+        args += d.get("partial_json", "")
+assert text == "Hi there", text
+assert json.loads(args) == {"path": "a"}, args
+PY
+}
+
+@test "faults: reset, truncated stream, non-JSON and huge bodies" {
+	python3 - "$W/sc/f.json" <<'PY'
+import json, sys
+json.dump({"turns": [{"response": "turn1.response.json", "fault": f}
+                     for f in ("reset-mid-stream", "truncate-stream",
+                               "non-json", "huge-body")]},
+          open(sys.argv[1], "w"))
+PY
+	SCENARIO="$W/sc/f.json" start_server
+	sed 's/"tools":\[\]/"tools":[],"stream":true/' "$W/req0.json" >"$W/s0.json"
+	rc=0
+	curl -sS --noproxy '*' -o "$W/body" --data-binary "@$W/s0.json" \
+		"$URL/v1/chat/completions" 2>"$W/err" || rc=$?
+	[ "$rc" -ne 0 ]
+	post "$W/s0.json" /v1/chat/completions
+	[ "$CODE" = 200 ]
+	[ "$(fold_stream)" = '|{}|False' ] || [ "$(fold_stream | cut -d'|' -f3)" = False ]
+	post "$W/req0.json" /v1/chat/completions
+	[ "$CODE" = 200 ]
+	grep -q '^<html>' "$W/body"
+	post "$W/req0.json" /v1/chat/completions
+	[ "$(wc -c <"$W/body")" -eq $((9 * 1024 * 1024)) ]
+	stop_server
+	[ "$SERVER_STATUS" -eq 0 ]
+}
+
+@test "unknown fault is rejected at start" {
+	printf '%s' '{"turns":[{"response":"turn0.response.json","fault":"explode"}]}' >"$W/sc/bad.json"
+	run "$SERVER_BIN" --scenario "$W/sc/bad.json"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'"fault" must be one of'* ]]
 }
 
 @test "request without model, messages or tools is rejected" {

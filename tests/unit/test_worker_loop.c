@@ -657,12 +657,16 @@ static void http_error_reported(void **state)
 	assert_int_equal(cJSON_GetArraySize(s.events), 2);
 	e = event(&s, 0, "log");
 	assert_string_equal(field_str(e, "level"), "error");
-	assert_string_equal(field_str(e, "message"), "model endpoint returned "
-			    "HTTP 401: Incorrect API key provided: [redacted].");
+	assert_string_equal(field_str(e, "message"), "the model endpoint "
+			    "rejected the API key (HTTP 401): Incorrect API key "
+			    "provided: [redacted]. (check that the API key is "
+			    "set and valid for this endpoint)");
 	e = event(&s, 1, "done");
 	assert_string_equal(field_str(e, "status"), "error");
-	assert_string_equal(field_str(e, "summary"), "model endpoint returned "
-			    "HTTP 401: Incorrect API key provided: [redacted].");
+	assert_string_equal(field_str(e, "summary"), "the model endpoint "
+			    "rejected the API key (HTTP 401): Incorrect API key "
+			    "provided: [redacted]. (check that the API key is "
+			    "set and valid for this endpoint)");
 	assert_no_secret(&s, key);
 	session_free(&s);
 }

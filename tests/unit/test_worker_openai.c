@@ -136,7 +136,7 @@ static void request_body_shape(void **state)
 
 	(void)state;
 	cJSON_AddItemToArray(msgs, openai_system_message("/work/project"));
-	body = openai_request("gpt-4o", msgs, tools);
+	body = openai_request("gpt-4o", msgs, tools, false);
 	assert_non_null(body);
 	assert_string_equal(cJSON_GetObjectItem(body, "model")->valuestring,
 			    "gpt-4o");

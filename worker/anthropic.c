@@ -1,0 +1,413 @@
+/*
+ * Anthropic Messages: converting requests out of, and responses into, the
+ * Chat Completions form the agent keeps.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anthropic.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *str_member(const cJSON *obj, const char *name)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+/* ---- requests ---- */
+
+static cJSON *text_block(const char *text)
+{
+	cJSON *b = cJSON_CreateObject();
+
+	if (!b || !cJSON_AddStringToObject(b, "type", "text") ||
+	    !cJSON_AddStringToObject(b, "text", text)) {
+		cJSON_Delete(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* Arguments the model wrote that are not a JSON object go back as {}. */
+static cJSON *tool_use_block(const cJSON *call)
+{
+	const cJSON *function = cJSON_GetObjectItemCaseSensitive(call,
+								 "function");
+	const char *args = str_member(function, "arguments");
+	cJSON *b = cJSON_CreateObject();
+	cJSON *input = cJSON_Parse(args ? args : "");
+
+	if (!cJSON_IsObject(input)) {
+		cJSON_Delete(input);
+		input = cJSON_CreateObject();
+	}
+	if (!b || !input || !cJSON_AddStringToObject(b, "type", "tool_use") ||
+	    !cJSON_AddStringToObject(b, "id", str_member(call, "id") ?
+				     str_member(call, "id") : "") ||
+	    !cJSON_AddStringToObject(b, "name", str_member(function, "name") ?
+				     str_member(function, "name") : "")) {
+		cJSON_Delete(input);
+		cJSON_Delete(b);
+		return NULL;
+	}
+	cJSON_AddItemToObject(b, "input", input);
+	return b;
+}
+
+static cJSON *assistant_blocks(const cJSON *m)
+{
+	const char *content = str_member(m, "content");
+	cJSON *blocks = cJSON_CreateArray(), *b;
+	const cJSON *call;
+
+	if (!blocks)
+		return NULL;
+	if (content && content[0]) {
+		b = text_block(content);
+		if (!b || !cJSON_AddItemToArray(blocks, b))
+			goto bad;
+	}
+	cJSON_ArrayForEach(call, cJSON_GetObjectItemCaseSensitive(m,
+							"tool_calls")) {
+		b = tool_use_block(call);
+		if (!b || !cJSON_AddItemToArray(blocks, b))
+			goto bad;
+	}
+	return blocks;
+bad:
+	cJSON_Delete(blocks);
+	return NULL;
+}
+
+/* A tool message becomes a tool_result block; "error: ..." sets is_error. */
+static cJSON *tool_result_block(const cJSON *m)
+{
+	const char *content = str_member(m, "content");
+	const char *id = str_member(m, "tool_call_id");
+	cJSON *b = cJSON_CreateObject();
+
+	if (!content)
+		content = "";
+	if (!b || !cJSON_AddStringToObject(b, "type", "tool_result") ||
+	    !cJSON_AddStringToObject(b, "tool_use_id", id ? id : "") ||
+	    !cJSON_AddStringToObject(b, "content", content) ||
+	    (strncmp(content, "error: ", 7) == 0 &&
+	     !cJSON_AddBoolToObject(b, "is_error", true))) {
+		cJSON_Delete(b);
+		return NULL;
+	}
+	return b;
+}
+
+static cJSON *message_with(const char *role, cJSON *content)
+{
+	cJSON *m = cJSON_CreateObject();
+
+	if (!m || !content || !cJSON_AddStringToObject(m, "role", role)) {
+		cJSON_Delete(m);
+		cJSON_Delete(content);
+		return NULL;
+	}
+	cJSON_AddItemToObject(m, "content", content);
+	return m;
+}
+
+/*
+ * Consecutive tool messages share one user message, as the API wants all
+ * results for one assistant turn together.
+ */
+static int convert_tool(cJSON *out, const cJSON *m)
+{
+	cJSON *last = cJSON_GetArrayItem(out, cJSON_GetArraySize(out) - 1);
+	cJSON *content = cJSON_GetObjectItemCaseSensitive(last, "content");
+	cJSON *block = tool_result_block(m), *first;
+
+	if (!block)
+		return -1;
+	first = cJSON_GetArrayItem(content, 0);
+	if (last && cJSON_IsArray(content) &&
+	    strcmp(str_member(last, "role"), "user") == 0 &&
+	    strcmp(str_member(first, "type") ? str_member(first, "type") : "",
+		   "tool_result") == 0)
+		return cJSON_AddItemToArray(content, block) ? 0 : -1;
+
+	content = cJSON_CreateArray();
+	if (!content || !cJSON_AddItemToArray(content, block)) {
+		cJSON_Delete(content);
+		cJSON_Delete(block);
+		return -1;
+	}
+	return cJSON_AddItemToArray(out, message_with("user", content)) ? 0 : -1;
+}
+
+static int convert_message(cJSON *out, struct buf *system, const cJSON *m)
+{
+	const char *role = str_member(m, "role");
+	const char *content = str_member(m, "content");
+	cJSON *blocks;
+
+	if (!role)
+		return 0;
+	if (strcmp(role, "system") == 0) {
+		if (system->len && buf_append(system, "\n\n", 2) < 0)
+			return -1;
+		return content ? buf_append(system, content,
+					    strlen(content)) : 0;
+	}
+	if (strcmp(role, "tool") == 0)
+		return convert_tool(out, m);
+	if (strcmp(role, "assistant") == 0) {
+		blocks = assistant_blocks(m);
+		/* An empty assistant turn has nothing the API would accept. */
+		if (blocks && cJSON_GetArraySize(blocks) == 0) {
+			cJSON_Delete(blocks);
+			return 0;
+		}
+		return cJSON_AddItemToArray(out, message_with("assistant",
+						blocks)) ? 0 : -1;
+	}
+	return cJSON_AddItemToArray(out, message_with("user",
+			cJSON_CreateString(content ? content : ""))) ? 0 : -1;
+}
+
+static cJSON *convert_tools(const cJSON *tools)
+{
+	cJSON *out = cJSON_CreateArray(), *t, *schema;
+	const cJSON *tool, *function;
+	const char *name, *description;
+
+	cJSON_ArrayForEach(tool, tools) {
+		function = cJSON_GetObjectItemCaseSensitive(tool, "function");
+		name = str_member(function, "name");
+		description = str_member(function, "description");
+		t = cJSON_CreateObject();
+		if (!out || !t || !cJSON_AddItemToArray(out, t)) {
+			cJSON_Delete(t);
+			goto bad;
+		}
+		schema = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+				function, "parameters"), true);
+		if (!schema || !cJSON_AddItemToObject(t, "input_schema", schema)) {
+			cJSON_Delete(schema);
+			goto bad;
+		}
+		if (!cJSON_AddStringToObject(t, "name", name ? name : "") ||
+		    (description && !cJSON_AddStringToObject(t, "description",
+							     description)))
+			goto bad;
+	}
+	return out;
+bad:
+	cJSON_Delete(out);
+	return NULL;
+}
+
+cJSON *anthropic_request(const char *model, const cJSON *messages,
+			 const cJSON *tools, bool stream)
+{
+	cJSON *body = cJSON_CreateObject();
+	cJSON *out = cJSON_AddArrayToObject(body, "messages");
+	const cJSON *m;
+	struct buf system;
+
+	buf_init(&system, 16L * 1024 * 1024);
+	if (!body || !out || !cJSON_AddStringToObject(body, "model", model) ||
+	    !cJSON_AddNumberToObject(body, "max_tokens", ANTHROPIC_MAX_TOKENS))
+		goto bad;
+	cJSON_ArrayForEach(m, messages)
+		if (convert_message(out, &system, m) < 0)
+			goto bad;
+	if (system.len && !cJSON_AddStringToObject(body, "system", system.data))
+		goto bad;
+	if (tools && cJSON_GetArraySize(tools) > 0) {
+		cJSON *t = convert_tools(tools);
+
+		if (!t)
+			goto bad;
+		cJSON_AddItemToObject(body, "tools", t);
+	}
+	if (stream && !cJSON_AddBoolToObject(body, "stream", true))
+		goto bad;
+	buf_free(&system);
+	return body;
+bad:
+	buf_free(&system);
+	cJSON_Delete(body);
+	return NULL;
+}
+
+/* ---- responses, in Chat Completions form ---- */
+
+static long long count_member(const cJSON *usage, const char *name)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(usage, name);
+
+	if (!cJSON_IsNumber(item) || item->valuedouble < 0 ||
+	    item->valuedouble > 1e9)
+		return -1;
+	return (long long)item->valuedouble;
+}
+
+/*
+ * input_tokens leaves out what the prompt cache served; the prompt's size
+ * is the sum of all three.
+ */
+static long long input_count(const cJSON *usage)
+{
+	long long n = count_member(usage, "input_tokens"), c;
+
+	if (n < 0)
+		return -1;
+	c = count_member(usage, "cache_read_input_tokens");
+	n += c > 0 ? c : 0;
+	c = count_member(usage, "cache_creation_input_tokens");
+	n += c > 0 ? c : 0;
+	return n;
+}
+
+static cJSON *call_json(const char *id, const char *name, const char *args)
+{
+	cJSON *c = cJSON_CreateObject();
+	cJSON *f = cJSON_AddObjectToObject(c, "function");
+
+	if (!c || !f || !cJSON_AddStringToObject(c, "type", "function") ||
+	    (id && !cJSON_AddStringToObject(c, "id", id)) ||
+	    (name && !cJSON_AddStringToObject(f, "name", name)) ||
+	    !cJSON_AddStringToObject(f, "arguments", args)) {
+		cJSON_Delete(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The skeleton {model, choices: [{finish_reason, message}], usage}. */
+static cJSON *result_root(const char *model, const char *stop_reason,
+			  long long in, long long out, cJSON **message)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *choices = cJSON_AddArrayToObject(root, "choices");
+	cJSON *choice = cJSON_CreateObject(), *usage;
+
+	if (!choices || !choice || !cJSON_AddItemToArray(choices, choice)) {
+		cJSON_Delete(choice);
+		goto bad;
+	}
+	*message = cJSON_AddObjectToObject(choice, "message");
+	usage = cJSON_AddObjectToObject(root, "usage");
+	if (!*message || !usage ||
+	    !cJSON_AddStringToObject(*message, "role", "assistant") ||
+	    (model && !cJSON_AddStringToObject(root, "model", model)) ||
+	    (stop_reason && !cJSON_AddStringToObject(choice, "finish_reason",
+						     stop_reason)) ||
+	    (in >= 0 && !cJSON_AddNumberToObject(usage, "prompt_tokens",
+						 (double)in)) ||
+	    (out >= 0 && !cJSON_AddNumberToObject(usage, "completion_tokens",
+						  (double)out)))
+		goto bad;
+	return root;
+bad:
+	cJSON_Delete(root);
+	return NULL;
+}
+
+static int add_text(cJSON *message, struct buf *text)
+{
+	if (!text->len)
+		return 0;
+	return cJSON_AddStringToObject(message, "content", text->data) ? 0 : -1;
+}
+
+static int body_blocks(const cJSON *content, cJSON *message, char *err,
+		       size_t errlen)
+{
+	cJSON *calls = cJSON_AddArrayToObject(message, "tool_calls"), *c;
+	const cJSON *block;
+	const char *type, *text;
+	char *args;
+	struct buf joined;
+	int rc = -1;
+
+	buf_init(&joined, OPENAI_STREAM_TEXT_MAX);
+	if (!calls)
+		goto out;
+	cJSON_ArrayForEach(block, content) {
+		type = str_member(block, "type");
+		if (type && strcmp(type, "text") == 0) {
+			text = str_member(block, "text");
+			if (text && buf_append(&joined, text, strlen(text)) < 0) {
+				fail(err, errlen, "the response text is too large");
+				goto out;
+			}
+		} else if (type && strcmp(type, "tool_use") == 0) {
+			args = cJSON_PrintUnformatted(
+				cJSON_GetObjectItemCaseSensitive(block, "input"));
+			c = call_json(str_member(block, "id"),
+				      str_member(block, "name"),
+				      args && args[0] == '{' ? args : "{}");
+			free(args);
+			if (!c || !cJSON_AddItemToArray(calls, c)) {
+				cJSON_Delete(c);
+				goto oom;
+			}
+		}
+	}
+	if (add_text(message, &joined) < 0)
+		goto oom;
+	rc = 0;
+	goto out;
+oom:
+	fail(err, errlen, "out of memory");
+out:
+	buf_free(&joined);
+	return rc;
+}
+
+int anthropic_parse_response(const char *body, size_t len,
+			     struct openai_response *resp, char *err,
+			     size_t errlen)
+{
+	cJSON *root = cJSON_ParseWithLength(body, len), *out, *message;
+	const cJSON *content, *usage;
+	const char *type;
+
+	memset(resp, 0, sizeof(*resp));
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return fail(err, errlen, "the response is not a JSON object");
+	}
+	type = str_member(root, "type");
+	content = cJSON_GetObjectItemCaseSensitive(root, "content");
+	if ((type && strcmp(type, "message") != 0) || !cJSON_IsArray(content)) {
+		cJSON_Delete(root);
+		return fail(err, errlen, "the response is not a message with "
+			    "a \"content\" array");
+	}
+	usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+	out = result_root(str_member(root, "model"),
+			  str_member(root, "stop_reason"), input_count(usage),
+			  count_member(usage, "output_tokens"), &message);
+	if (!out || body_blocks(content, message, err, errlen) < 0) {
+		if (!out)
+			fail(err, errlen, "out of memory");
+		cJSON_Delete(out);
+		cJSON_Delete(root);
+		return -1;
+	}
+	cJSON_Delete(root);
+	return openai_parse_root(out, resp, err, errlen);
+}
