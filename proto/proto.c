@@ -71,7 +71,15 @@ static const struct proto_type proto_types[] = {
 		{ "summary", S, false, 0, PROTO_STR_MAX },
 		{ NULL } } },
 
+	{ PROTO_RETRY, "retry", W, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
+		{ "attempt", I, true, 2, 100 },
+		{ "max_attempts", I, true, 1, 100 },
+		{ "delay_ms", I, true, 0, 3600000 },
+		{ "reason", S, true, 0, 4096 },
+		{ NULL } } },
+
 	{ PROTO_CONFIG, "config", SUP, PROTO_KIND_EVENT, START, PROTO_FD_OPTIONAL, {
+		{ "provider", S, false, 1, 16 },
 		{ "model", S, true, 1, 256 },
 		{ "base_url", S, true, 1, 2048 },
 		{ "resolve", S, true, 1, 600 },

@@ -52,6 +52,7 @@ enum proto_type_id {
 	PROTO_TURN = 9,
 	PROTO_LOG = 10,
 	PROTO_DONE = 11,
+	PROTO_RETRY = 12,
 
 	PROTO_CONFIG = 64,
 	PROTO_TASK = 65,

@@ -141,6 +141,17 @@ int endpoint_init(struct endpoint *ep, const char *url, char *err,
 	return 0;
 }
 
+bool endpoint_is_loopback(const struct endpoint *ep)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)&ep->addr;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ep->addr;
+
+	if (ep->addr.ss_family == AF_INET)
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	return ep->addr.ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
 int endpoint_connect(const struct endpoint *ep, int timeout_ms, char *err,
 		     size_t errlen)
 {
@@ -170,7 +181,7 @@ int endpoint_connect(const struct endpoint *ep, int timeout_ms, char *err,
 	if (soerr)
 		goto fail;
 
-	/* The worker's libcurl expects a blocking-agnostic, connected socket. */
+	/* Requests are small writes that Nagle's algorithm would only delay. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
 fail:

@@ -27,6 +27,9 @@ struct endpoint {
 int endpoint_init(struct endpoint *ep, const char *url, char *err,
 		  size_t errlen);
 
+/* True when the endpoint's address is on this machine (127/8 or ::1). */
+bool endpoint_is_loopback(const struct endpoint *ep);
+
 /* Open a TCP connection to the endpoint; returns the fd or -1 with err. */
 int endpoint_connect(const struct endpoint *ep, int timeout_ms, char *err,
 		     size_t errlen);

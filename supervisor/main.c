@@ -39,12 +39,19 @@ static const char usage_text[] =
 	"                         for this session\n"
 	"  --audit FILE           audit log path (default:\n"
 	"                         DIR/.coworker/audit/SESSION.jsonl)\n"
-	"  --base-url URL         OpenAI-compatible API base URL (default:\n"
-	"                         $OPENAI_BASE_URL or https://api.openai.com/v1)\n"
-	"  --model NAME           model name (default: $OPENAI_MODEL or gpt-4o)\n"
+	"  --provider NAME        openai (Chat Completions, the default) or\n"
+	"                         anthropic (Messages API)\n"
+	"  --base-url URL         API base URL (default: $OPENAI_BASE_URL or\n"
+	"                         https://api.openai.com/v1; for anthropic\n"
+	"                         $ANTHROPIC_BASE_URL or https://api.anthropic.com)\n"
+	"  --model NAME           model name (default: $OPENAI_MODEL or gpt-4o;\n"
+	"                         for anthropic $ANTHROPIC_MODEL or\n"
+	"                         claude-sonnet-4-5)\n"
+	"  --json                 print JSON Lines events on standard output\n"
+	"                         instead of the final answer\n"
 	"  --max-turns N          stop after N model calls (default: 30)\n"
 	"  --api-key-env VAR      variable holding the API key (default:\n"
-	"                         OPENAI_API_KEY)\n"
+	"                         OPENAI_API_KEY, or ANTHROPIC_API_KEY)\n"
 	"  --command-timeout SEC  wall-clock limit per command in seconds\n"
 	"                         (default: 120)\n";
 
@@ -100,7 +107,7 @@ static const char *env_or(const char *name, const char *fallback)
 enum {
 	OPT_POLICY = 256, OPT_AUDIT, OPT_BASE_URL, OPT_MODEL, OPT_MAX_TURNS,
 	OPT_KEY_ENV, OPT_CMD_TIMEOUT, OPT_MODE, OPT_ALLOW, OPT_ASK, OPT_DENY,
-	OPT_TRUST,
+	OPT_TRUST, OPT_JSON, OPT_PROVIDER,
 };
 
 /* Most rules or policy files one kind of option may add. */
@@ -149,6 +156,18 @@ static int parse_exec_option(int c, struct session_config *cfg,
 	case OPT_TRUST:
 		cfg->trust_project = true;
 		return 0;
+	case OPT_JSON:
+		cfg->json = true;
+		return 0;
+	case OPT_PROVIDER:
+		if (strcmp(optarg, "openai") == 0 ||
+		    strcmp(optarg, "anthropic") == 0) {
+			cfg->provider = optarg;
+			return 0;
+		}
+		usage_error("invalid --provider \"%s\": use openai or "
+			    "anthropic", optarg);
+		return -1;
 	case OPT_MODE:
 		if (strcmp(optarg, "read-only") == 0 ||
 		    strcmp(optarg, "workspace-write") == 0 ||
@@ -191,6 +210,26 @@ static int parse_exec_option(int c, struct session_config *cfg,
 	}
 }
 
+/* Fill what the flags left open from the provider's usual variables. */
+static void apply_provider_defaults(struct session_config *cfg)
+{
+	bool anthropic = cfg->provider && strcmp(cfg->provider, "anthropic") == 0;
+
+	if (!cfg->provider)
+		cfg->provider = "openai";
+	if (!cfg->base_url)
+		cfg->base_url = anthropic ?
+			env_or("ANTHROPIC_BASE_URL", "https://api.anthropic.com") :
+			env_or("OPENAI_BASE_URL", "https://api.openai.com/v1");
+	if (!cfg->model)
+		cfg->model = anthropic ?
+			env_or("ANTHROPIC_MODEL", "claude-sonnet-4-5") :
+			env_or("OPENAI_MODEL", "gpt-4o");
+	if (!cfg->api_key_env)
+		cfg->api_key_env = anthropic ? "ANTHROPIC_API_KEY" :
+			"OPENAI_API_KEY";
+}
+
 static int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -206,6 +245,8 @@ static int cmd_exec(int argc, char **argv)
 		{ "ask", required_argument, NULL, OPT_ASK },
 		{ "deny", required_argument, NULL, OPT_DENY },
 		{ "trust-project", no_argument, NULL, OPT_TRUST },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "provider", required_argument, NULL, OPT_PROVIDER },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct rule_options rules;
@@ -215,9 +256,6 @@ static int cmd_exec(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.workspace = ".";
-	cfg.base_url = env_or("OPENAI_BASE_URL", "https://api.openai.com/v1");
-	cfg.model = env_or("OPENAI_MODEL", "gpt-4o");
-	cfg.api_key_env = "OPENAI_API_KEY";
 	cfg.max_turns = 30;
 	cfg.command_timeout_ms = 120L * 1000;
 	cfg.argc = argc;
@@ -231,6 +269,7 @@ static int cmd_exec(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+C:", opts, NULL)) != -1)
 		if (parse_exec_option(c, &cfg, &rules) < 0)
 			return SESSION_EXIT_USAGE;
+	apply_provider_defaults(&cfg);
 	if (optind != argc - 1) {
 		usage_error("%s", "exec needs exactly one TASK argument (or - "
 			    "to read it from standard input)");

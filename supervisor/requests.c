@@ -106,6 +106,8 @@ static int audit_decision(struct session *s, long req, const char *tool,
 		cJSON_AddStringToObject(f, "reason", j->reason);
 	if (j->asked)
 		cJSON_AddBoolToObject(f, "asked", 1);
+	if (j->decision == POLICY_DENY)
+		s->denials++;
 	session_note("%-5s %s %s%s%s%s", policy_decision_name(j->decision), tool,
 		     subject, j->rule ? "  (" : j->reason[0] ? "  (" : "",
 		     j->rule ? j->rule : j->reason,

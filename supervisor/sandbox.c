@@ -42,14 +42,6 @@ struct sandbox_child {
 	int output_fd;		/* read end, non-blocking */
 };
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int check_opts(const struct sandbox_opts *opts, const char *command,
 		      char *err, size_t errlen)
 {
@@ -143,9 +135,6 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 		plan->inner_uid = SANDBOX_INNER_ID;
 		plan->inner_gid = SANDBOX_INNER_ID;
 	}
-
-	if (sandbox_seccomp_prepare(err, errlen) < 0)
-		return -1;
 
 	plan->bash = find_bash();
 	if (!plan->bash) {
@@ -413,7 +402,7 @@ static int supervise(struct sandbox_child *c, struct sandbox_output *out,
 	int rc;
 
 	for (;;) {
-		left = deadline - now_ns();
+		left = deadline - sandbox_now_ns();
 		if (!*killed && left <= 0) {
 			child_kill(c);
 			*killed = true;
@@ -523,7 +512,8 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 				   .report_fd = -1, .output_fd = -1 };
 	struct sandbox_output out = { .memfd = -1 };
 	struct sandbox_plan plan = { .workspace_tree = -1 };
-	int64_t start = now_ns();
+	int64_t start = sandbox_now_ns();
+	int64_t t0 = sandbox_trace_start(start);
 	bool killed = false;
 	int have, status = 0, rc = -1;
 	siginfo_t info;
@@ -531,9 +521,13 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	result_init(result);
 	if (check_opts(opts, command, err, errlen) < 0)
 		return -1;
-	if (plan_init(&plan, opts, command, err, errlen) < 0 ||
-	    sandbox_prepare_host(&plan, err, errlen) < 0)
+	if (plan_init(&plan, opts, command, err, errlen) < 0)
 		goto out;
+	plan.trace_t0 = t0;
+	sandbox_trace(t0, "parent: plan ready (bash, env)");
+	if (sandbox_prepare_host(&plan, err, errlen) < 0)
+		goto out;
+	sandbox_trace(t0, "parent: host prepared (placeholders, idmap)");
 	if (open_pipes(&plan, &c, err, errlen) < 0 ||
 	    (!opts->passthrough &&
 	     sandbox_output_open(&out, opts->output_cap, err, errlen) < 0) ||
@@ -542,6 +536,7 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 
 	/* Only the child may hold these ends, or end of file never comes. */
 	plan_close(&plan);
+	sandbox_trace(t0, "parent: clone returned");
 
 	if (child_wait_ready(&plan, &c, err, errlen) < 0 ||
 	    write_id_maps(&plan, c.pid, err, errlen) < 0 ||
@@ -551,6 +546,7 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 		goto out;
 	}
 	close_fd(&c.sync_fd);
+	sandbox_trace(t0, "parent: id maps written");
 
 	if (supervise(&c, &out, start + (int64_t)opts->timeout_ms * 1000000,
 		      &killed, err, errlen) < 0) {
@@ -558,6 +554,7 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 		child_reap(&c, &info);
 		goto out;
 	}
+	sandbox_trace(t0, "parent: pid 1 exited");
 	if (child_reap(&c, &info) < 0) {
 		snprintf(err, errlen, "command sandbox: waitid failed (%s)",
 			 strerror(errno));
@@ -574,7 +571,8 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	if (plan.switch_ids)
 		result->limits |= SANDBOX_LIMIT_SANDBOX_UID;
 
-	result->duration_ms = (long)((now_ns() - start) / 1000000);
+	result->duration_ms = (long)((sandbox_now_ns() - start) / 1000000);
+	sandbox_trace(t0, "parent: done");
 	rc = 0;
 out:
 	if (rc < 0)

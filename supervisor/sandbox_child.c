@@ -1,8 +1,9 @@
 /*
  * The command sandbox's steps inside the new namespaces. The cloned child
  * is pid 1 of its pid namespace: it waits for the parent to write its id
- * maps, builds the view, forks bash and reaps until bash exits. When pid 1
- * exits, the kernel kills whatever else is left in the namespace.
+ * maps, builds the view, starts the command and reaps until it exits.
+ * When pid 1 exits, the kernel kills whatever else is left in the
+ * namespace.
  *
  * Every setup error goes to the parent as text on the report pipe and ends
  * the child before bash is started, so a command never runs with a layer
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <grp.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
@@ -108,11 +109,18 @@ static int wait_for_maps(const struct sandbox_plan *plan)
 	 * of the namespace is not mapped, and dropping the host's
 	 * supplementary groups (root's among them) needs setgroups still
 	 * allowed, which only a privileged parent can leave it.
+	 *
+	 * Raw system calls, not glibc's wrappers: the child came from a bare
+	 * clone3, so glibc still lists the supervisor's other threads. Its
+	 * wrappers would signal each of them to change ids too, and wait
+	 * forever for threads that do not exist in this process.
 	 */
 	if (plan->switch_ids &&
-	    (setgroups(0, NULL) < 0 ||
-	     setresgid(plan->inner_gid, plan->inner_gid, plan->inner_gid) < 0 ||
-	     setresuid(plan->inner_uid, plan->inner_uid, plan->inner_uid) < 0))
+	    (syscall(SYS_setgroups, 0, NULL) < 0 ||
+	     syscall(SYS_setresgid, plan->inner_gid, plan->inner_gid,
+		     plan->inner_gid) < 0 ||
+	     syscall(SYS_setresuid, plan->inner_uid, plan->inner_uid,
+		     plan->inner_uid) < 0))
 		return -1;
 	return 0;
 }
@@ -157,6 +165,7 @@ static int setup_namespaces(const struct sandbox_plan *plan, char *err,
 
 	if (!plan->network && loopback_up(err, errlen) < 0)
 		return -1;
+	sandbox_trace(plan->trace_t0, "pid 1: hostname, loopback up");
 
 	if (sandbox_mount_view(plan, err, errlen) < 0)
 		return -1;
@@ -265,10 +274,12 @@ static void exec_argv(const struct sandbox_plan *plan)
 	errno = saved;
 }
 
-static _Noreturn void exec_command(const struct sandbox_plan *plan)
+static _Noreturn void exec_command(const struct sandbox_plan *plan,
+				   const sigset_t *mask)
 {
 	char err[SANDBOX_REPORT_MAX];
 
+	sandbox_trace(plan->trace_t0, "command: started");
 	if (setsid() < 0) {
 		snprintf(err, sizeof(err), "command sandbox: setsid failed (%s)",
 			 strerror(errno));
@@ -285,12 +296,17 @@ static _Noreturn void exec_command(const struct sandbox_plan *plan)
 	 * and no_new_privs (Landlock and seccomp need it), Landlock, and
 	 * seccomp last because its denylist would block nothing of these.
 	 */
+	if (!plan->opts->passthrough)
+		sandbox_trace(plan->trace_t0, "command: before stdio redirect");
 	if (redirect_stdio(plan, err, sizeof(err)) < 0 ||
 	    sandbox_rlimits_apply(plan->opts, err, sizeof(err)) < 0 ||
 	    drop_capabilities(err, sizeof(err)) < 0 ||
 	    sandbox_landlock_apply(plan->opts, err, sizeof(err)) < 0 ||
 	    sandbox_seccomp_load(err, sizeof(err)) < 0)
 		child_fail(plan, err);
+	if (plan->opts->passthrough)
+		sandbox_trace(plan->trace_t0, "command: confined, execve");
+	sigprocmask(SIG_SETMASK, mask, NULL);
 
 	if (plan->opts->argv) {
 		exec_argv(plan);
@@ -319,6 +335,43 @@ static int reap_until(pid_t bash)
 	}
 }
 
+/* What the command's process gets, on pid 1's stack. */
+struct command_start {
+	const struct sandbox_plan *plan;
+	sigset_t mask;		/* pid 1's mask, for the command */
+};
+
+static int command_main(void *arg)
+{
+	const struct command_start *start = arg;
+
+	exec_command(start->plan, &start->mask);
+}
+
+/*
+ * Start the command's process. It shares pid 1's memory (CLONE_VM) and
+ * runs on a stack in this frame while pid 1 waits (CLONE_VFORK) until it
+ * calls execve or exits: no page tables are copied and no page is copied
+ * on write, which a fork would do. Signals stay blocked until right
+ * before execve, so no handler inherited from the supervisor runs on the
+ * shared memory. Everything the child calls after this point writes only
+ * to its own stack, errno and the report pipe.
+ */
+static pid_t command_spawn(const struct sandbox_plan *plan)
+{
+	_Alignas(16) char stack[65536];
+	struct command_start start = { .plan = plan };
+	sigset_t all;
+	pid_t pid;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &start.mask);
+	pid = clone(command_main, stack + sizeof(stack),
+		    CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+	sigprocmask(SIG_SETMASK, &start.mask, NULL);
+	return pid;
+}
+
 _Noreturn void sandbox_child_main(const struct sandbox_plan *plan)
 {
 	char err[SANDBOX_REPORT_MAX];
@@ -331,24 +384,26 @@ _Noreturn void sandbox_child_main(const struct sandbox_plan *plan)
 	/* The sandbox must not outlive the supervisor thread that made it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
+	sandbox_trace(plan->trace_t0, "pid 1: started");
 	if (wait_for_maps(plan) < 0)
 		_exit(127);
+	sandbox_trace(plan->trace_t0, "pid 1: id maps received");
 
 	if (setup_namespaces(plan, err, sizeof(err)) < 0)
 		child_fail(plan, err);
+	sandbox_trace(plan->trace_t0, "pid 1: namespaces set up");
 
-	bash = fork();
+	bash = command_spawn(plan);
 	if (bash < 0) {
-		snprintf(err, sizeof(err), "command sandbox: fork failed (%s)",
+		snprintf(err, sizeof(err), "command sandbox: clone failed (%s)",
 			 strerror(errno));
 		child_fail(plan, err);
 	}
-	if (bash == 0)
-		exec_command(plan);
 	if (plan->output_fd >= 0)
 		close(plan->output_fd);
 
 	status = reap_until(bash);
+	sandbox_trace(plan->trace_t0, "pid 1: command exited");
 	if (status == -1) {
 		snprintf(err, sizeof(err), "command sandbox: waitpid failed (%s)",
 			 strerror(errno));

@@ -1,31 +1,21 @@
 /*
- * The last layers of the command sandbox, applied in the forked command
- * right before execve: resource limits, Landlock and the seccomp denylist.
- *
- * The seccomp filter is compiled by libseccomp once per supervisor process
- * and kept as BPF, so every later command only loads the program (one
- * seccomp(2) call) instead of building it again.
+ * The last layers of the command sandbox but one, applied in the command's
+ * process right before execve: resource limits and Landlock. The seccomp
+ * denylist, loaded last, is in sandbox_seccomp.c.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <linux/filter.h>
 #include <linux/landlock.h>
-#include <linux/sched.h>
-#include <linux/seccomp.h>
-#include <seccomp.h>
 
 #include "supervisor/sandbox_internal.h"
 
@@ -67,14 +57,6 @@ struct sandbox_ruleset_attr {
 #define LIMIT_NPROC 2048
 #define LIMIT_NOFILE 4096
 #define LIMIT_FSIZE (8ULL << 30)
-
-/* The compiled seccomp program, built once by sandbox_seccomp_prepare. */
-static struct {
-	pthread_once_t once;
-	struct sock_filter *insns;
-	unsigned short len;
-	char err[SANDBOX_REPORT_MAX];
-} filter = { .once = PTHREAD_ONCE_INIT };
 
 static int set_limit(int resource, const char *name, rlim_t value,
 		     char *err, size_t errlen)
@@ -230,148 +212,4 @@ int sandbox_landlock_apply(const struct sandbox_opts *opts, char *err,
 out:
 	close(ruleset);
 	return rc;
-}
-
-/* System calls that no build or test needs and that widen the attack surface. */
-static const int denied_syscalls[] = {
-	SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
-	SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root),
-	SCMP_SYS(fsopen), SCMP_SYS(fsconfig), SCMP_SYS(fsmount),
-	SCMP_SYS(fspick), SCMP_SYS(move_mount), SCMP_SYS(mount_setattr),
-	SCMP_SYS(bpf), SCMP_SYS(keyctl), SCMP_SYS(add_key),
-	SCMP_SYS(request_key), SCMP_SYS(io_uring_setup),
-	SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
-	SCMP_SYS(perf_event_open), SCMP_SYS(userfaultfd),
-	SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load),
-	SCMP_SYS(init_module), SCMP_SYS(finit_module),
-	SCMP_SYS(delete_module),
-};
-
-static int filter_rules(scmp_filter_ctx ctx)
-{
-	const struct scmp_arg_cmp newuser =
-		SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER);
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; rc == 0 && i < sizeof(denied_syscalls) / sizeof(int); i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-				      denied_syscalls[i], 0);
-
-	/* Nested user namespaces would give the command capabilities again. */
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-				      SCMP_SYS(unshare), 1, newuser);
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-				      SCMP_SYS(clone), 1, newuser);
-
-	/*
-	 * clone3 passes its flags in memory, which seccomp cannot read.
-	 * ENOSYS makes glibc fall back to clone, which the rule above checks.
-	 */
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-				      SCMP_SYS(clone3), 0);
-
-	/*
-	 * The kernel compares the ioctl request as an unsigned int, so only
-	 * the low 32 bits are compared: a request with bits set above them
-	 * must not slip past.
-	 */
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl),
-				      1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU,
-						 TIOCSTI));
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl),
-				      1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU,
-						 TIOCLINUX));
-	return rc;
-}
-
-/* Copy the BPF that libseccomp writes to fd into filter.insns. */
-static int filter_read_back(int fd)
-{
-	struct stat st;
-	ssize_t n;
-
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
-	    st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
-	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
-		return -1;
-	filter.insns = malloc((size_t)st.st_size);
-	if (!filter.insns)
-		return -1;
-	n = pread(fd, filter.insns, (size_t)st.st_size, 0);
-	if (n != st.st_size) {
-		free(filter.insns);
-		filter.insns = NULL;
-		return -1;
-	}
-	filter.len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
-	return 0;
-}
-
-/*
- * Build the filter. Only the native architecture is in it, so the 32-bit
- * entry (int 0x80) and x32 system calls take the bad-architecture action,
- * EPERM, and a 32-bit build tool fails cleanly instead of being killed.
- */
-static void filter_build(void)
-{
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	int fd = -1, rc = -1;
-
-	if (!ctx)
-		goto out;
-	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-			      SCMP_ACT_ERRNO(EPERM));
-	if (rc == 0)
-		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	if (rc == 0)
-		rc = filter_rules(ctx);
-	if (rc < 0)
-		goto out;
-
-	fd = memfd_create("coworker-seccomp", MFD_CLOEXEC);
-	rc = -1;
-	if (fd >= 0 && seccomp_export_bpf(ctx, fd) == 0)
-		rc = filter_read_back(fd);
-out:
-	if (rc < 0)
-		snprintf(filter.err, sizeof(filter.err),
-			 "command sandbox: seccomp: building the filter with "
-			 "libseccomp failed; check that libseccomp 2.5 or later "
-			 "is installed");
-	if (fd >= 0)
-		close(fd);
-	if (ctx)
-		seccomp_release(ctx);
-}
-
-int sandbox_seccomp_prepare(char *err, size_t errlen)
-{
-	pthread_once(&filter.once, filter_build);
-	if (filter.insns)
-		return 0;
-	snprintf(err, errlen, "%s", filter.err);
-	return -1;
-}
-
-int sandbox_seccomp_load(char *err, size_t errlen)
-{
-	struct sock_fprog prog = { .len = filter.len, .filter = filter.insns };
-
-	if (!filter.insns) {
-		snprintf(err, errlen, "command sandbox: seccomp: no filter prepared");
-		return -1;
-	}
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
-		return 0;
-	snprintf(err, errlen,
-		 "command sandbox: seccomp: loading the filter failed (%s)%s",
-		 strerror(errno), errno == EINVAL ?
-		 "; the kernel needs CONFIG_SECCOMP_FILTER=y" : "");
-	return -1;
 }

@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,13 +27,15 @@
 
 /*
  * User namespace whose maps send the workspace owner to the sandbox ids,
- * kept for the life of the process: building one costs a clone.
+ * kept for the life of the process: building one costs a clone. The lock
+ * covers it, because commands may be started from several threads.
  */
 static struct {
+	pthread_mutex_t lock;
 	int fd;
 	uid_t owner;
 	gid_t group;
-} idmap_ns = { .fd = -1 };
+} idmap_ns = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
 static int idmap_fail(char *err, size_t errlen, const char *step)
 {
@@ -64,26 +68,46 @@ static int write_map(pid_t pid, const char *name, unsigned int from,
 	return n == len ? 0 : -1;
 }
 
-/* A user namespace held by a short-lived child, with owner -> sandbox ids. */
+/* The holder's whole life: wait until the parent closes the pipe. */
+static int hold_ns(void *arg)
+{
+	const int *hold = arg;
+	char byte;
+
+	/* Signals are blocked, so read returns only at end of file. */
+	close(hold[1]);
+	if (read(hold[0], &byte, 1) < 0)
+		return 1;
+	return 0;
+}
+
+/*
+ * A user namespace held by a short-lived child, with owner -> sandbox ids.
+ * The child shares our memory (CLONE_VM) and runs on a stack in this
+ * frame: it makes no copy of the supervisor's page tables, which a fork
+ * would, and its exit tears nothing down. It calls only close(2) and
+ * read(2), with every signal blocked, so it neither sets errno nor runs a
+ * handler on memory it shares with us. Exit signal 0: a waitpid(-1) loop elsewhere in
+ * the supervisor does not reap it.
+ */
 static int idmap_ns_make(uid_t owner, gid_t group, char *err, size_t errlen)
 {
-	char path[64], byte;
+	_Alignas(16) char stack[16384];
+	char path[64];
+	sigset_t all, old;
 	int hold[2], fd = -1;
 	pid_t pid;
 
 	if (pipe2(hold, O_CLOEXEC) < 0)
 		return idmap_fail(err, errlen, "pipe");
 
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL,
-			     NULL, 0UL);
-	if (pid == 0) {
-		close(hold[1]);
-		while (read(hold[0], &byte, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(hold[0]);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = clone(hold_ns, stack + sizeof(stack), CLONE_VM | CLONE_NEWUSER,
+		    hold);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
+		close(hold[0]);
 		close(hold[1]);
 		return idmap_fail(err, errlen, "clone of the idmap namespace");
 	}
@@ -95,9 +119,11 @@ static int idmap_ns_make(uid_t owner, gid_t group, char *err, size_t errlen)
 	if (fd < 0)
 		idmap_fail(err, errlen, "writing the idmap namespace's maps");
 
+	/* The child runs on our stack: it must be gone before we return. */
 	close(hold[1]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
 		;
+	close(hold[0]);
 	if (fd < 0)
 		return -1;
 
@@ -114,15 +140,11 @@ int sandbox_idmap_workspace(const struct sandbox_opts *opts, int *tree,
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
 	struct stat st;
-	int fd;
+	int fd, rc = -1;
 
 	*tree = -1;
 	if (stat(opts->workspace, &st) < 0)
 		return idmap_fail(err, errlen, "stat of the workspace");
-	if ((idmap_ns.fd < 0 || idmap_ns.owner != st.st_uid ||
-	     idmap_ns.group != st.st_gid) &&
-	    idmap_ns_make(st.st_uid, st.st_gid, err, errlen) < 0)
-		return -1;
 
 	fd = open_tree(AT_FDCWD, opts->workspace, OPEN_TREE_CLONE |
 		       OPEN_TREE_CLOEXEC | AT_RECURSIVE);
@@ -132,12 +154,24 @@ int sandbox_idmap_workspace(const struct sandbox_opts *opts, int *tree,
 	/* The child cannot change this tree later: it is not its own. */
 	if (opts->mode == SANDBOX_READ_ONLY)
 		attr.attr_set |= MOUNT_ATTR_RDONLY;
+
+	pthread_mutex_lock(&idmap_ns.lock);
+	if ((idmap_ns.fd < 0 || idmap_ns.owner != st.st_uid ||
+	     idmap_ns.group != st.st_gid) &&
+	    idmap_ns_make(st.st_uid, st.st_gid, err, errlen) < 0)
+		goto out;
 	attr.userns_fd = (unsigned long long)idmap_ns.fd;
 	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
 			  sizeof(attr)) < 0) {
-		close(fd);
-		return idmap_fail(err, errlen, "mount_setattr MOUNT_ATTR_IDMAP");
+		idmap_fail(err, errlen, "mount_setattr MOUNT_ATTR_IDMAP");
+		goto out;
 	}
 	*tree = fd;
-	return 0;
+	fd = -1;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&idmap_ns.lock);
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }

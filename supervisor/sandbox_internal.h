@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "supervisor/sandbox.h"
@@ -67,7 +68,19 @@ struct sandbox_plan {
 	size_t hide_len;	/* length of the workspace's first ancestor
 				   the sandbox uid cannot search, hidden
 				   under a tmpfs; 0 for none */
+	int64_t trace_t0;	/* start of sandbox_run when tracing, else 0 */
 };
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t sandbox_now_ns(void);
+
+/*
+ * Tracing of the sandbox's steps (sandbox_trace.c): start returns start
+ * when COWORKER_SANDBOX_TRACE=1 is set, else 0; sandbox_trace prints one
+ * step's time since t0 to stderr and does nothing when t0 is 0.
+ */
+int64_t sandbox_trace_start(int64_t start);
+void sandbox_trace(int64_t t0, const char *step);
 
 /*
  * Mask credential folders below home and .env* files at the top of the
@@ -100,11 +113,13 @@ int sandbox_rlimits_apply(const struct sandbox_opts *opts, char *err,
 int sandbox_landlock_apply(const struct sandbox_opts *opts, char *err,
 			   size_t errlen);
 
-/* Compile the seccomp denylist once per process; in the parent. */
-int sandbox_seccomp_prepare(char *err, size_t errlen);
-
-/* Load the prepared filter; last step before execve. */
+/* Load the seccomp denylist; last step before execve. */
 int sandbox_seccomp_load(char *err, size_t errlen);
+
+/* The denylist's BPF program, for tests that check it. */
+struct sock_filter;
+void sandbox_seccomp_program(const struct sock_filter **insns,
+			     unsigned short *len);
 
 /* Run the sandbox's pid 1 in the new namespaces; never returns. */
 _Noreturn void sandbox_child_main(const struct sandbox_plan *plan);

@@ -504,17 +504,28 @@ int sandbox_mount_view(const struct sandbox_plan *plan, char *err,
 		goto out;
 	}
 
-	if (mount_dev(t.root, &t, err, errlen) < 0 ||
-	    mount_masks(t.root, opts->mode, err, errlen) < 0 ||
-	    sandbox_mask_home(t.root, plan->home, err, errlen) < 0 ||
-	    mount_proc(t.root, err, errlen) < 0 ||
-	    hide_ancestor(t.root, plan, err, errlen) < 0 ||
+	sandbox_trace(plan->trace_t0, "pid 1: read-only root attached");
+
+	if (mount_dev(t.root, &t, err, errlen) < 0)
+		goto out;
+	sandbox_trace(plan->trace_t0, "pid 1: /dev");
+	if (mount_masks(t.root, opts->mode, err, errlen) < 0 ||
+	    sandbox_mask_home(t.root, plan->home, err, errlen) < 0)
+		goto out;
+	sandbox_trace(plan->trace_t0, "pid 1: tmpfs masks, home secrets");
+	if (mount_proc(t.root, err, errlen) < 0)
+		goto out;
+	sandbox_trace(plan->trace_t0, "pid 1: /proc");
+	if (hide_ancestor(t.root, plan, err, errlen) < 0 ||
 	    mount_workspace(t.root, opts, &t, err, errlen) < 0 ||
 	    sandbox_mask_workspace(t.root, opts->workspace, t.workspace,
 				   err, errlen) < 0 ||
-	    mount_protected(opts, t.workspace, err, errlen) < 0 ||
-	    pivot_into(t.root, err, errlen) < 0)
+	    mount_protected(opts, t.workspace, err, errlen) < 0)
 		goto out;
+	sandbox_trace(plan->trace_t0, "pid 1: workspace, .env masks, protected");
+	if (pivot_into(t.root, err, errlen) < 0)
+		goto out;
+	sandbox_trace(plan->trace_t0, "pid 1: pivot_root, old root detached");
 	rc = 0;
 out:
 	trees_close(&t);

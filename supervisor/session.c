@@ -62,6 +62,39 @@ void session_abort(struct session *s, int exit_status, const char *end_status,
 		event_base_loopbreak(s->base);
 }
 
+/* Version of the --json event stream, documented in docs/headless.md. */
+#define JSON_STREAM_VERSION 1
+
+void session_emit(struct session *s, const char *type, const cJSON *fields)
+{
+	cJSON *line, *item;
+	char *text;
+
+	if (!s->cfg->json)
+		return;
+	line = cJSON_CreateObject();
+	cJSON_AddNumberToObject(line, "v", JSON_STREAM_VERSION);
+	cJSON_AddStringToObject(line, "type", type);
+	if (fields)
+		cJSON_ArrayForEach(item, fields)
+			cJSON_AddItemToObject(line, item->string,
+					      cJSON_Duplicate(item, true));
+	text = cJSON_PrintUnformatted(line);
+	if (text) {
+		fputs(text, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
+	free(text);
+	cJSON_Delete(line);
+}
+
+/*
+ * Every audited event also goes to the --json stream, so that stream is the
+ * audit log without its chain. The key is redacted in both: the audit
+ * module redacts its own copy, and this copy never holds the key because
+ * no event the supervisor builds contains it.
+ */
 int session_audit(struct session *s, const char *event, cJSON *fields,
 		  bool sync)
 {
@@ -69,6 +102,8 @@ int session_audit(struct session *s, const char *event, cJSON *fields,
 	int rc;
 
 	rc = audit_append(s->audit, event, fields, sync, err, sizeof(err));
+	if (rc == 0)
+		session_emit(s, event, fields);
 	cJSON_Delete(fields);
 	if (rc < 0) {
 		session_abort(s, SESSION_EXIT_SETUP, "error",
@@ -210,6 +245,7 @@ static int audit_session_start(struct session *s, cJSON *files)
 	for (i = 0; i < (int)s->policy.nunprotected; i++)
 		cJSON_AddItemToArray(unprotected,
 				     cJSON_CreateString(s->policy.unprotected[i]));
+	cJSON_AddStringToObject(f, "provider", cfg->provider);
 	cJSON_AddStringToObject(f, "model", cfg->model);
 	cJSON_AddStringToObject(f, "base_url", cfg->base_url);
 	return session_audit(s, "session_start", f, true);
@@ -235,6 +271,7 @@ static int send_config(struct session *s, const char *key, char *err,
 			return -1;
 		}
 	}
+	cJSON_AddStringToObject(f, "provider", s->cfg->provider);
 	cJSON_AddStringToObject(f, "model", s->cfg->model);
 	cJSON_AddStringToObject(f, "base_url", s->cfg->base_url);
 	cJSON_AddStringToObject(f, "resolve", s->endpoint.resolve);
@@ -327,6 +364,20 @@ static int on_event(struct session *s, struct proto_msg *m)
 		cJSON_AddStringToObject(f, "level", proto_str(m, "level"));
 		cJSON_AddStringToObject(f, "message", proto_str(m, "message"));
 		return session_audit(s, "worker_log", f, false);
+	case PROTO_RETRY:
+		session_note("model: retry %lld of %lld in %.1f s: %s",
+			     proto_int(m, "attempt", 0),
+			     proto_int(m, "max_attempts", 0),
+			     (double)proto_int(m, "delay_ms", 0) / 1000.0,
+			     proto_str(m, "reason"));
+		cJSON_AddNumberToObject(f, "attempt",
+					(double)proto_int(m, "attempt", 0));
+		cJSON_AddNumberToObject(f, "max_attempts",
+					(double)proto_int(m, "max_attempts", 0));
+		cJSON_AddNumberToObject(f, "delay_ms",
+					(double)proto_int(m, "delay_ms", 0));
+		cJSON_AddStringToObject(f, "reason", proto_str(m, "reason"));
+		return session_audit(s, "retry", f, false);
 	case PROTO_DONE:
 		cJSON_Delete(f);
 		s->done = true;
@@ -338,10 +389,12 @@ static int on_event(struct session *s, struct proto_msg *m)
 				    proto_str(m, "summary") : "");
 		if (strcmp(text, "ok") == 0) {
 			s->end_status = "ok";
+		} else if (strcmp(text, "max_turns") == 0) {
+			s->end_status = "max_turns";
+			s->exit_status = SESSION_EXIT_LIMIT;
 		} else {
-			s->end_status = strcmp(text, "max_turns") == 0 ?
-					"max_turns" : "error";
-			s->exit_status = SESSION_EXIT_INCOMPLETE;
+			s->end_status = "error";
+			s->exit_status = SESSION_EXIT_MODEL;
 		}
 		return 0;
 	default:
@@ -531,6 +584,7 @@ static void finish_audit(struct session *s, const char *path)
 	cJSON_AddStringToObject(f, "status", s->end_status);
 	cJSON_AddNumberToObject(f, "turns", (double)s->turns);
 	cJSON_AddNumberToObject(f, "requests", (double)s->requests);
+	cJSON_AddNumberToObject(f, "denials", (double)s->denials);
 	cJSON_AddNumberToObject(f, "exit_code", s->exit_status);
 	if (audit_append(s->audit, "session_end", f, true, err,
 			 sizeof(err)) < 0) {
@@ -548,6 +602,18 @@ static void finish_audit(struct session *s, const char *path)
 	s->audit = NULL;
 	session_note("audit log %s", path);
 	fprintf(stderr, "audit head: %s\n", head);
+
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "status", s->end_status);
+	cJSON_AddNumberToObject(f, "exit_code", s->exit_status);
+	cJSON_AddStringToObject(f, "final_text", s->summary ? s->summary : "");
+	cJSON_AddNumberToObject(f, "turns", (double)s->turns);
+	cJSON_AddNumberToObject(f, "requests", (double)s->requests);
+	cJSON_AddNumberToObject(f, "denials", (double)s->denials);
+	cJSON_AddStringToObject(f, "audit_log", path);
+	cJSON_AddStringToObject(f, "audit_head", head);
+	session_emit(s, "session_completed", f);
+	cJSON_Delete(f);
 }
 
 /* Read the key and remove it from our environment at once. */
@@ -560,6 +626,22 @@ static char *take_api_key(const char *var)
 	return key;
 }
 
+/*
+ * A remote endpoint without a key can only answer 401, so say what to set
+ * before starting anything. Local servers (Ollama, llama.cpp, the replay
+ * server) usually need no key.
+ */
+static int check_key(const struct session *s, const char *key, char *err,
+		     size_t errlen)
+{
+	if (*key || endpoint_is_loopback(&s->endpoint))
+		return 0;
+	snprintf(err, errlen, "no API key: %s is not set; export it, name "
+		 "another variable with --api-key-env, or point --base-url at "
+		 "a local server", s->cfg->api_key_env);
+	return -1;
+}
+
 static int prepare(struct session *s, const char *key, char *audit_path,
 		   size_t pathsize, char *err, size_t errlen)
 {
@@ -568,6 +650,7 @@ static int prepare(struct session *s, const char *key, char *audit_path,
 	if (broker_open(&s->broker, s->cfg->workspace, err, errlen) < 0 ||
 	    load_policy(s, files, err, errlen) < 0 ||
 	    endpoint_init(&s->endpoint, s->cfg->base_url, err, errlen) < 0 ||
+	    check_key(s, key, err, errlen) < 0 ||
 	    open_audit(s, key, audit_path, pathsize, err, errlen) < 0) {
 		cJSON_Delete(files);
 		return -1;
@@ -626,12 +709,25 @@ int session_run(const struct session_config *cfg)
 
 		(void)status;
 	}
-	if (s.done && s.summary && s.exit_status == SESSION_EXIT_OK) {
+	/*
+	 * A run whose actions were denied must not look like success to CI,
+	 * even when the model wrote a final answer.
+	 */
+	if (s.done && s.exit_status == SESSION_EXIT_OK && s.denials > 0) {
+		s.exit_status = SESSION_EXIT_DENIED;
+		session_note("%ld request%s denied by the policy; see the audit "
+			     "log", s.denials, s.denials == 1 ? " was" : "s were");
+	}
+	if (!cfg->json && s.done && s.summary && s.end_status &&
+	    strcmp(s.end_status, "ok") == 0) {
 		sanitize_write(stdout, s.summary, true);
 		fputc('\n', stdout);
 		fflush(stdout);
 	} else if (s.done && s.summary && *s.summary) {
 		session_note("%s", s.summary);
+		if (strstr(s.summary, "API key"))
+			session_note("the API key was read from %s",
+				     cfg->api_key_env);
 	}
 	finish_audit(&s, audit_path);
 out:

@@ -7,10 +7,12 @@
 /* Exit statuses of `coworker exec`, documented in docs/cli.md. */
 enum session_exit {
 	SESSION_EXIT_OK = 0,		/* the agent finished with an answer */
-	SESSION_EXIT_INCOMPLETE = 1,	/* model error or turn limit reached */
+	SESSION_EXIT_MODEL = 1,		/* model endpoint or network failure */
 	SESSION_EXIT_USAGE = 2,		/* bad flags, policy or configuration */
 	SESSION_EXIT_WORKER = 3,	/* worker broke the protocol or died */
 	SESSION_EXIT_SETUP = 4,		/* a confinement layer failed */
+	SESSION_EXIT_LIMIT = 5,		/* --max-turns reached */
+	SESSION_EXIT_DENIED = 6,	/* finished, but actions were denied */
 	SESSION_EXIT_INTERRUPTED = 130,
 };
 
@@ -23,7 +25,9 @@ struct session_config {
 	const char *const *ask;
 	const char *const *deny;
 	bool trust_project;		/* --trust-project */
+	bool json;			/* --json: JSON Lines events on stdout */
 	const char *audit_path;		/* --audit, may be NULL */
+	const char *provider;		/* "openai" or "anthropic" */
 	const char *base_url;
 	const char *model;
 	const char *api_key_env;	/* name of the variable with the key */

@@ -40,6 +40,7 @@ struct session {
 	bool done;			/* the worker sent "done" */
 	long turns;
 	long requests;
+	long denials;			/* requests answered with deny */
 	char *summary;
 };
 
@@ -53,6 +54,9 @@ void session_abort(struct session *s, int exit_status, const char *end_status,
 /* Append to the audit log; a failure aborts the session. */
 int session_audit(struct session *s, const char *event, cJSON *fields,
 		  bool sync);
+
+/* With --json, print one event line on stdout (fields borrowed). */
+void session_emit(struct session *s, const char *type, const cJSON *fields);
 
 /* Print a progress line on stderr with terminal controls made visible. */
 void session_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -96,7 +96,7 @@ enum provider config_guess_provider(const char *model, const char *base_url)
 	return PROVIDER_OPENAI;
 }
 
-/* "provider" is not in the protocol table yet; see config.h. */
+/* The config's provider, or a guess when it names none. */
 static int pick_provider(const struct proto_msg *msg,
 			 struct worker_config *cfg, char *err, size_t errlen)
 {

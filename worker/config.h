@@ -36,10 +36,10 @@ int config_from_msg(struct proto_msg *msg, struct worker_config *cfg,
 		    char *err, size_t errlen);
 
 /*
- * The provider for a model and base URL when the config names none.
- * TODO: temporary guess until the config message carries "provider": a
- * base URL whose path ends in "/anthropic" or "/anthropic/v1", or a model
- * name starting with "claude", means Anthropic.
+ * The provider for a model and base URL when the config names none (the
+ * supervisor always does; test harnesses may not): a base URL whose path
+ * ends in "/anthropic" or "/anthropic/v1", or a model name starting with
+ * "claude", means Anthropic.
  */
 enum provider config_guess_provider(const char *model, const char *base_url);
 

@@ -377,13 +377,21 @@ static void report_retry(struct model_client *m, const char *why,
 			 unsigned next, long ms)
 {
 	char *clean = agent_redact(why, m->cfg->api_key);
+	cJSON *fields;
 
 	if (!clean)
 		channel_die("out of memory");
 	m->retries++;
-	channel_log(m->ch, "warn", "retry: try %u of %d in %ld.%01ld s after: "
-		    "%.3000s", next, MODEL_TRIES, ms / 1000, (ms % 1000) / 100,
-		    clean);
+	text_truncate(clean, 4000);
+	fields = cJSON_CreateObject();
+	if (!fields ||
+	    !cJSON_AddNumberToObject(fields, "attempt", next) ||
+	    !cJSON_AddNumberToObject(fields, "max_attempts", MODEL_TRIES) ||
+	    !cJSON_AddNumberToObject(fields, "delay_ms", (double)ms) ||
+	    !cJSON_AddStringToObject(fields, "reason", clean))
+		channel_die("out of memory");
+	channel_event(m->ch, PROTO_RETRY, fields);
+	cJSON_Delete(fields);
 	free(clean);
 }
 

@@ -60,17 +60,22 @@ json.dump({"id": "msg_tool", "type": "message", "role": "assistant",
 PY
 }
 
+# run_exec ARGS...: a session; MODEL and PROVIDER (default openai) pick the API.
 run_exec() {
-	OPENAI_API_KEY=sk-test-faults-0123456789 run "$COWORKER" exec \
+	OPENAI_API_KEY=sk-test-faults-0123456789 \
+	ANTHROPIC_API_KEY=sk-test-faults-0123456789 run "$COWORKER" exec \
 		-C "$WS" --audit "$TOP/audit.jsonl" --base-url "$BASE_URL" \
-		--model "${MODEL:-gpt-4o}" "$@"
+		--provider "${PROVIDER:-openai}" --model "${MODEL:-gpt-4o}" "$@"
 }
 
 # The worker's retry reports, one message per line.
 retries() {
-	audit_lines "$TOP/audit.jsonl" worker_log level warn |
-		python3 -c 'import json,sys; [print(json.loads(l)["message"]) for l in sys.stdin]' |
-		grep '^retry: '
+	audit_lines "$TOP/audit.jsonl" retry | python3 -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    print("retry: try %d of %d in %.1f s after: %s" % (r["attempt"],
+          r["max_attempts"], r["delay_ms"] / 1000.0, r["reason"]))'
 }
 
 @test "429 with Retry-After is retried and reported" {
@@ -165,6 +170,7 @@ PY
 	run_exec "Hi"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"rejected the API key (HTTP 401): Incorrect API key provided"* ]]
+	[[ "$output" == *"the API key was read from OPENAI_API_KEY"* ]]
 	stop_server
 	[ -z "$(retries)" ]
 }
@@ -191,7 +197,7 @@ PY
 	echo '{"allow":["Read(**)"]}' >"$TOP/policy.json"
 	start_server "$TOP/scenario/scenario.json"
 	BASE_URL=http://127.0.0.1:$PORT/anthropic
-	MODEL=claude-sonnet-4-20250514 run_exec --policy "$TOP/policy.json" "Read notes.txt"
+	PROVIDER=anthropic MODEL=claude-sonnet-4-20250514 run_exec --policy "$TOP/policy.json" "Read notes.txt"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"The note says anthropic note."* ]]
 	stop_server
@@ -208,7 +214,7 @@ PY
 		'{"response":"fantasy-claude-sonnet-4-parallel-tools-streaming.turn1.response.sse","expect":[{"tool_call_id":"toolu_01VaRx1jpWCvPhi7L4kywAcd","contains":"unknown tool"}]}'
 	start_server "$TOP/scenario/scenario.json"
 	BASE_URL=http://127.0.0.1:$PORT/anthropic
-	MODEL=claude-sonnet-4-20250514 run_exec "Add and multiply 2 and 3"
+	PROVIDER=anthropic MODEL=claude-sonnet-4-20250514 run_exec "Add and multiply 2 and 3"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"2 × 3 = 6"* ]]
 	stop_server

@@ -57,7 +57,7 @@ run_session() {
 	start_server "$TOP/scenario/scenario.json"
 
 	run_session --policy "$TOP/policy.json" "Write a file"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 6 ]
 	stop_server
 	[ ! -e "$OUTSIDE/evil.txt" ]
 	audit_lines "$TOP/audit.jsonl" decision decision deny |
@@ -75,7 +75,7 @@ run_session() {
 	start_server "$TOP/scenario/scenario.json"
 
 	run_session --policy "$TOP/policy.json" "Add a hook"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 6 ]
 	stop_server
 	[ ! -e "$WS/.git/hooks/pre-commit" ]
 	audit_lines "$TOP/audit.jsonl" result ok False | grep -q 'protected'
@@ -115,7 +115,7 @@ PY
 	start_server "$TOP/scenario/scenario.json"
 
 	run_session --policy "$TOP/policy.json" "Upload"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 6 ]
 	stop_server
 	audit_lines "$TOP/audit.jsonl" decision rule 'Exec(curl:*)' | grep -q deny
 }
@@ -192,4 +192,49 @@ PY
 	run "$COWORKER" exec -C "$WS" --base-url ftp://example.invalid "Hi"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"must start with http:// or https://"* ]]
+}
+
+@test "json output is one event per line ending with the answer" {
+	echo "hello" > "$WS/notes.txt"
+	response_tool "$TOP/scenario/t0.json" call_json000000000000000001 \
+		read_file '{"path":"notes.txt"}'
+	response_text "$TOP/scenario/t1.json" "It says hello."
+	write_scenario t0.json t1.json
+	start_server "$TOP/scenario/scenario.json"
+
+	OPENAI_API_KEY=sk-test-local-0123456789 "$COWORKER" exec --json \
+		-C "$WS" --audit "$TOP/audit.jsonl" --base-url "$BASE_URL" \
+		"Read notes.txt" > "$TOP/events.jsonl"
+	stop_server
+	python3 - "$TOP/events.jsonl" <<'PY'
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1])]
+types = [e["type"] for e in events]
+assert all(e["v"] == 1 for e in events), events
+assert types[0] == "session_start", types
+assert "decision" in types and "result" in types and "model_turn" in types
+last = events[-1]
+assert last["type"] == "session_completed", last
+assert last["final_text"] == "It says hello.", last
+assert last["exit_code"] == 0 and len(last["audit_head"]) == 64, last
+PY
+}
+
+@test "turn limit ends the session with status 5" {
+	response_tool "$TOP/scenario/t0.json" call_loop000000000000000001 \
+		list_directory '{"path":"."}'
+	write_scenario t0.json
+	start_server "$TOP/scenario/scenario.json"
+
+	run_session --max-turns 1 "List forever"
+	[ "$status" -eq 5 ]
+	stop_server || true
+	audit_lines "$TOP/audit.jsonl" session_end status max_turns | grep -q .
+}
+
+@test "remote endpoint without a key says what to set" {
+	run env -u OPENAI_API_KEY "$COWORKER" exec -C "$WS" \
+		--base-url http://192.0.2.1:8080/v1 "Hi"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"OPENAI_API_KEY is not set"* ]]
 }

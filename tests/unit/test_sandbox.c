@@ -27,8 +27,17 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
 
 #include "supervisor/sandbox.h"
+#include "supervisor/sandbox_internal.h"
 
 #define TEST_USER "cwtest"
 #define OUTPUT_MAX (1024 * 1024)
@@ -736,6 +745,180 @@ static void test_unprivileged_caller(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/*
+ * A classic BPF interpreter for the instructions seccomp filters use. An
+ * instruction outside that set fails the test instead of being guessed.
+ */
+static uint32_t bpf_run(const struct sock_filter *insns, unsigned short len,
+			const struct seccomp_data *data)
+{
+	const unsigned char *bytes = (const unsigned char *)data;
+	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = { 0 };
+	unsigned int pc = 0;
+
+	while (pc < len) {
+		const struct sock_filter *i = &insns[pc++];
+		uint32_t src = BPF_SRC(i->code) == BPF_X ? x : i->k;
+
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			assert_true(i->k + 4 <= sizeof(*data));
+			memcpy(&a, bytes + i->k, 4);
+			break;
+		case BPF_LD | BPF_MEM:
+			a = mem[i->k % BPF_MEMWORDS];
+			break;
+		case BPF_ST:
+			mem[i->k % BPF_MEMWORDS] = a;
+			break;
+		case BPF_LDX | BPF_MEM:
+			x = mem[i->k % BPF_MEMWORDS];
+			break;
+		case BPF_MISC | BPF_TAX:
+			x = a;
+			break;
+		case BPF_MISC | BPF_TXA:
+			a = x;
+			break;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= i->k;
+			break;
+		case BPF_JMP | BPF_JA:
+			pc += i->k;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+		case BPF_JMP | BPF_JEQ | BPF_X:
+			pc += a == src ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGT | BPF_K:
+		case BPF_JMP | BPF_JGT | BPF_X:
+			pc += a > src ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+		case BPF_JMP | BPF_JGE | BPF_X:
+			pc += a >= src ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+		case BPF_JMP | BPF_JSET | BPF_X:
+			pc += a & src ? i->jt : i->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return i->k;
+		default:
+			fail_msg("BPF instruction 0x%x not handled by the test",
+				 i->code);
+		}
+	}
+	fail_msg("BPF program ran off its end");
+	return 0;
+}
+
+/* The sandbox's rules as libseccomp would build them, the reference. */
+static void reference_filter(struct sock_filter **insns, unsigned short *len)
+{
+	static const char *const denied[] = {
+		"ptrace", "process_vm_readv", "process_vm_writev", "mount",
+		"umount2", "pivot_root", "fsopen", "fsconfig", "fsmount",
+		"fspick", "move_mount", "mount_setattr", "bpf", "keyctl",
+		"add_key", "request_key", "io_uring_setup", "io_uring_enter",
+		"io_uring_register", "perf_event_open", "userfaultfd",
+		"kexec_load", "kexec_file_load", "init_module", "finit_module",
+		"delete_module",
+	};
+	const struct scmp_arg_cmp newuser =
+		SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER);
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	char path[] = "/tmp/coworker-bpf-XXXXXX";
+	struct stat st;
+	size_t i;
+	int fd;
+
+	assert_non_null(ctx);
+	assert_int_equal(seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+					  SCMP_ACT_ERRNO(EPERM)), 0);
+	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+			seccomp_syscall_resolve_name(denied[i]), 0), 0);
+	assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+					  SCMP_SYS(unshare), 1, newuser), 0);
+	assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+					  SCMP_SYS(clone), 1, newuser), 0);
+	assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+					  SCMP_SYS(clone3), 0), 0);
+	assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+		SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU,
+					    TIOCSTI)), 0);
+	assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+		SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU,
+					    TIOCLINUX)), 0);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(seccomp_export_bpf(ctx, fd), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	*insns = malloc((size_t)st.st_size);
+	assert_non_null(*insns);
+	assert_int_equal(pread(fd, *insns, (size_t)st.st_size, 0), st.st_size);
+	*len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+	close(fd);
+	seccomp_release(ctx);
+}
+
+/*
+ * The compiled-in program answers like libseccomp's for every system call
+ * number below 600, x32 numbers, a foreign architecture, and arguments
+ * with and without the flags and requests the rules look at, high bits
+ * set or not.
+ */
+static void test_seccomp_program_matches_libseccomp(void **state)
+{
+	static const uint64_t args[] = {
+		0, CLONE_NEWUSER, CLONE_NEWUSER | CLONE_NEWNS, CLONE_NEWNS,
+		SIGCHLD, TIOCSTI, TIOCLINUX, 0x100000000ULL | TIOCSTI,
+		0xffffffff00000000ULL | TIOCLINUX, 0x100000000ULL | CLONE_NEWUSER,
+		0x5413, 0xffffffffffffffffULL,
+	};
+	static const uint32_t archs[] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_I386,
+					  AUDIT_ARCH_AARCH64 };
+	const struct sock_filter *ours;
+	struct sock_filter *ref;
+	unsigned short our_len, ref_len;
+	struct seccomp_data d;
+	size_t a, i, j;
+	int nr, checked = 0;
+
+	(void)state;
+	sandbox_seccomp_program(&ours, &our_len);
+	reference_filter(&ref, &ref_len);
+
+	for (a = 0; a < sizeof(archs) / sizeof(archs[0]); a++)
+	for (nr = 0; nr < 600; nr++)
+	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+	for (j = 0; j < sizeof(args) / sizeof(args[0]); j++) {
+		memset(&d, 0, sizeof(d));
+		d.arch = archs[a];
+		d.nr = nr;
+		d.args[0] = args[i];
+		d.args[1] = args[j];
+		if (bpf_run(ours, our_len, &d) != bpf_run(ref, ref_len, &d))
+			fail_msg("arch 0x%x nr %d args 0x%llx 0x%llx: 0x%x, "
+				 "libseccomp 0x%x", d.arch, nr,
+				 (unsigned long long)args[i],
+				 (unsigned long long)args[j],
+				 bpf_run(ours, our_len, &d),
+				 bpf_run(ref, ref_len, &d));
+		checked++;
+	}
+	d.arch = AUDIT_ARCH_X86_64;
+	d.nr = 0x40000000 | __NR_read;	/* x32 */
+	assert_int_equal(bpf_run(ours, our_len, &d), bpf_run(ref, ref_len, &d));
+	assert_int_equal(bpf_run(ours, our_len, &d),
+			 SECCOMP_RET_ERRNO | EPERM);
+	print_message("# %d inputs compared\n", checked);
+	free(ref);
+}
+
 #define SANDBOX_TEST(name) \
 	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
@@ -766,6 +949,7 @@ int main(void)
 		SANDBOX_TEST(test_capabilities_dropped),
 		SANDBOX_TEST(test_invalid_opts_rejected),
 		SANDBOX_TEST(test_unprivileged_caller),
+		cmocka_unit_test(test_seccomp_program_matches_libseccomp),
 	};
 
 	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);

@@ -1,0 +1,209 @@
+/*
+ * Sandboxed commands started from a running process: latency at 1 and
+ * throughput at N in parallel, through sandbox_run (the supervisor's own
+ * path) and through bwrap started with posix_spawn, the way a supervisor
+ * without its own sandbox would run it.
+ *
+ * Build (from the top of the tree, after `make build/libcoworker-supervisor.a`):
+ *   cc -O2 -std=c11 -D_GNU_SOURCE -I. -o build/bench-sandbox-throughput \
+ *      bench/sandbox-throughput.c build/libcoworker-supervisor.a \
+ *      -lcjson -levent -lseccomp -lcrypto -lpthread
+ *
+ * usage: build/bench-sandbox-throughput [SECONDS] [PARALLEL...]
+ * Defaults: 3 seconds per case, parallelism 1 10 50. Each case runs
+ * /bin/true in a workspace under a fresh temporary directory. N threads
+ * each start commands one after the other until the time is up. The case
+ * prints the median and 90th percentile latency and the commands
+ * completed per second. A case whose first command fails is reported and
+ * skipped. Times come from CLOCK_MONOTONIC.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "supervisor/sandbox.h"
+
+#define MAX_THREADS 256
+#define MAX_SAMPLES 200000
+
+extern char **environ;
+
+enum launcher { LAUNCH_COWORKER, LAUNCH_BWRAP };
+
+struct bench {
+	enum launcher how;
+	const char *workspace;
+	int64_t stop;
+	pthread_mutex_t lock;
+	double *samples;	/* ms */
+	size_t count;
+	int failures;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int run_coworker(const char *workspace)
+{
+	static const char *const argv[] = { "/bin/true", NULL };
+	struct sandbox_opts opts = {
+		.workspace = workspace,
+		.timeout_ms = 10000,
+		.output_cap = 65536,
+		.argv = argv,
+	};
+	struct sandbox_result r;
+	char err[1024];
+
+	if (sandbox_run(&opts, "/bin/true", &r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sandbox_run: %s\n", err);
+		return -1;
+	}
+	if (r.output_fd >= 0)
+		close(r.output_fd);
+	return r.exit_code == 0 ? 0 : -1;
+}
+
+static int run_bwrap(void)
+{
+	static char *const argv[] = {
+		"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc",
+		"/proc", "--unshare-all", "/bin/true", NULL,
+	};
+	int status;
+	pid_t pid;
+
+	if (posix_spawnp(&pid, "bwrap", NULL, NULL, argv, environ) != 0)
+		return -1;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int run_one(const struct bench *b)
+{
+	return b->how == LAUNCH_COWORKER ? run_coworker(b->workspace) :
+					   run_bwrap();
+}
+
+static void *worker(void *arg)
+{
+	struct bench *b = arg;
+	int64_t start;
+	int rc;
+
+	while (now_ns() < b->stop) {
+		start = now_ns();
+		rc = run_one(b);
+		pthread_mutex_lock(&b->lock);
+		if (rc < 0)
+			b->failures++;
+		else if (b->count < MAX_SAMPLES)
+			b->samples[b->count++] = (double)(now_ns() - start) / 1e6;
+		pthread_mutex_unlock(&b->lock);
+	}
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void run_case(struct bench *b, const char *name, int parallel,
+		     double seconds)
+{
+	pthread_t threads[MAX_THREADS];
+	int64_t begin;
+	double elapsed;
+	int i;
+
+	b->count = 0;
+	b->failures = 0;
+	begin = now_ns();
+	b->stop = begin + (int64_t)(seconds * 1e9);
+	for (i = 0; i < parallel; i++)
+		pthread_create(&threads[i], NULL, worker, b);
+	for (i = 0; i < parallel; i++)
+		pthread_join(threads[i], NULL);
+	elapsed = (double)(now_ns() - begin) / 1e9;
+
+	qsort(b->samples, b->count, sizeof(double), cmp_double);
+	if (b->count == 0) {
+		printf("%-9s %4d  no command completed (%d failures)\n", name,
+		       parallel, b->failures);
+		return;
+	}
+	printf("%-9s %4d %9.2f %9.2f %9.0f %8zu %6d\n", name, parallel,
+	       b->samples[b->count / 2],
+	       b->samples[(size_t)((double)b->count * 0.9)],
+	       (double)b->count / elapsed, b->count, b->failures);
+}
+
+int main(int argc, char **argv)
+{
+	static const int defaults[] = { 1, 10, 50 };
+	char base[] = "/var/tmp/coworker-bench-XXXXXX", ws[64];
+	struct bench b = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	double seconds = argc > 1 ? strtod(argv[1], NULL) : 3.0;
+	bool have_bwrap;
+	int i, n, count = argc > 2 ? argc - 2 : 3;
+
+	if (seconds <= 0 || !mkdtemp(base) || chmod(base, 0755) < 0) {
+		fprintf(stderr, "usage: %s [SECONDS] [PARALLEL...]\n", argv[0]);
+		return 2;
+	}
+	snprintf(ws, sizeof(ws), "%s/ws", base);
+	if (mkdir(ws, 0755) < 0) {
+		perror(ws);
+		return 1;
+	}
+	b.workspace = ws;
+	b.samples = calloc(MAX_SAMPLES, sizeof(double));
+	if (!b.samples)
+		return 1;
+
+	b.how = LAUNCH_COWORKER;
+	if (run_one(&b) < 0)
+		return 1;
+	b.how = LAUNCH_BWRAP;
+	have_bwrap = run_one(&b) == 0;
+	if (!have_bwrap)
+		printf("# bwrap: not installed or failing, skipped\n");
+
+	printf("# %.1f s per case; latency in ms\n", seconds);
+	printf("%-9s %4s %9s %9s %9s %8s %6s\n", "launcher", "par", "median",
+	       "p90", "per s", "count", "fail");
+	for (i = 0; i < count; i++) {
+		n = argc > 2 ? (int)strtol(argv[i + 2], NULL, 10) : defaults[i];
+		if (n < 1 || n > MAX_THREADS)
+			continue;
+		b.how = LAUNCH_COWORKER;
+		run_case(&b, "coworker", n, seconds);
+		if (have_bwrap) {
+			b.how = LAUNCH_BWRAP;
+			run_case(&b, "bwrap", n, seconds);
+		}
+	}
+	rmdir(ws);
+	rmdir(base);
+	free(b.samples);
+	return 0;
+}
