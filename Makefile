@@ -17,8 +17,11 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	  -fstack-protector-strong -MMD -MP -I.
 LDFLAGS ?=
 
+# The confined worker cannot run sanitizers under its normal seccomp and
+# rlimit profile, so sanitizer builds get a wider one that exists only there.
 ifeq ($(SANITIZE),1)
-CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  -DCOWORKER_SANITIZER_PROFILE
 LDFLAGS += -fsanitize=address,undefined
 BUILD := build-asan
 endif
