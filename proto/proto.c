@@ -21,6 +21,7 @@
 #define ANY (PROTO_PHASE_START | PROTO_PHASE_RUN)
 #define TIMEOUT_MS_MAX (24L * 3600 * 1000)
 #define PATH_LEN_MAX 4096
+#define SKILL_NAME_LEN_MAX 64
 
 /*
  * Every message type, the direction and phases it is permitted in, whether
@@ -77,6 +78,10 @@ static const struct proto_type proto_types[] = {
 		{ "delay_ms", I, true, 0, 3600000 },
 		{ "reason", S, true, 0, 4096 },
 		{ NULL } } },
+	{ PROTO_LOAD_SKILL, "load_skill", W, PROTO_KIND_REQUEST, RUN, PROTO_FD_NONE, {
+		{ "name", S, true, 1, SKILL_NAME_LEN_MAX },
+		{ "file", S, false, 1, PATH_LEN_MAX },
+		{ NULL } } },
 
 	{ PROTO_CONFIG, "config", SUP, PROTO_KIND_EVENT, START, PROTO_FD_OPTIONAL, {
 		{ "provider", S, false, 1, 16 },
@@ -86,6 +91,7 @@ static const struct proto_type proto_types[] = {
 		{ "api_key", S, false, 0, 4096 },
 		{ "max_turns", I, true, 1, 10000 },
 		{ "workspace", S, true, 1, PATH_LEN_MAX },
+		{ "skills", S, false, 1, PROTO_SKILLS_SECTION_MAX },
 		{ NULL } } },
 	{ PROTO_TASK, "task", SUP, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
 		{ "text", S, true, 1, PROTO_STR_MAX },

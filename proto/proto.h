@@ -36,6 +36,13 @@
 #define PROTO_CONTENT_MAX (16L * 1024 * 1024)
 
 /*
+ * Largest skills section of the system prompt that "config" carries, in
+ * bytes. The section holds no control characters but line breaks, so JSON
+ * escaping at most doubles it and the frame still fits the other fields.
+ */
+#define PROTO_SKILLS_SECTION_MAX (16 * 1024)
+
+/*
  * Message types. Numbers are fixed once assigned and never reused: worker to
  * supervisor types take 1-63, supervisor to worker types take 64-127. The
  * name, not the number, travels on the wire; the number indexes the table.
@@ -53,6 +60,7 @@ enum proto_type_id {
 	PROTO_LOG = 10,
 	PROTO_DONE = 11,
 	PROTO_RETRY = 12,
+	PROTO_LOAD_SKILL = 13,
 
 	PROTO_CONFIG = 64,
 	PROTO_TASK = 65,

@@ -3,9 +3,12 @@
  * broker's own rules, recorded in the audit log, carried out when allowed,
  * and answered with exactly one reply.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "sandbox.h"
@@ -27,6 +30,8 @@ struct judgement {
 	const char *source;	/* policy file, or "builtin" */
 	char reason[512];	/* for the audit line and the reply */
 	bool asked;		/* ask, answered deny in headless mode */
+	/* The loaded skill whose allowed-tools raised allow to ask, or NULL. */
+	const struct skills_narrowing *narrowed;
 };
 
 static const char *tool_rule_name(enum policy_tool tool)
@@ -67,7 +72,12 @@ static void answer_headless(struct judgement *j)
 static void denial_text(const struct judgement *j, const char *what,
 			char *out, size_t size)
 {
-	if (j->asked && j->rule)
+	if (j->asked && j->narrowed)
+		snprintf(out, size, "denied: skill \"%s\" is active and its "
+			 "allowed-tools (%s) do not cover %s; headless mode "
+			 "answers ask with deny", j->narrowed->name,
+			 j->narrowed->listed, what);
+	else if (j->asked && j->rule)
 		snprintf(out, size, "denied: rule \"%s\" asks for approval and "
 			 "headless mode answers ask with deny", j->rule);
 	else if (j->asked)
@@ -106,6 +116,8 @@ static int audit_decision(struct session *s, long req, const char *tool,
 		cJSON_AddStringToObject(f, "reason", j->reason);
 	if (j->asked)
 		cJSON_AddBoolToObject(f, "asked", 1);
+	if (j->narrowed)
+		cJSON_AddStringToObject(f, "skill", j->narrowed->name);
 	if (j->decision == POLICY_DENY)
 		s->denials++;
 	session_note("%-5s %s %s%s%s%s", policy_decision_name(j->decision), tool,
@@ -219,6 +231,44 @@ static void judge_path(struct session *s, enum policy_tool tool,
 }
 
 /*
+ * Raise an allowed request to ask because a loaded skill's allowed-tools
+ * do not cover it. Only allow is raised, so the policy's deny and its own
+ * reasons for ask stay as they are.
+ */
+static void narrow_judgement(struct judgement *j,
+			     const struct skills_narrowing *n)
+{
+	j->decision = POLICY_ASK;
+	j->rule = NULL;
+	j->source = n->path;
+	j->narrowed = n;
+	snprintf(j->reason, sizeof(j->reason), "skill \"%s\" is active and "
+		 "its allowed-tools (%s) do not cover this request", n->name,
+		 n->listed);
+}
+
+/* Judge a file request against every loaded skill's allowed-tools. */
+static void narrow_path(struct session *s, enum proto_type_id type,
+			enum policy_tool tool, const char *rel,
+			const char *real, struct judgement *j)
+{
+	enum skills_narrow_request kind = SKILLS_NARROW_WRITE;
+	const struct policy *p;
+	size_t i;
+
+	if (type == PROTO_READ_FILE)
+		kind = SKILLS_NARROW_READ;
+	else if (type == PROTO_LIST_DIRECTORY)
+		kind = SKILLS_NARROW_LIST;
+	for (i = 0; i < s->nnarrowings && j->decision == POLICY_ALLOW; i++) {
+		p = skills_narrow_policy(&s->narrowings[i], kind);
+		if (decide_both(p, tool, rel, real).decision != POLICY_ALLOW)
+			narrow_judgement(j, &s->narrowings[i]);
+	}
+	answer_headless(j);
+}
+
+/*
  * Common front half of every file request: judge, record, and on denial
  * reply. Returns 1 when the action may go ahead, 0 when it was denied and
  * answered, -1 when the session must end.
@@ -232,6 +282,7 @@ static int admit_path(struct session *s, struct proto_msg *m,
 	bool effects = tool == POLICY_WRITE;
 
 	judge_path(s, tool, path, rel, real, &j);
+	narrow_path(s, m->type->id, tool, rel, real, &j);
 	if (audit_decision(s, m->id, m->type->name, path, &j,
 			   effects && j.decision == POLICY_ALLOW) < 0)
 		return -1;
@@ -370,6 +421,25 @@ static struct policy_verdict judge_redirection(void *ctx,
 	return decide_both(p, tool, rel, real);
 }
 
+/*
+ * Judge a command against every loaded skill's allowed-tools, with its
+ * redirections judged as Read and Write against the same entries.
+ */
+static void narrow_command(struct session *s, const char *command,
+			   struct judgement *j)
+{
+	struct policy_verdict v;
+	size_t i;
+
+	for (i = 0; i < s->nnarrowings && j->decision == POLICY_ALLOW; i++) {
+		v = policy_decide_command_with(&s->narrowings[i].rules, command,
+					       judge_redirection, s);
+		if (v.decision != POLICY_ALLOW)
+			narrow_judgement(j, &s->narrowings[i]);
+	}
+	answer_headless(j);
+}
+
 static enum sandbox_mode sandbox_mode_for(const char *mode)
 {
 	if (mode && strcmp(mode, "read-only") == 0)
@@ -407,6 +477,7 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	judge_verdict(&j, policy_decide_command_with(&s->policy, command,
 						     judge_redirection, s));
 	answer_headless(&j);
+	narrow_command(s, command, &j);
 	if (audit_decision(s, m->id, "run_command", command, &j,
 			   j.decision == POLICY_ALLOW) < 0)
 		return -1;
@@ -477,6 +548,201 @@ static int handle_connect(struct session *s, struct proto_msg *m)
 	return rc;
 }
 
+/* Copy text into a memfd sealed against change, for a read-only reply. */
+static int sealed_memfd(const char *text, size_t len, char *err,
+			size_t errlen)
+{
+	size_t done = 0;
+	ssize_t n;
+	int fd;
+
+	fd = memfd_create("coworker-skill", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		goto fail;
+	while (done < len) {
+		n = write(fd, text + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		done += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+		  F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "cannot hand over the skill text: %s",
+		 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/*
+ * The worker's copy of a skill error: the skill's folder is written as the
+ * skill's name, so the model never learns where the user keeps skills.
+ */
+static void skill_error_for_worker(const struct skill *sk, const char *err,
+				   char *out, size_t size)
+{
+	size_t dirlen = strlen(sk->dir);
+
+	if (strncmp(err, sk->dir, dirlen) == 0 &&
+	    (err[dirlen] == '/' || err[dirlen] == ':'))
+		snprintf(out, size, "skill %s%s", sk->name, err + dirlen);
+	else if (strncmp(err, sk->root, strlen(sk->root)) == 0)
+		snprintf(out, size, "skill %s: cannot read its folder",
+			 sk->name);
+	else
+		snprintf(out, size, "%s", err);
+}
+
+/* Record a failed skill load in full and answer it without paths. */
+static int skill_failed(struct session *s, struct proto_msg *m,
+			const struct skill *sk, const char *err)
+{
+	char msg[SESSION_ERR_MAX];
+
+	if (audit_result(s, m->id, "load_skill", false, err, NULL) < 0)
+		return -1;
+	skill_error_for_worker(sk, err, msg, sizeof(msg));
+	return reply_error(s, m->id, msg);
+}
+
+static void narrowing_note(void *ctx, const char *message)
+{
+	(void)ctx;
+	session_note("%s", message);
+}
+
+/*
+ * Start narrowing later requests to sk's allowed-tools, once per skill.
+ * This happens before the skill's text is handed over, so no request the
+ * skill prompts can slip past its own list.
+ */
+static int narrow_to_skill(struct session *s, const struct skill *sk,
+			   char *err, size_t errlen)
+{
+	struct skills_narrowing *grown;
+	size_t i;
+
+	if (!sk->has_allowed_tools)
+		return 0;
+	for (i = 0; i < s->nnarrowings; i++)
+		if (strcmp(s->narrowings[i].name, sk->name) == 0)
+			return 0;
+	grown = realloc(s->narrowings,
+			(s->nnarrowings + 1) * sizeof(*s->narrowings));
+	if (!grown) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->narrowings = grown;
+	if (skills_narrow_init(&s->narrowings[s->nnarrowings], sk,
+			       s->broker.root, narrowing_note, s, err,
+			       errlen) < 0)
+		return -1;
+	session_note("skill \"%s\" is active: requests outside its "
+		     "allowed-tools (%s) now need approval", sk->name,
+		     s->narrowings[s->nnarrowings].listed);
+	s->nnarrowings++;
+	return 0;
+}
+
+void session_free_narrowings(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nnarrowings; i++)
+		skills_narrow_free(&s->narrowings[i]);
+	free(s->narrowings);
+	s->narrowings = NULL;
+	s->nnarrowings = 0;
+}
+
+/*
+ * Judge and record a load, and reply to a denial. Returns 1 when the load
+ * may go ahead, 0 after a denial, -1 when the session must end.
+ */
+static int admit_skill(struct session *s, struct proto_msg *m,
+		       const char *name, const char *subject)
+{
+	char msg[SESSION_ERR_MAX], what[SKILLS_NAME_MAX + 16];
+	struct judgement j;
+
+	memset(&j, 0, sizeof(j));
+	judge_verdict(&j, policy_decide_skill(&s->policy, name));
+	answer_headless(&j);
+	if (audit_decision(s, m->id, "load_skill", subject, &j, false) < 0)
+		return -1;
+	if (j.decision == POLICY_ALLOW)
+		return 1;
+	snprintf(what, sizeof(what), "Skill(%s)", name);
+	denial_text(&j, what, msg, sizeof(msg));
+	if (audit_result(s, m->id, "load_skill", false, msg, NULL) < 0)
+		return -1;
+	return reply_error(s, m->id, msg) < 0 ? -1 : 0;
+}
+
+/*
+ * load_skill: the body of a skill's SKILL.md, or one other file of the
+ * skill, in a sealed memfd. Skills mostly live outside the workspace, so
+ * this is the only way the worker reaches them.
+ */
+static int handle_load_skill(struct session *s, struct proto_msg *m)
+{
+	const char *name = proto_str(m, "name"), *file = proto_str(m, "file");
+	char subject[SKILLS_NAME_MAX + 4096 + 2], err[SESSION_ERR_MAX];
+	char sha[AUDIT_DIGEST_HEX] = "";
+	const struct skill *sk;
+	size_t len = 0;
+	char *text = NULL;
+	cJSON *f;
+	int rc, fd;
+
+	snprintf(subject, sizeof(subject), "%s%s%s", name, file ? "/" : "",
+		 file ? file : "");
+	rc = admit_skill(s, m, name, subject);
+	if (rc <= 0)
+		return rc;
+
+	sk = skills_find(&s->skills, name);
+	if (!sk) {
+		snprintf(err, sizeof(err), "no skill named \"%s\" in this "
+			 "session; use a name from the list of skills in the "
+			 "system prompt", name);
+		return broker_failed(s, m, err);
+	}
+	rc = file ? skills_load_file(sk, file, &text, &len, err, sizeof(err)) :
+	     skills_load_body(sk, &text, &len, err, sizeof(err));
+	if (rc < 0)
+		return skill_failed(s, m, sk, err);
+	audit_digest_hex(text, len, sha);
+	fd = sealed_memfd(text, len, err, sizeof(err));
+	free(text);
+	if (fd < 0 || narrow_to_skill(s, sk, err, sizeof(err)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return skill_failed(s, m, sk, err);
+	}
+
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "source", sk->source);
+	cJSON_AddStringToObject(f, "path", sk->path);
+	cJSON_AddNumberToObject(f, "bytes", (double)len);
+	cJSON_AddStringToObject(f, "sha256", sha);
+	if (audit_result(s, m->id, "load_skill", true, NULL, f) < 0) {
+		close(fd);
+		return -1;
+	}
+	f = cJSON_CreateObject();
+	cJSON_AddBoolToObject(f, "ok", 1);
+	rc = reply(s, m->id, f, fd);
+	close(fd);
+	return rc;
+}
+
 int session_handle_request(struct session *s, struct proto_msg *m)
 {
 	s->requests++;
@@ -493,6 +759,8 @@ int session_handle_request(struct session *s, struct proto_msg *m)
 		return handle_list(s, m);
 	case PROTO_RUN_COMMAND:
 		return handle_command(s, m);
+	case PROTO_LOAD_SKILL:
+		return handle_load_skill(s, m);
 	default:
 		session_abort(s, SESSION_EXIT_WORKER, "violation",
 			      "the worker sent an unknown request \"%s\"",

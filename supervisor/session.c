@@ -194,6 +194,62 @@ static int ensure_private_dir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* Skill warnings name the file and line; notes are for skills check. */
+static void warn_skill(void *ctx, enum skills_severity severity,
+		       const char *message)
+{
+	(void)ctx;
+	if (severity == SKILLS_WARNING)
+		session_note("skill skipped: %s", message);
+}
+
+/*
+ * Cut the prompt section to PROTO_SKILLS_SECTION_MAX bytes at a line end,
+ * saying how many skill lines were left out. Those skills can still be
+ * loaded by name, but the prompt no longer lists them.
+ */
+static void cap_skills_section(char *section)
+{
+	static const char fmt[] = "- (%zu more skills are not listed: the list "
+				  "is limited to %d bytes)\n";
+	size_t len = strlen(section), cut, omitted = 0, i;
+
+	if (len <= PROTO_SKILLS_SECTION_MAX)
+		return;
+	cut = PROTO_SKILLS_SECTION_MAX - sizeof(fmt) - 32;
+	while (cut > 0 && section[cut - 1] != '\n')
+		cut--;
+	for (i = cut; i < len; i++)
+		if (section[i] == '\n')
+			omitted++;
+	snprintf(section + cut, len + 1 - cut, fmt, omitted,
+		 PROTO_SKILLS_SECTION_MAX);
+}
+
+/*
+ * Find the skills the worker's system prompt lists. Project skills count
+ * only in a trusted project, the same trust that activates the project's
+ * allow rules.
+ */
+static int discover_skills(struct session *s, char *err, size_t errlen)
+{
+	struct skills_roots roots;
+
+	skills_roots_default(&roots, s->broker.root);
+	roots.trust_project = s->policy.project_trusted;
+	skills_discover(&s->skills, &roots, warn_skill, s);
+	if (s->skills.untrusted_skipped > 0)
+		session_note("the project's skills stay inactive until you "
+			     "trust the project: pass --trust-project or run "
+			     "'coworker policy trust'");
+	if (skills_prompt_section(&s->skills, &s->skills_section) < 0) {
+		snprintf(err, errlen, "out of memory listing the skills");
+		return -1;
+	}
+	cap_skills_section(s->skills_section);
+	return 0;
+}
+
 static int open_audit(struct session *s, const char *key, char *path,
 		      size_t pathsize, char *err, size_t errlen)
 {
@@ -241,6 +297,9 @@ static int audit_session_start(struct session *s, cJSON *files)
 	cJSON_AddBoolToObject(f, "project_trusted", s->policy.project_trusted);
 	cJSON_AddNumberToObject(f, "inactive_project_rules",
 				(double)s->policy.inactive_count);
+	cJSON_AddNumberToObject(f, "skills", (double)s->skills.count);
+	cJSON_AddNumberToObject(f, "untrusted_skill_roots",
+				(double)s->skills.untrusted_skipped);
 	unprotected = cJSON_AddArrayToObject(f, "unprotected");
 	for (i = 0; i < (int)s->policy.nunprotected; i++)
 		cJSON_AddItemToArray(unprotected,
@@ -279,6 +338,8 @@ static int send_config(struct session *s, const char *key, char *err,
 		cJSON_AddStringToObject(f, "api_key", key);
 	cJSON_AddNumberToObject(f, "max_turns", (double)s->cfg->max_turns);
 	cJSON_AddStringToObject(f, "workspace", s->broker.root);
+	if (s->skills_section && s->skills_section[0])
+		cJSON_AddStringToObject(f, "skills", s->skills_section);
 	rc = proto_send(s->worker.sock, PROTO_CONFIG, 1, f, cafd, err, errlen);
 	cJSON_Delete(f);
 	if (cafd >= 0)
@@ -649,6 +710,7 @@ static int prepare(struct session *s, const char *key, char *audit_path,
 
 	if (broker_open(&s->broker, s->cfg->workspace, err, errlen) < 0 ||
 	    load_policy(s, files, err, errlen) < 0 ||
+	    discover_skills(s, err, errlen) < 0 ||
 	    endpoint_init(&s->endpoint, s->cfg->base_url, err, errlen) < 0 ||
 	    check_key(s, key, err, errlen) < 0 ||
 	    open_audit(s, key, audit_path, pathsize, err, errlen) < 0) {
@@ -683,6 +745,7 @@ int session_run(const struct session_config *cfg)
 	s.worker.sock = -1;
 	s.end_status = "ok";
 	policy_init(&s.policy);
+	skills_init(&s.skills);
 	make_session_id(s.id, sizeof(s.id));
 	key = take_api_key(cfg->api_key_env);
 
@@ -738,6 +801,9 @@ out:
 		worker_stop(&s.worker);
 	broker_close(&s.broker);
 	policy_free(&s.policy);
+	skills_free(&s.skills);
+	free(s.skills_section);
+	session_free_narrowings(&s);
 	free(s.summary);
 	explicit_bzero(key, strlen(key));
 	free(key);

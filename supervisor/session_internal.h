@@ -10,6 +10,8 @@
 #include "supervisor/broker.h"
 #include "supervisor/endpoint.h"
 #include "supervisor/session.h"
+#include "supervisor/skills.h"
+#include "supervisor/skills_narrow.h"
 #include "supervisor/worker_proc.h"
 
 #define SESSION_ERR_MAX 1024
@@ -42,10 +44,22 @@ struct session {
 	long requests;
 	long denials;			/* requests answered with deny */
 	char *summary;
+
+	struct skill_set skills;	/* discovered at start */
+	char *skills_section;		/* for the system prompt; may be "" */
+	/*
+	 * Every skill loaded in this session that declares allowed-tools.
+	 * All of them narrow every later request, not only the latest one.
+	 */
+	struct skills_narrowing *narrowings;
+	size_t nnarrowings;
 };
 
 /* Handle one request from the worker; -1 ends the session. */
 int session_handle_request(struct session *s, struct proto_msg *m);
+
+/* Free the allowed-tools narrowings of the skills loaded so far. */
+void session_free_narrowings(struct session *s);
 
 /* Stop the session with an exit status and a message for the user. */
 void session_abort(struct session *s, int exit_status, const char *end_status,

@@ -146,6 +146,31 @@ static void agent_run_tools(struct agent *a, const struct openai_response *resp)
 	}
 }
 
+/*
+ * The system prompt, then the skills section the supervisor sent (names
+ * and descriptions only; load_skill fetches a skill's instructions).
+ */
+static cJSON *system_message(const struct worker_config *cfg)
+{
+	cJSON *m = openai_system_message(cfg->workspace), *content;
+	struct buf b;
+
+	if (!m || !cfg->skills || !cfg->skills[0])
+		return m;
+	content = cJSON_GetObjectItemCaseSensitive(m, "content");
+	buf_init(&b, PROTO_STR_MAX + PROTO_SKILLS_SECTION_MAX);
+	if (!cJSON_IsString(content) ||
+	    buf_printf(&b, "%s\n\n%s", content->valuestring, cfg->skills) < 0 ||
+	    !cJSON_ReplaceItemInObjectCaseSensitive(m, "content",
+			cJSON_CreateString(b.data))) {
+		buf_free(&b);
+		cJSON_Delete(m);
+		return NULL;
+	}
+	buf_free(&b);
+	return m;
+}
+
 static int agent_loop(struct agent *a)
 {
 	struct openai_response resp;
@@ -193,7 +218,7 @@ int agent_run(struct channel *ch, struct http_client *http,
 	a.tools = tools_schema();
 	if (!a.messages || !a.tools)
 		channel_die("out of memory");
-	append_message(&a, openai_system_message(cfg->workspace));
+	append_message(&a, system_message(cfg));
 	append_message(&a, openai_user_message(task));
 
 	status = agent_loop(&a);

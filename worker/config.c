@@ -127,7 +127,8 @@ int config_from_msg(struct proto_msg *msg, struct worker_config *cfg,
 	    copy_field(msg, "base_url", &cfg->base_url, err, errlen) < 0 ||
 	    copy_field(msg, "resolve", &cfg->resolve, err, errlen) < 0 ||
 	    copy_field(msg, "api_key", &cfg->api_key, err, errlen) < 0 ||
-	    copy_field(msg, "workspace", &cfg->workspace, err, errlen) < 0)
+	    copy_field(msg, "workspace", &cfg->workspace, err, errlen) < 0 ||
+	    copy_field(msg, "skills", &cfg->skills, err, errlen) < 0)
 		return -1;
 	cfg->max_turns = (long)proto_int(msg, "max_turns", 1);
 	if (!cfg->model || !cfg->base_url)
@@ -163,6 +164,7 @@ void config_free(struct worker_config *cfg)
 	free(cfg->resolve);
 	free(cfg->api_key);
 	free(cfg->workspace);
+	free(cfg->skills);
 	free(cfg->ca);
 	memset(cfg, 0, sizeof(*cfg));
 }

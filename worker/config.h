@@ -24,6 +24,7 @@ struct worker_config {
 	char *api_key;		/* NULL when none; never logged */
 	char *workspace;
 	long max_turns;
+	char *skills;		/* skills section of the system prompt, or NULL */
 	char *ca;		/* PEM bundle read from the descriptor, or NULL */
 	size_t ca_len;
 };

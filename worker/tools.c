@@ -13,6 +13,7 @@
 #define PATH_MAX_BYTES 4096		/* the protocol's path limit */
 #define TIMEOUT_MS_MAX 86400000LL	/* the protocol's timeout limit */
 #define LINES_MAX 1000000000LL		/* read_file offset and limit */
+#define SKILL_NAME_MAX_BYTES 64		/* the protocol's skill name limit */
 
 struct tool_field {
 	const char *name;
@@ -68,6 +69,16 @@ static const struct tool_def tool_defs[] = {
 		{ "timeout_ms", "integer",
 		  "Wall-clock limit in milliseconds; the command is killed "
 		  "after it.", false },
+		{ NULL } } },
+	{ TOOL_LOAD_SKILL, "load_skill",
+	  "Load the instructions of a skill from the skills list in the "
+	  "system prompt. Without file, returns the skill's instructions; "
+	  "with file, one of the skill's other files that the instructions "
+	  "name.", {
+		{ "name", "string", "The skill's name, as listed.", true },
+		{ "file", "string",
+		  "A file of the skill, relative to the skill's folder, e.g. "
+		  "\"reference/checklist.md\".", false },
 		{ NULL } } },
 };
 
@@ -175,6 +186,12 @@ static void string_limits(const char *name, size_t *min, size_t *max)
 		*max = PROTO_STR_MAX / 2;
 	} else if (strcmp(name, "content") == 0) {
 		*max = PROTO_CONTENT_MAX;
+	} else if (strcmp(name, "name") == 0) {
+		*min = 1;
+		*max = SKILL_NAME_MAX_BYTES;
+	} else if (strcmp(name, "file") == 0) {
+		*min = 1;
+		*max = PATH_MAX_BYTES;
 	}
 }
 
@@ -233,6 +250,10 @@ static const char **string_slot(struct tool_args *args, const char *name)
 		return &args->old_string;
 	if (strcmp(name, "new_string") == 0)
 		return &args->new_string;
+	if (strcmp(name, "name") == 0)
+		return &args->skill;
+	if (strcmp(name, "file") == 0)
+		return &args->skill_file;
 	return &args->command;
 }
 

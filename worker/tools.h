@@ -21,6 +21,7 @@ enum tool_kind {
 	TOOL_EDIT_FILE,
 	TOOL_LIST_DIRECTORY,
 	TOOL_RUN_COMMAND,
+	TOOL_LOAD_SKILL,
 };
 
 /* A checked tool call; the strings point into root. */
@@ -32,6 +33,8 @@ struct tool_args {
 	const char *old_string;
 	const char *new_string;
 	const char *command;
+	const char *skill;	/* load_skill: the skill's name */
+	const char *skill_file;	/* load_skill: another file; NULL for the body */
 	long long timeout_ms;	/* 0 when not given */
 	long long offset;	/* read_file: first line, from 1; 0 when not given */
 	long long limit;	/* read_file: most lines; 0 when not given */

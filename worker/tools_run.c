@@ -301,6 +301,23 @@ static char *run_command(struct channel *ch, const cJSON *fields)
 	return result;
 }
 
+/* The skill's text, cut at TOOLS_RESULT_MAX like any other result. */
+static char *run_load_skill(struct channel *ch, const cJSON *fields)
+{
+	struct proto_msg reply;
+	char *result;
+
+	if (tool_request(ch, PROTO_LOAD_SKILL, fields, -1, &reply,
+			 &result) < 0)
+		return result;
+	if (reply.fd < 0)
+		result = strdup("error: the supervisor sent no file descriptor");
+	else
+		result = read_fd_text(reply.fd);
+	proto_msg_free(&reply);
+	return result;
+}
+
 /* The request fields: tool argument names become protocol names. */
 static cJSON *request_fields(const struct tool_args *args)
 {
@@ -314,6 +331,10 @@ static cJSON *request_fields(const struct tool_args *args)
 		     cJSON_AddStringToObject(f, "new", args->new_string);
 	if (ok && args->command)
 		ok = cJSON_AddStringToObject(f, "command", args->command) != NULL;
+	if (ok && args->skill)
+		ok = cJSON_AddStringToObject(f, "name", args->skill) != NULL;
+	if (ok && args->skill_file)
+		ok = cJSON_AddStringToObject(f, "file", args->skill_file) != NULL;
 	if (ok && args->timeout_ms)
 		ok = cJSON_AddNumberToObject(f, "timeout_ms",
 					     (double)args->timeout_ms) != NULL;
@@ -346,6 +367,9 @@ char *tools_execute(struct channel *ch, const struct tool_args *args)
 		break;
 	case TOOL_RUN_COMMAND:
 		result = run_command(ch, fields);
+		break;
+	case TOOL_LOAD_SKILL:
+		result = run_load_skill(ch, fields);
 		break;
 	}
 	cJSON_Delete(fields);

@@ -63,6 +63,7 @@ struct session {
 	bool refuse_connect;
 	long max_turns;
 	const char *api_key;
+	const char *skills;	/* the config's skills section, or NULL */
 	char workspace[64];
 	long vm_rss_kb;		/* sampled while the worker waited */
 };
@@ -158,7 +159,10 @@ static void server_start(struct server *srv)
 			 0);
 }
 
-/* shutdown() wakes a thread blocked in accept() when fewer came. */
+/*
+ * shutdown() wakes a thread blocked in accept() when fewer came. The
+ * requests received stay for the checks; server_free_requests frees them.
+ */
 static void server_stop(struct server *srv)
 {
 	int i;
@@ -168,7 +172,17 @@ static void server_stop(struct server *srv)
 	close(srv->listen_fd);
 	for (i = 0; i < srv->count; i++) {
 		free(srv->ex[i].response);
+		srv->ex[i].response = NULL;
+	}
+}
+
+static void server_free_requests(struct server *srv)
+{
+	int i;
+
+	for (i = 0; i < EXCHANGES_MAX; i++) {
 		free(srv->ex[i].request);
+		srv->ex[i].request = NULL;
 	}
 }
 
@@ -260,6 +274,8 @@ static void send_config(struct session *s)
 		cJSON_AddStringToObject(c, "api_key", s->api_key);
 	cJSON_AddNumberToObject(c, "max_turns", (double)s->max_turns);
 	cJSON_AddStringToObject(c, "workspace", s->workspace);
+	if (s->skills)
+		cJSON_AddStringToObject(c, "skills", s->skills);
 	send_msg(s, PROTO_CONFIG, 1, c, -1);
 }
 
@@ -384,6 +400,17 @@ static void answer(struct session *s, struct proto_msg *m)
 	case PROTO_RUN_COMMAND:
 		answer_run_command(s, m);
 		return;
+	case PROTO_LOAD_SKILL:
+		if (proto_str(m, "file")) {
+			send_msg(s, PROTO_REPLY, m->id, reply_error("skill "
+				 "demo-skill/missing.md: No such file or "
+				 "directory"), -1);
+			return;
+		}
+		fd = memfd_with("# Demo\nStep one.\n");
+		send_msg(s, PROTO_REPLY, m->id, reply_ok(), fd);
+		close(fd);
+		return;
 	default:
 		cJSON_AddItemToArray(s->events, cJSON_Duplicate(m->root, true));
 	}
@@ -447,6 +474,7 @@ static void run_session(struct session *s, const char *task)
 
 static void session_free(struct session *s)
 {
+	server_free_requests(&s->srv);
 	cJSON_Delete(s->events);
 }
 
@@ -545,7 +573,7 @@ static void fixture_conversation(void **state)
 			    "error: unknown tool \"multiply\"");
 	assert_string_equal(field_str(body, "tool_choice"), "auto");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(body, "tools")),
-			 5);
+			 6);
 	assert_string_equal(s.srv.ex[0].authorization, "");
 	cJSON_Delete(body);
 
@@ -567,6 +595,9 @@ static char *tool_call_response(void)
 		{ "list_directory", "{\"path\": \".\"}" },
 		{ "run_command", "{\"command\": \"echo hi\", \"timeout_ms\": 500}" },
 		{ "read_file", "{\"file\": \"notes.txt\"}" },
+		{ "load_skill", "{\"name\": \"demo-skill\"}" },
+		{ "load_skill", "{\"name\": \"demo-skill\", \"file\": "
+		  "\"missing.md\"}" },
 	};
 	cJSON *root = cJSON_CreateObject();
 	cJSON *msg = cJSON_CreateObject(), *arr, *c, *f, *choice;
@@ -599,10 +630,12 @@ static void tool_round_trip(void **state)
 {
 	struct session s;
 	const cJSON *msgs;
+	const char *system;
 	cJSON *body;
 
 	(void)state;
 	session_init(&s);
+	s.skills = "# Skills\n\nAvailable skills:\n- demo-skill: Demo.\n";
 	script(&s, 200, tool_call_response());
 	script(&s, 200, read_file_text(FIXTURES ".turn1.response.json"));
 	run_session(&s, "Try every tool");
@@ -610,7 +643,11 @@ static void tool_round_trip(void **state)
 	assert_int_equal(s.exit_status, 0);
 	body = request_messages(&s, 1);
 	msgs = cJSON_GetObjectItem(body, "messages");
-	assert_int_equal(cJSON_GetArraySize(msgs), 10);
+	assert_int_equal(cJSON_GetArraySize(msgs), 12);
+	system = field_str(cJSON_GetArrayItem(msgs, 0), "content");
+	assert_non_null(strstr(system, "/tmp/workspace"));
+	assert_non_null(strstr(system, ".\n\n# Skills\n"));
+	assert_non_null(strstr(system, "- demo-skill: Demo.\n"));
 	assert_string_equal(tool_content(msgs, 3), "line one\n");
 	assert_string_equal(tool_content(msgs, 4),
 			    "error: not found: \"missing.txt\"");
@@ -624,6 +661,9 @@ static void tool_round_trip(void **state)
 			    "output_bytes: 3\noutput:\nhi\n");
 	assert_string_equal(tool_content(msgs, 9), "error: invalid arguments "
 			    "for read_file: missing required field \"path\"");
+	assert_string_equal(tool_content(msgs, 10), "# Demo\nStep one.\n");
+	assert_string_equal(tool_content(msgs, 11), "error: skill "
+			    "demo-skill/missing.md: No such file or directory");
 	cJSON_Delete(body);
 	session_free(&s);
 }
@@ -754,6 +794,7 @@ static void resolve_mismatch_rejected(void **state)
 	assert_int_equal(WEXITSTATUS(status), 1);
 	close(s.sock);
 	server_stop(&s.srv);
+	server_free_requests(&s.srv);
 }
 
 static void direct_start_rejected(void **state)

@@ -131,7 +131,7 @@ static void request_body_shape(void **state)
 	cJSON *msgs = cJSON_CreateArray(), *tools = tools_schema(), *body;
 	const cJSON *tool;
 	const char *names[] = { "read_file", "write_file", "edit_file",
-				"list_directory", "run_command" };
+				"list_directory", "run_command", "load_skill" };
 	int i = 0;
 
 	(void)state;
@@ -144,7 +144,7 @@ static void request_body_shape(void **state)
 			    "auto");
 	assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 0),
 				"content")->valuestring, "/work/project"));
-	assert_int_equal(cJSON_GetArraySize(tools), 5);
+	assert_int_equal(cJSON_GetArraySize(tools), 6);
 	cJSON_ArrayForEach(tool, tools) {
 		const cJSON *f = cJSON_GetObjectItem(tool, "function");
 
@@ -196,6 +196,18 @@ static void tool_args_invalid(void **state)
 	assert_args_error("edit_file", "{\"path\": \"a\", \"old_string\": \"\", "
 			  "\"new_string\": \"b\"}", "error: invalid arguments for "
 			  "edit_file: field \"old_string\" must not be empty");
+	assert_args_error("load_skill", "{}", "error: invalid arguments for "
+			  "load_skill: missing required field \"name\"");
+	assert_args_error("load_skill", "{\"name\": \"\"}", "error: invalid "
+			  "arguments for load_skill: field \"name\" must not "
+			  "be empty");
+	assert_args_error("load_skill", "{\"name\": \"a2345678901234567890"
+			  "123456789012345678901234567890123456789012345\"}",
+			  "error: invalid arguments for load_skill: field "
+			  "\"name\" is 65 bytes, at most 64 are accepted");
+	assert_args_error("load_skill", "{\"name\": \"x\", \"file\": 3}",
+			  "error: invalid arguments for load_skill: field "
+			  "\"file\" must be a string");
 	assert_args_error("add", "{}", "error: unknown tool \"add\"");
 	assert_args_error("read_file", NULL, "error: invalid arguments for "
 			  "read_file: arguments are not valid JSON");
@@ -221,6 +233,15 @@ static void tool_args_valid(void **state)
 	assert_string_equal(args.path, "a.c");
 	assert_string_equal(args.old_string, "x");
 	assert_string_equal(args.new_string, "");
+	tools_args_free(&args);
+
+	assert_int_equal(tools_parse("load_skill", "{\"name\": \"pdf\", "
+				     "\"file\": \"forms.md\"}", &args, err,
+				     sizeof(err)), 0);
+	assert_int_equal(args.kind, TOOL_LOAD_SKILL);
+	assert_string_equal(args.skill, "pdf");
+	assert_string_equal(args.skill_file, "forms.md");
+	assert_null(args.path);
 	tools_args_free(&args);
 }
 
