@@ -28,6 +28,7 @@ struct judgement {
 	enum policy_decision decision;
 	const char *rule;	/* rule text, or NULL */
 	const char *source;	/* policy file, or "builtin" */
+	int line;		/* of the rule in source; 0 if unknown */
 	char reason[512];	/* for the audit line and the reply */
 	bool asked;		/* ask, answered deny in headless mode */
 	/* The loaded skill whose allowed-tools raised allow to ask, or NULL. */
@@ -56,6 +57,7 @@ static void judge_verdict(struct judgement *j, struct policy_verdict v)
 	j->decision = v.decision;
 	j->rule = v.rule ? v.rule->text : NULL;
 	j->source = v.rule ? v.rule->source : "builtin";
+	j->line = v.rule ? v.rule->line : 0;
 	snprintf(j->reason, sizeof(j->reason), "%s",
 		 v.reason ? v.reason : "");
 }
@@ -77,12 +79,23 @@ static void denial_text(const struct judgement *j, const char *what,
 			 "allowed-tools (%s) do not cover %s; headless mode "
 			 "answers ask with deny", j->narrowed->name,
 			 j->narrowed->listed, what);
+	else if (j->asked && j->rule && j->reason[0])
+		snprintf(out, size, "denied: %s (rule \"%s\" alone would not "
+			 "decide it); headless mode answers ask with deny",
+			 j->reason, j->rule);
 	else if (j->asked && j->rule)
 		snprintf(out, size, "denied: rule \"%s\" asks for approval and "
 			 "headless mode answers ask with deny", j->rule);
+	else if (j->asked && j->reason[0] &&
+		 strcmp(j->reason, "no rule matches") != 0)
+		snprintf(out, size, "denied: %s (%s); headless mode answers ask "
+			 "with deny", what, j->reason);
 	else if (j->asked)
 		snprintf(out, size, "denied: no rule allows %s and headless mode "
 			 "answers ask with deny", what);
+	else if (j->rule && j->line > 0)
+		snprintf(out, size, "denied by rule \"%s\" (deny, %s:%d)",
+			 j->rule, j->source, j->line);
 	else if (j->rule)
 		snprintf(out, size, "denied by rule \"%s\" (deny, %s)", j->rule,
 			 j->source);
@@ -112,6 +125,8 @@ static int audit_decision(struct session *s, long req, const char *tool,
 	else
 		cJSON_AddNullToObject(f, "rule");
 	cJSON_AddStringToObject(f, "source", j->source);
+	if (j->line > 0)
+		cJSON_AddNumberToObject(f, "line", j->line);
 	if (j->reason[0])
 		cJSON_AddStringToObject(f, "reason", j->reason);
 	if (j->asked)
