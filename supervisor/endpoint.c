@@ -124,14 +124,31 @@ static int resolve_host(struct endpoint *ep, char *err, size_t errlen)
 	return 0;
 }
 
-int endpoint_init(struct endpoint *ep, const char *url, char *err,
-		  size_t errlen)
+int endpoint_parse(struct endpoint *ep, const char *url, char *err,
+		   size_t errlen)
+{
+	memset(ep, 0, sizeof(*ep));
+	return parse_url(ep, url, err, errlen);
+}
+
+bool endpoint_host_is_local(const struct endpoint *ep)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcmp(ep->host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, ep->host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, ep->host, &a6) == 1 &&
+	       IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int endpoint_resolve(struct endpoint *ep, char *err, size_t errlen)
 {
 	bool v6;
 
-	memset(ep, 0, sizeof(*ep));
-	if (parse_url(ep, url, err, errlen) < 0 ||
-	    resolve_host(ep, err, errlen) < 0)
+	if (resolve_host(ep, err, errlen) < 0)
 		return -1;
 	v6 = ep->addr.ss_family == AF_INET6;
 	snprintf(ep->resolve, sizeof(ep->resolve), "%s%s%s:%d:%s%s%s",
@@ -139,17 +156,6 @@ int endpoint_init(struct endpoint *ep, const char *url, char *err,
 		 strchr(ep->host, ':') ? "]" : "", ep->port,
 		 v6 ? "[" : "", ep->addr_text, v6 ? "]" : "");
 	return 0;
-}
-
-bool endpoint_is_loopback(const struct endpoint *ep)
-{
-	const struct sockaddr_in *in4 = (const struct sockaddr_in *)&ep->addr;
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ep->addr;
-
-	if (ep->addr.ss_family == AF_INET)
-		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
-	return ep->addr.ss_family == AF_INET6 &&
-	       IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
 }
 
 int endpoint_connect(const struct endpoint *ep, int timeout_ms, char *err,

@@ -20,15 +20,21 @@ struct endpoint {
 	char resolve[600];	/* CURLOPT_RESOLVE entry "HOST:PORT:ADDRESS" */
 };
 
-/*
- * Parse an http or https base URL and resolve its host. A host that is an
- * IP address is used as is; a name goes through getaddrinfo once, here.
- */
-int endpoint_init(struct endpoint *ep, const char *url, char *err,
-		  size_t errlen);
+/* Parse an http or https base URL into ep; nothing is resolved yet. */
+int endpoint_parse(struct endpoint *ep, const char *url, char *err,
+		   size_t errlen);
 
-/* True when the endpoint's address is on this machine (127/8 or ::1). */
-bool endpoint_is_loopback(const struct endpoint *ep);
+/*
+ * True when the URL names this machine: "localhost", 127/8 or ::1. Known
+ * before any lookup, so a missing key is reported without one.
+ */
+bool endpoint_host_is_local(const struct endpoint *ep);
+
+/*
+ * Resolve the parsed host once: an IP address is used as is; a name goes
+ * through getaddrinfo, here and never again for the session.
+ */
+int endpoint_resolve(struct endpoint *ep, char *err, size_t errlen);
 
 /* Open a TCP connection to the endpoint; returns the fd or -1 with err. */
 int endpoint_connect(const struct endpoint *ep, int timeout_ms, char *err,

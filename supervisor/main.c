@@ -21,8 +21,13 @@
 
 static const char usage_text[] =
 	"usage: coworker exec [options] TASK|-\n"
+	"       coworker sandbox [options] -- CMD [ARGS...]\n"
+	"       coworker policy check|explain|show|trust ...\n"
+	"       coworker skills list|show|check ...\n"
 	"       coworker audit verify FILE [--head DIGEST]\n"
 	"       coworker version\n"
+	"\n"
+	"Each command takes --help. See docs/cli.md for exit statuses.\n"
 	"\n"
 	"exec runs one headless session in the workspace and prints the\n"
 	"agent's final answer. TASK is the task text, or - to read it from\n"
@@ -247,6 +252,7 @@ static int cmd_exec(int argc, char **argv)
 		{ "trust-project", no_argument, NULL, OPT_TRUST },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "provider", required_argument, NULL, OPT_PROVIDER },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct rule_options rules;
@@ -266,9 +272,14 @@ static int cmd_exec(int argc, char **argv)
 	cfg.deny = rules.deny;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+C:", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+C:h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 0;
+		}
 		if (parse_exec_option(c, &cfg, &rules) < 0)
 			return SESSION_EXIT_USAGE;
+	}
 	apply_provider_defaults(&cfg);
 	if (optind != argc - 1) {
 		usage_error("%s", "exec needs exactly one TASK argument (or - "
@@ -307,9 +318,13 @@ int main(int argc, char **argv)
 		return sandbox_cli(argc - 1, argv + 1);
 	if (strcmp(argv[1], "skills") == 0)
 		return skills_cli(argc - 1, argv + 1);
-	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
-	    strcmp(argv[2], "verify") == 0)
-		return audit_cli_verify(argc - 2, argv + 2);
+	if (strcmp(argv[1], "audit") == 0) {
+		if (argc >= 3 && strcmp(argv[2], "verify") == 0)
+			return audit_cli_verify(argc - 2, argv + 2);
+		usage_error("%s", "audit needs a subcommand: coworker audit "
+			    "verify FILE [--head DIGEST]");
+		return 2;
+	}
 	if (strcmp(argv[1], "version") == 0 ||
 	    strcmp(argv[1], "--version") == 0) {
 		printf("coworker %s (protocol %d)\n", COWORKER_VERSION,

@@ -15,12 +15,16 @@
 
 #include <cjson/cJSON.h>
 
+#include "supervisor/broker.h"
 #include "policy/check.h"
 #include "policy/policy.h"
 #include "policy/policy_cli.h"
 
 /* Most rules or files one option may be given. */
 #define OPT_LIST_MAX 64
+
+/* parse_options printed the usage; the command exits 0. */
+#define HELP_SHOWN (-100)
 
 static const char policy_usage[] =
 	"usage: coworker policy check [FILE...]\n"
@@ -119,6 +123,7 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 		{ "deny", required_argument, NULL, OPT_DENY },
 		{ "trust-project", no_argument, NULL, OPT_TRUST },
 		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -126,7 +131,11 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 	memset(o, 0, sizeof(*o));
 	o->workspace_arg = ".";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+C:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+C:h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(policy_usage, stdout);
+			return HELP_SHOWN;
+		}
 		rc = parse_option(o, c);
 		if (rc)
 			return rc;
@@ -362,6 +371,55 @@ static char *request_text(const char *arg)
 	return out;
 }
 
+/*
+ * Apply the broker's own rules to the path parts, so explain gives the
+ * decision a session would: paths outside the workspace are never
+ * reached, and protected paths are never written, whatever the policy.
+ */
+static void apply_broker_rules(const char *workspace,
+			       struct policy_explanation *e)
+{
+	char rel[BROKER_PATH_MAX], real[BROKER_PATH_MAX], err[1024];
+	struct policy_part *part;
+	enum broker_status st;
+	struct broker b;
+	size_t i;
+
+	if (broker_open(&b, workspace, err, sizeof(err)) < 0)
+		return;
+	for (i = 0; i < e->count; i++) {
+		part = &e->parts[i];
+		if (part->kind != POLICY_PART_READ &&
+		    part->kind != POLICY_PART_WRITE)
+			continue;
+		st = broker_normalize(&b, part->subject, rel, sizeof(rel), err,
+				      sizeof(err));
+		if (st == BROKER_OK)
+			st = broker_resolve(&b, rel, real, sizeof(real), err,
+					    sizeof(err));
+		if (st == BROKER_NOT_FOUND) {
+			snprintf(real, sizeof(real), "%s", rel);
+			st = BROKER_OK;
+		}
+		if (st == BROKER_OUTSIDE || st == BROKER_FAILED) {
+			part->verdict.decision = POLICY_DENY;
+			part->verdict.rule = NULL;
+			part->verdict.reason = "the path is outside the "
+				"workspace: the broker never reaches it";
+		} else if (part->kind == POLICY_PART_WRITE &&
+			   (broker_is_protected(rel) ||
+			    broker_is_protected(real))) {
+			part->verdict.decision = POLICY_DENY;
+			part->verdict.rule = NULL;
+			part->verdict.reason = "protected: the broker never "
+				"writes there, whatever the policy says";
+		}
+		if (part->verdict.decision > e->verdict.decision)
+			e->verdict = part->verdict;
+	}
+	broker_close(&b);
+}
+
 static int cmd_explain(int argc, char **argv)
 {
 	struct policy_explanation e;
@@ -373,7 +431,7 @@ static int cmd_explain(int argc, char **argv)
 	memset(&e, 0, sizeof(e));
 	rc = parse_options(argc, argv, &o);
 	if (rc)
-		return rc;
+		return rc == HELP_SHOWN ? 0 : rc;
 	if (optind != argc - 1)
 		return usage_error("%s", "explain needs exactly one REQUEST, e.g. 'Exec(make test)'");
 	if (load(&p, &o))
@@ -388,6 +446,7 @@ static int cmd_explain(int argc, char **argv)
 		policy_free(&p);
 		return 2;
 	}
+	apply_broker_rules(o.workspace, &e);
 	if (o.json)
 		rc = print_json(request, &e);
 	else
@@ -423,7 +482,7 @@ static int cmd_show(int argc, char **argv)
 
 	rc = parse_options(argc, argv, &o);
 	if (rc)
-		return rc;
+		return rc == HELP_SHOWN ? 0 : rc;
 	if (optind != argc)
 		return usage_error("%s", "show takes no arguments besides options");
 	if (load(&p, &o))
@@ -457,7 +516,7 @@ static int cmd_trust(int argc, char **argv)
 
 	rc = parse_options(argc, argv, &o);
 	if (rc)
-		return rc;
+		return rc == HELP_SHOWN ? 0 : rc;
 	if (optind != argc)
 		return usage_error("%s", "trust takes no arguments besides -C DIR");
 	if (policy_trust_record(&o.layers, err, sizeof(err)) < 0) {

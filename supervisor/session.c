@@ -391,6 +391,23 @@ static int on_ready(struct session *s, struct proto_msg *m)
 	return 0;
 }
 
+/*
+ * Show the model's text line by line, each behind "model:", so that text
+ * from the worker can never pass for one of the supervisor's own lines.
+ */
+static void note_model_text(const char *text)
+{
+	const char *end;
+
+	while (*text) {
+		end = strchr(text, '\n');
+		if (!end)
+			end = text + strlen(text);
+		session_note("model: %.*s", (int)(end - text), text);
+		text = *end ? end + 1 : end;
+	}
+}
+
 static int on_event(struct session *s, struct proto_msg *m)
 {
 	static const struct timeval exit_grace = { 2, 0 };
@@ -401,8 +418,7 @@ static int on_event(struct session *s, struct proto_msg *m)
 	case PROTO_TEXT:
 		text = proto_str(m, "text");
 		cJSON_AddStringToObject(f, "text", text);
-		if (*text)
-			session_note("model: %s", text);
+		note_model_text(text);
 		return session_audit(s, "text", f, false);
 	case PROTO_TURN:
 		s->turns = proto_int(m, "turn", s->turns);
@@ -695,7 +711,7 @@ static char *take_api_key(const char *var)
 static int check_key(const struct session *s, const char *key, char *err,
 		     size_t errlen)
 {
-	if (*key || endpoint_is_loopback(&s->endpoint))
+	if (*key || endpoint_host_is_local(&s->endpoint))
 		return 0;
 	snprintf(err, errlen, "no API key: %s is not set; export it, name "
 		 "another variable with --api-key-env, or point --base-url at "
@@ -711,8 +727,9 @@ static int prepare(struct session *s, const char *key, char *audit_path,
 	if (broker_open(&s->broker, s->cfg->workspace, err, errlen) < 0 ||
 	    load_policy(s, files, err, errlen) < 0 ||
 	    discover_skills(s, err, errlen) < 0 ||
-	    endpoint_init(&s->endpoint, s->cfg->base_url, err, errlen) < 0 ||
+	    endpoint_parse(&s->endpoint, s->cfg->base_url, err, errlen) < 0 ||
 	    check_key(s, key, err, errlen) < 0 ||
+	    endpoint_resolve(&s->endpoint, err, errlen) < 0 ||
 	    open_audit(s, key, audit_path, pathsize, err, errlen) < 0) {
 		cJSON_Delete(files);
 		return -1;
@@ -784,7 +801,9 @@ int session_run(const struct session_config *cfg)
 		fputc('\n', stdout);
 		fflush(stdout);
 	} else if (s.done && s.summary && *s.summary) {
-		session_note("%s", s.summary);
+		/* An error's text was already shown as the worker's log line. */
+		if (strcmp(s.end_status, "max_turns") == 0)
+			session_note("%s", s.summary);
 		if (strstr(s.summary, "API key"))
 			session_note("the API key was read from %s",
 				     cfg->api_key_env);

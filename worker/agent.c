@@ -201,8 +201,9 @@ static int agent_loop(struct agent *a)
 	}
 
 	/* The last response still asked for tools; they were not run. */
-	snprintf(err, sizeof(err), "stopped after %ld model turns with tool "
-		 "calls still pending", a->cfg->max_turns);
+	snprintf(err, sizeof(err), "stopped after %ld model turn%s with tool "
+		 "calls still pending", a->cfg->max_turns,
+		 a->cfg->max_turns == 1 ? "" : "s");
 	send_done(a, "max_turns", err);
 	return 0;
 }

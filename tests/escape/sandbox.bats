@@ -217,10 +217,14 @@ os.kill(pid, 9)"
 
 @test "mount, unshare -r and chroot" {
 	need_coworker
-	run sb -- bash -c "mount -t tmpfs none '$WS' && echo MOUNTED; unshare -r true && echo UNSHARED; chroot / true && echo CHROOTED"
+	# chroot lives in /usr/sbin, outside the sandbox's PATH: name it in
+	# full, so the attempt fails for lack of permission, not of a program.
+	run sb -- bash -c "mount -t tmpfs none '$WS' && echo MOUNTED; unshare -r true && echo UNSHARED; /usr/sbin/chroot / true && echo CHROOTED; echo chroot-status=\$?"
 	[[ "$output" != *MOUNTED* ]]
 	[[ "$output" != *UNSHARED* ]]
 	[[ "$output" != *CHROOTED* ]]
+	[[ "$output" == *chroot-status=* ]]
+	[[ "$output" != *chroot-status=127* ]]
 }
 
 @test "io_uring_setup" {

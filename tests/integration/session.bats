@@ -234,7 +234,7 @@ PY
 
 @test "remote endpoint without a key says what to set" {
 	run env -u OPENAI_API_KEY "$COWORKER" exec -C "$WS" \
-		--base-url http://192.0.2.1:8080/v1 "Hi"
+		--base-url https://model.example.invalid/v1 "Hi"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"OPENAI_API_KEY is not set"* ]]
 }
