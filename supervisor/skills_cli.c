@@ -3,10 +3,12 @@
  * offer, and validate a folder of skills before committing it.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/policy.h"
 #include "sanitize.h"
 #include "skills.h"
 
@@ -14,8 +16,8 @@
 #define LIST_DESCRIPTION_MAX 72
 
 static const char skills_usage[] =
-	"usage: coworker skills list [-C DIR]\n"
-	"       coworker skills show NAME [-C DIR]\n"
+	"usage: coworker skills list [-C DIR] [--trust-project]\n"
+	"       coworker skills show NAME [-C DIR] [--trust-project]\n"
 	"       coworker skills check [DIR]\n"
 	"\n"
 	"list and show read the shipped skills, the user's\n"
@@ -62,31 +64,69 @@ static void list_warn(void *ctx, enum skills_severity severity,
 	fputc('\n', stderr);
 }
 
-/* Parse "[-C DIR]" (and, for show, one NAME) after the subcommand. */
+/* --trust-project: list the project's skills as a trusting session would. */
+static bool trust_flag;
+
+static int parse_one(int argc, char **argv, const char **workspace)
+{
+	static const struct option opts[] = {
+		{ "trust-project", no_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+C:", opts, NULL)) != -1) {
+		if (c == 'T')
+			trust_flag = true;
+		else if (c == 'C')
+			*workspace = optarg;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* Parse "[-C DIR] [--trust-project]" (and, for show, one NAME). */
 static int parse_workspace(int argc, char **argv, const char **workspace,
 			   const char **name)
 {
-	int c;
-
 	*workspace = ".";
+	trust_flag = false;
 	optind = 1;
-	while ((c = getopt(argc, argv, "+C:")) != -1) {
-		if (c != 'C')
-			return -1;
-		*workspace = optarg;
-	}
+	if (parse_one(argc, argv, workspace) < 0)
+		return -1;
 	if (name) {
 		if (optind >= argc)
 			return -1;
 		*name = argv[optind++];
 		/* Allow "show NAME -C DIR" as well as "-C DIR NAME". */
-		while ((c = getopt(argc, argv, "+C:")) != -1) {
-			if (c != 'C')
-				return -1;
-			*workspace = optarg;
-		}
+		if (parse_one(argc, argv, workspace) < 0)
+			return -1;
 	}
 	return optind == argc ? 0 : -1;
+}
+
+/*
+ * Whether a session in workspace would trust the project, from the same
+ * policy layers a session loads. A policy that fails to load trusts
+ * nothing; the session would not start either.
+ */
+static bool project_trusted(const char *workspace)
+{
+	struct policy_layers layers;
+	char real[PATH_MAX], err[1024];
+	struct policy p;
+	bool trusted;
+
+	if (!realpath(workspace, real))
+		return false;
+	memset(&layers, 0, sizeof(layers));
+	layers.workspace = real;
+	policy_init(&p);
+	trusted = policy_load_layers(&p, &layers, err, sizeof(err)) == 0 &&
+		  p.project_trusted;
+	policy_free(&p);
+	return trusted;
 }
 
 static void discover(struct skill_set *set, const char *workspace)
@@ -94,11 +134,13 @@ static void discover(struct skill_set *set, const char *workspace)
 	struct skills_roots roots;
 
 	skills_roots_default(&roots, workspace);
-	/* TODO: trust is not recorded yet, so the CLI shows project skills;
-	 * sessions must pass the project's trust state instead. */
-	roots.trust_project = true;
+	roots.trust_project = trust_flag || project_trusted(workspace);
 	skills_init(set);
 	skills_discover(set, &roots, list_warn, NULL);
+	if (set->untrusted_skipped > 0)
+		fprintf(stderr, "coworker: the project's own skills are not "
+			"listed until you trust the project ('coworker policy "
+			"trust', or --trust-project)\n");
 }
 
 /* The description's first line, cut to LIST_DESCRIPTION_MAX bytes at a
@@ -125,7 +167,7 @@ static int cmd_list(int argc, char **argv)
 	size_t i, width = 4;
 
 	if (parse_workspace(argc, argv, &workspace, NULL) < 0)
-		return usage_fail("list takes only -C DIR");
+		return usage_fail("list takes only -C DIR and --trust-project");
 	discover(&set, workspace);
 	for (i = 0; i < set.count; i++)
 		if (strlen(set.skills[i].name) > width)
@@ -194,7 +236,7 @@ static int cmd_show(int argc, char **argv)
 	int rc = 1;
 
 	if (parse_workspace(argc, argv, &workspace, &name) < 0)
-		return usage_fail("show takes one NAME and -C DIR");
+		return usage_fail("show takes one NAME, -C DIR and --trust-project");
 	discover(&set, workspace);
 	sk = skills_find(&set, name);
 	if (!sk) {

@@ -60,7 +60,7 @@ skill() {
 @test "skills list shows shipped skills and overrides" {
 	skill "$XDG_CONFIG_HOME/coworker/skills" commit-messages "My own commit style."
 	skill "$WS/.coworker/skills" project-only "Only in this project."
-	run "$COWORKER" skills list -C "$WS"
+	run "$COWORKER" skills list -C "$WS" --trust-project
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"security-review"*"shipped"* ]]
@@ -72,7 +72,7 @@ skill() {
 @test "skills list warns about a bad skill and keeps the rest" {
 	mkdir -p "$WS/.claude/skills/broken"
 	printf 'no front matter\n' > "$WS/.claude/skills/broken/SKILL.md"
-	run "$COWORKER" skills list -C "$WS"
+	run "$COWORKER" skills list -C "$WS" --trust-project
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"broken/SKILL.md:1: missing front matter"* ]]
@@ -98,4 +98,14 @@ skill() {
 	run "$COWORKER" skills frobnicate
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"usage: coworker skills"* ]]
+}
+
+@test "skills list leaves out an untrusted project's skills" {
+	mkdir -p "$WS/.coworker/skills/project-only"
+	printf -- '---\nname: project-only\ndescription: Only in this project.\n---\nBody.\n' \
+		> "$WS/.coworker/skills/project-only/SKILL.md"
+	run "$COWORKER" skills list -C "$WS"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"project-only"* ]]
+	[[ "$output" == *"not listed until you trust the project"* ]]
 }
