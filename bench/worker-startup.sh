@@ -6,8 +6,9 @@
 # Start-up: the time from "session_start" to "worker_ready" in the audit log
 # of RUNS one-turn sessions. It covers the clone into namespaces, exec,
 # library start-up, lock-down and the supervisor's check. The log has
-# millisecond resolution, so the median of many runs is printed. Memory: the worker's VmRSS and
-# VmHWM from /proc, sampled every 5 ms during a 20-turn session of
+# millisecond resolution, so the median of many runs is printed. Memory:
+# the worker's VmRSS, VmHWM and VmPeak (address space, capped by
+# RLIMIT_AS) from /proc, sampled every 5 ms during a 20-turn session of
 # list_directory calls against build/replay-server; the last sample is
 # taken just before the worker exits.
 set -eu
@@ -114,11 +115,14 @@ SESSION_PID=$!
 WORKER=
 while kill -0 "$SESSION_PID" 2>/dev/null; do
 	if [ -z "$WORKER" ]; then
-		WORKER=$(cat /proc/$SESSION_PID/task/*/children 2>/dev/null |
-			 tr ' ' '\n' | grep . | head -n 1 || true)
+		# The background job is a subshell: its child is coworker,
+		# whose child running coworker-worker is the worker.
+		SUPERVISOR=$(pgrep -P "$SESSION_PID" -x coworker || true)
+		[ -z "$SUPERVISOR" ] ||
+			WORKER=$(pgrep -P "$SUPERVISOR" -f coworker-worker || true)
 	fi
 	if [ -n "$WORKER" ] && [ -r "/proc/$WORKER/status" ]; then
-		grep -E '^Vm(RSS|HWM):' "/proc/$WORKER/status" > "$TOP/mem.new" \
+		grep -E '^Vm(RSS|HWM|Peak):' "/proc/$WORKER/status" > "$TOP/mem.new" \
 			2>/dev/null && mv "$TOP/mem.new" "$TOP/mem.last"
 	fi
 	sleep 0.005
@@ -130,6 +134,7 @@ if [ ! -s "$TOP/mem.last" ]; then
 	echo "worker memory: no sample taken (the session ended first)" >&2
 	exit 1
 fi
-printf 'worker memory after a %s-turn session: %s, %s\n' "$turns" \
+printf 'worker memory after a %s-turn session: %s, %s, %s\n' "$turns" \
 	"$(grep VmRSS "$TOP/mem.last" | tr -s ' \t' ' ')" \
-	"$(grep VmHWM "$TOP/mem.last" | tr -s ' \t' ' ')"
+	"$(grep VmHWM "$TOP/mem.last" | tr -s ' \t' ' ')" \
+	"$(grep VmPeak "$TOP/mem.last" | tr -s ' \t' ' ')"

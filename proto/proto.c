@@ -392,8 +392,9 @@ static ssize_t recv_frame(int sock, char *buf, size_t cap, int *fd,
 		if (count > 1) {
 			close(*fd);
 			*fd = -1;
-			return fail(err, errlen, "frame carries %d descriptors, "
-				    "at most 1 is permitted", count);
+			return fail(err, errlen, "frame carries %d%s descriptors, "
+				    "at most 1 is permitted", count,
+				    (mh.msg_flags & MSG_CTRUNC) ? " or more" : "");
 		}
 	}
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {

@@ -58,7 +58,11 @@ static const char usage_text[] =
 	"  --api-key-env VAR      variable holding the API key (default:\n"
 	"                         OPENAI_API_KEY, or ANTHROPIC_API_KEY)\n"
 	"  --command-timeout SEC  wall-clock limit per command in seconds\n"
-	"                         (default: 120)\n";
+	"                         (default: 120)\n"
+	"  --weaker-worker-sandbox\n"
+	"                         if the kernel refuses user namespaces, run the\n"
+	"                         worker without namespaces (recorded in the\n"
+	"                         audit log) instead of refusing to start\n";
 
 static void usage_error(const char *fmt, const char *arg)
 {
@@ -112,7 +116,7 @@ static const char *env_or(const char *name, const char *fallback)
 enum {
 	OPT_POLICY = 256, OPT_AUDIT, OPT_BASE_URL, OPT_MODEL, OPT_MAX_TURNS,
 	OPT_KEY_ENV, OPT_CMD_TIMEOUT, OPT_MODE, OPT_ALLOW, OPT_ASK, OPT_DENY,
-	OPT_TRUST, OPT_JSON, OPT_PROVIDER,
+	OPT_TRUST, OPT_JSON, OPT_PROVIDER, OPT_WEAKER,
 };
 
 /* Most rules or policy files one kind of option may add. */
@@ -163,6 +167,9 @@ static int parse_exec_option(int c, struct session_config *cfg,
 		return 0;
 	case OPT_JSON:
 		cfg->json = true;
+		return 0;
+	case OPT_WEAKER:
+		cfg->weaker_worker_sandbox = true;
 		return 0;
 	case OPT_PROVIDER:
 		if (strcmp(optarg, "openai") == 0 ||
@@ -253,6 +260,7 @@ static int cmd_exec(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "provider", required_argument, NULL, OPT_PROVIDER },
 		{ "help", no_argument, NULL, 'h' },
+		{ "weaker-worker-sandbox", no_argument, NULL, OPT_WEAKER },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct rule_options rules;

@@ -144,15 +144,26 @@ static int audit_decision(struct session *s, long req, const char *tool,
 
 static int reply(struct session *s, long id, cJSON *f, int fd)
 {
-	char err[SESSION_ERR_MAX];
-	int rc;
+	char err[SESSION_ERR_MAX], msg[SESSION_ERR_MAX];
+	int rc, saved;
 
 	rc = proto_send(s->worker.sock, PROTO_REPLY, id, f, fd, err,
 			sizeof(err));
+	saved = errno;
 	cJSON_Delete(f);
-	if (rc < 0)
+	if (rc < 0 && (saved == EAGAIN || saved == EWOULDBLOCK)) {
+		/*
+		 * An honest worker reads each reply before its next request,
+		 * so a full socket means it stopped reading (worker_proc.h).
+		 */
+		snprintf(msg, sizeof(msg), "the worker stopped reading its "
+			 "socket: the reply to request %ld could not be sent "
+			 "within %d s", id, WORKER_SEND_TIMEOUT_SEC);
+		session_violation(s, msg);
+	} else if (rc < 0) {
 		session_abort(s, SESSION_EXIT_WORKER, "error",
 			      "cannot reply to the worker: %s", err);
+	}
 	return rc;
 }
 

@@ -355,7 +355,7 @@ static int on_ready(struct session *s, struct proto_msg *m)
 	cJSON *f = cJSON_CreateObject(), *t;
 
 	event_del(s->ready_timer);
-	if (worker_check_confinement(s->worker.pid, err, sizeof(err)) < 0) {
+	if (worker_check(&s->worker, err, sizeof(err)) < 0) {
 		cJSON_AddStringToObject(f, "error", err);
 		session_audit(s, "confinement_failed", f, true);
 		session_abort(s, SESSION_EXIT_SETUP, "error", "%s; no task was "
@@ -480,7 +480,7 @@ static int on_event(struct session *s, struct proto_msg *m)
 	}
 }
 
-static void record_violation(struct session *s, const char *err)
+void session_violation(struct session *s, const char *err)
 {
 	cJSON *f = cJSON_CreateObject();
 
@@ -496,7 +496,7 @@ static void on_message(struct session *s, struct proto_msg *m)
 	char err[SESSION_ERR_MAX];
 
 	if (s->done) {
-		record_violation(s, "message after \"done\"");
+		session_violation(s, "message after \"done\"");
 		return;
 	}
 	if (!(m->type->phases & s->phase)) {
@@ -504,7 +504,7 @@ static void on_message(struct session *s, struct proto_msg *m)
 			 "permitted %s", m->type->name,
 			 s->phase == PROTO_PHASE_START ?
 			 "before the worker is ready" : "after start-up");
-		record_violation(s, err);
+		session_violation(s, err);
 		return;
 	}
 	if (m->type->id == PROTO_READY) {
@@ -516,7 +516,7 @@ static void on_message(struct session *s, struct proto_msg *m)
 		return;
 	}
 	if (on_event(s, m) < 0)
-		record_violation(s, "unexpected message type");
+		session_violation(s, "unexpected message type");
 }
 
 static void describe_exit(int status, char *buf, size_t size)
@@ -533,6 +533,67 @@ static void describe_exit(int status, char *buf, size_t size)
 		snprintf(buf, size, "wait status %d", status);
 }
 
+/*
+ * Re-log one line of the worker's stderr with its pid: on the terminal with
+ * controls made visible (session_note), and in the audit log. A worker
+ * could flood both, so only WORKER_LOG_LINES_MAX lines are kept.
+ */
+static void relog_worker_line(struct session *s, const char *line, bool cut)
+{
+	cJSON *f;
+
+	if (++s->log_lines > WORKER_LOG_LINES_MAX) {
+		if (s->log_lines == WORKER_LOG_LINES_MAX + 1)
+			session_note("worker %d: further stderr lines are "
+				     "dropped", (int)s->worker.pid);
+		return;
+	}
+	session_note("worker %d: %s%s", (int)s->worker.pid, line,
+		     cut ? " [cut]" : "");
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "line", line);
+	if (cut)
+		cJSON_AddBoolToObject(f, "cut", 1);
+	session_audit(s, "worker_stderr", f, false);
+}
+
+/* Read what the worker wrote to stderr and re-log each whole line. */
+static void drain_worker_log(struct session *s)
+{
+	char buf[4096];
+	ssize_t n, i;
+
+	if (s->worker.log_fd < 0)
+		return;
+	while ((n = read(s->worker.log_fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++) {
+			if (buf[i] != '\n' && s->log_len < WORKER_LOG_LINE_MAX) {
+				s->log_line[s->log_len++] = buf[i];
+				continue;
+			}
+			s->log_line[s->log_len] = '\0';
+			relog_worker_line(s, s->log_line, buf[i] != '\n');
+			s->log_len = 0;
+			if (buf[i] != '\n')
+				s->log_line[s->log_len++] = buf[i];
+		}
+	}
+	if (n == 0 && s->log_len > 0) {
+		s->log_line[s->log_len] = '\0';
+		relog_worker_line(s, s->log_line, false);
+		s->log_len = 0;
+	}
+	if (n == 0 && s->log_event)
+		event_del(s->log_event);
+}
+
+static void log_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	drain_worker_log(arg);
+}
+
 /* The worker closed its socket: it exited, normally or not. */
 static void on_worker_gone(struct session *s)
 {
@@ -542,6 +603,8 @@ static void on_worker_gone(struct session *s)
 
 	while (waitpid(s->worker.pid, &status, 0) < 0 && errno == EINTR)
 		;
+	/* Its last words (a failed lock-down, say) come before the exit. */
+	drain_worker_log(s);
 	s->worker.pid = -1;
 	describe_exit(status, how, sizeof(how));
 	cJSON_AddStringToObject(f, "status", how);
@@ -568,7 +631,7 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (rc < 0) {
-		record_violation(s, err);
+		session_violation(s, err);
 		return;
 	}
 	on_message(s, &m);
@@ -624,9 +687,12 @@ static int setup_loop(struct session *s)
 	s->sigterm_event = evsignal_new(s->base, SIGTERM, signal_cb, s);
 	s->ready_timer = evtimer_new(s->base, ready_timeout_cb, s);
 	s->sync_timer = event_new(s->base, -1, EV_PERSIST, audit_sync_cb, s);
+	s->log_event = event_new(s->base, s->worker.log_fd,
+				 EV_READ | EV_PERSIST, log_cb, s);
 	if (!s->sock_event || !s->sigint_event || !s->sigterm_event ||
-	    !s->ready_timer || !s->sync_timer)
+	    !s->ready_timer || !s->sync_timer || !s->log_event)
 		return -1;
+	event_add(s->log_event, NULL);
 	event_add(s->sync_timer, &sync_every);
 	event_add(s->sock_event, NULL);
 	event_add(s->sigint_event, NULL);
@@ -647,6 +713,8 @@ static void teardown_loop(struct session *s)
 		event_free(s->ready_timer);
 	if (s->sync_timer)
 		event_free(s->sync_timer);
+	if (s->log_event)
+		event_free(s->log_event);
 	if (s->base)
 		event_base_free(s->base);
 	s->base = NULL;
@@ -740,11 +808,24 @@ static int prepare(struct session *s, const char *key, char *audit_path,
 static int start_worker(struct session *s, const char *key, char *err,
 			size_t errlen)
 {
+	unsigned int flags = WORKER_STDERR_PIPE;
 	char path[4096];
+	cJSON *f;
 
+	if (s->cfg->weaker_worker_sandbox)
+		flags |= WORKER_WEAKER_SANDBOX;
 	if (worker_find(path, sizeof(path), err, errlen) < 0 ||
-	    worker_start(&s->worker, path, err, errlen) < 0)
+	    worker_start_flags(&s->worker, path, flags, err, errlen) < 0)
 		return -1;
+	if (s->worker.weaker) {
+		session_note("warning: the worker runs without namespaces "
+			     "(--weaker-worker-sandbox): %s",
+			     s->worker.weaker_reason);
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "reason", s->worker.weaker_reason);
+		if (session_audit(s, "weaker_worker_sandbox", f, true) < 0)
+			return -1;
+	}
 	s->phase = PROTO_PHASE_START;
 	return send_config(s, key, err, errlen);
 }
@@ -760,6 +841,7 @@ int session_run(const struct session_config *cfg)
 	s.broker.root_fd = -1;
 	s.worker.pid = -1;
 	s.worker.sock = -1;
+	s.worker.log_fd = -1;
 	s.end_status = "ok";
 	policy_init(&s.policy);
 	skills_init(&s.skills);

@@ -26,6 +26,7 @@ struct session_config {
 	const char *const *deny;
 	bool trust_project;		/* --trust-project */
 	bool json;			/* --json: JSON Lines events on stdout */
+	bool weaker_worker_sandbox;	/* --weaker-worker-sandbox */
 	const char *audit_path;		/* --audit, may be NULL */
 	const char *provider;		/* "openai" or "anthropic" */
 	const char *base_url;

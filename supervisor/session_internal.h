@@ -16,6 +16,12 @@
 
 #define SESSION_ERR_MAX 1024
 
+/* Longest stderr line of a worker kept whole; the rest is cut. */
+#define WORKER_LOG_LINE_MAX 1024
+
+/* Lines of worker stderr re-logged per session; later ones are counted. */
+#define WORKER_LOG_LINES_MAX 1000
+
 /* Largest output of one command kept and handed to the worker. */
 #define SESSION_OUTPUT_CAP (1024L * 1024)
 
@@ -35,6 +41,10 @@ struct session {
 	struct event *sigterm_event;
 	struct event *ready_timer;
 	struct event *sync_timer;
+	struct event *log_event;	/* the worker's stderr pipe */
+	char log_line[WORKER_LOG_LINE_MAX + 1];	/* a line still open */
+	size_t log_len;
+	long log_lines;			/* lines re-logged so far */
 
 	unsigned phase;			/* enum proto_phase */
 	int exit_status;		/* enum session_exit */
@@ -54,6 +64,9 @@ struct session {
 	struct skills_narrowing *narrowings;
 	size_t nnarrowings;
 };
+
+/* Record a protocol violation, stop the worker and end the session. */
+void session_violation(struct session *s, const char *err);
 
 /* Handle one request from the worker; -1 ends the session. */
 int session_handle_request(struct session *s, struct proto_msg *m);

@@ -115,7 +115,13 @@ static int ids_all_equal(const char *text, const char *name, long want)
 	return *p == '\n' || *p == '\0';
 }
 
-static int check_status(pid_t pid, char *err, size_t errlen)
+/*
+ * want_bounding is 0 only for a weaker worker under an unprivileged
+ * supervisor, which cannot empty the bounding set; no_new_privs and the
+ * seccomp filter's ban on execve leave that set nothing to grant.
+ */
+static int check_status(pid_t pid, int want_bounding, char *err,
+			size_t errlen)
 {
 	static const char *const caps[] = {
 		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
@@ -138,6 +144,8 @@ static int check_status(pid_t pid, char *err, size_t errlen)
 	}
 
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		if (!want_bounding && strcmp(caps[i], "CapBnd") == 0)
+			continue;
 		value = status_number(text, caps[i], 16);
 		if (value != 0) {
 			snprintf(err, errlen, "the worker is not confined (%s: "
@@ -225,11 +233,18 @@ fail:
 
 int worker_check_confinement(pid_t pid, char *err, size_t errlen)
 {
-	if (check_status(pid, err, errlen) < 0 ||
+	if (check_status(pid, 1, err, errlen) < 0 ||
 	    check_namespaces(pid, err, errlen) < 0 ||
 	    check_empty_root(pid, err, errlen) < 0)
 		return -1;
 	return 0;
+}
+
+int worker_check(const struct worker_proc *w, char *err, size_t errlen)
+{
+	if (!w->weaker)
+		return worker_check_confinement(w->pid, err, errlen);
+	return check_status(w->pid, geteuid() == 0, err, errlen);
 }
 
 int worker_describe_layers(const struct worker_proc *w, cJSON *out)
@@ -255,8 +270,20 @@ int worker_describe_layers(const struct worker_proc *w, cJSON *out)
 	if (!cJSON_AddNumberToObject(out, "uid", (double)w->uid) ||
 	    !cJSON_AddNumberToObject(out, "gid", (double)w->gid) ||
 	    !cJSON_AddBoolToObject(out, "groups_cleared", w->groups_cleared) ||
-	    !cJSON_AddStringToObject(out, "root", "empty read-only tmpfs") ||
-	    !cJSON_AddStringToObject(out, "capabilities", "none"))
+	    !cJSON_AddStringToObject(out, "root", w->weaker ?
+				     "the supervisor's" : "empty read-only tmpfs") ||
+	    !cJSON_AddStringToObject(out, "capabilities",
+				     w->weaker && geteuid() != 0 ?
+				     "none; bounding set not emptied" : "none") ||
+	    !cJSON_AddBoolToObject(out, "weaker", w->weaker))
 		return -1;
+	if (w->weaker &&
+	    !cJSON_AddStringToObject(out, "weaker_reason", w->weaker_reason))
+		return -1;
+#ifdef COWORKER_SANITIZER_PROFILE
+	/* The worker of this build runs a wider filter; see worker/seccomp.c. */
+	if (!cJSON_AddStringToObject(out, "profile", "sanitizer"))
+		return -1;
+#endif
 	return 0;
 }

@@ -17,6 +17,10 @@
 #include <linux/capability.h>
 #include <linux/landlock.h>
 
+#ifdef COWORKER_SANITIZER_PROFILE
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include "proto/proto.h"
 #include "confine.h"
 
@@ -48,6 +52,16 @@ struct worker_ruleset_attr {
 };
 
 #define NOFILE_MAX 64
+
+/*
+ * Maximum address space of the worker. It maps its libraries and keeps its
+ * context and one model response in memory. 1 GiB is an estimate, not a
+ * measured maximum, with room for the largest response that libcurl and
+ * cJSON keep at once, and it stops a runaway allocation from taking the
+ * host's memory. ASan reserves terabytes of shadow address space, so the
+ * sanitizer profile sets no such limit.
+ */
+#define ADDRESS_SPACE_MAX (1024UL * 1024 * 1024)
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -162,6 +176,11 @@ int confine_rlimits(char *err, size_t errlen)
 	    set_limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", PROTO_CONTENT_MAX,
 		      err, errlen) < 0)
 		return -1;
+#ifndef COWORKER_SANITIZER_PROFILE
+	if (set_limit(RLIMIT_AS, "RLIMIT_AS", ADDRESS_SPACE_MAX, err,
+		      errlen) < 0)
+		return -1;
+#endif
 	return 0;
 }
 
@@ -183,7 +202,7 @@ int confine_no_new_privs(char *err, size_t errlen)
  * which the capset at the end removes. EINVAL marks the first number past
  * the kernel's last capability.
  */
-int confine_drop_caps(char *err, size_t errlen)
+static int drop_caps(int need_bounding, char *err, size_t errlen)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
@@ -193,6 +212,8 @@ int confine_drop_caps(char *err, size_t errlen)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
 			continue;
 		if (errno == EINVAL)
+			break;
+		if (errno == EPERM && !need_bounding)
 			break;
 		return fail(err, errlen, "prctl(PR_CAPBSET_DROP, %d) failed: %s; "
 			    "the worker needs CAP_SETPCAP in its user namespace, "
@@ -209,6 +230,16 @@ int confine_drop_caps(char *err, size_t errlen)
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return fail(err, errlen, "capset(0) failed: %s", strerror(errno));
 	return 0;
+}
+
+int confine_drop_caps(char *err, size_t errlen)
+{
+	return drop_caps(1, err, errlen);
+}
+
+int confine_drop_caps_weaker(char *err, size_t errlen)
+{
+	return drop_caps(0, err, errlen);
 }
 
 /* Access rights the kernel with Landlock ABI version abi can handle. */
@@ -286,14 +317,30 @@ int confine_landlock(int *abi, char *err, size_t errlen)
  * worker has no CAP_SYS_ADMIN by then. The seccomp filter removes mount,
  * prctl, setrlimit, capset and the Landlock calls, so it goes last.
  */
-int confine_all(int *landlock_abi, char *err, size_t errlen)
+int confine_all_flags(unsigned int flags, int *landlock_abi, char *err,
+		      size_t errlen)
 {
-	if (confine_empty_root(err, errlen) < 0 ||
+	int weaker = (flags & CONFINE_WEAKER) != 0;
+
+#ifdef COWORKER_SANITIZER_PROFILE
+	/*
+	 * The runtimes read /proc/self/maps and the binary to describe an
+	 * error; this lets them do it now, while those files exist.
+	 */
+	__sanitizer_sandbox_on_notify(NULL);
+#endif
+	if ((!weaker && confine_empty_root(err, errlen) < 0) ||
 	    confine_rlimits(err, errlen) < 0 ||
-	    confine_drop_caps(err, errlen) < 0 ||
+	    (weaker ? confine_drop_caps_weaker(err, errlen) :
+		      confine_drop_caps(err, errlen)) < 0 ||
 	    confine_no_new_privs(err, errlen) < 0 ||
 	    confine_landlock(landlock_abi, err, errlen) < 0 ||
 	    confine_seccomp(err, errlen) < 0)
 		return -1;
 	return 0;
+}
+
+int confine_all(int *landlock_abi, char *err, size_t errlen)
+{
+	return confine_all_flags(0, landlock_abi, err, errlen);
 }

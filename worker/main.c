@@ -20,6 +20,21 @@
 
 #define SUPERVISOR_FD 3
 
+#ifdef COWORKER_SANITIZER_PROFILE
+/*
+ * LeakSanitizer stops the process from a cloned thread with ptrace and
+ * reads /proc, none of which the worker may do, so leak checking is off
+ * in the worker of a sanitizer build. The worker's code is leak-checked
+ * by its unit tests, which run without the lock-down. ASan and UBSan stay
+ * on. This function exists only in sanitizer builds.
+ */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
+#endif
+
 static void check_supervisor_fd(void)
 {
 	socklen_t len;
@@ -64,6 +79,18 @@ static void worker_start(struct channel *ch, struct worker_config *cfg,
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * The supervisor sets COWORKER_SANDBOX=weaker when it started the worker
+ * without namespaces; the supervisor's check of /proc decides whether the
+ * result is confined enough, so a wrong value here cannot widen anything.
+ */
+static unsigned int lock_down_flags(void)
+{
+	const char *mode = getenv("COWORKER_SANDBOX");
+
+	return mode && strcmp(mode, "weaker") == 0 ? CONFINE_WEAKER : 0;
+}
+
 /* Irreversible; a worker that fails half-way exits instead of running. */
 static void worker_lock_down(struct channel *ch)
 {
@@ -71,7 +98,7 @@ static void worker_lock_down(struct channel *ch)
 	char err[512];
 	int abi = 0;
 
-	if (confine_all(&abi, err, sizeof(err)) < 0) {
+	if (confine_all_flags(lock_down_flags(), &abi, err, sizeof(err)) < 0) {
 		channel_log(ch, "error", "lock-down failed: %s", err);
 		channel_die("lock-down failed: %s", err);
 	}
@@ -92,6 +119,9 @@ int main(void)
 	char *task;
 	int status;
 
+	if (strcmp(confine_profile(), "normal") != 0)
+		fprintf(stderr, "coworker-worker: %s build: wider seccomp "
+			"profile\n", confine_profile());
 	check_supervisor_fd();
 	/* Nothing but stdio and the socket may cross into the worker. */
 	close_range(SUPERVISOR_FD + 1, ~0U, 0);

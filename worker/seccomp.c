@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -23,6 +24,20 @@
 
 #ifndef F_ADD_SEALS
 #define F_ADD_SEALS 1033
+#endif
+
+/*
+ * The sanitizer profile widens the filter, so it must never reach a build
+ * without sanitizers: make SANITIZE=1 defines COWORKER_SANITIZER_PROFILE
+ * together with -fsanitize=address. GCC defines __SANITIZE_ADDRESS__ then,
+ * and clang reports it through __has_feature.
+ */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(COWORKER_SANITIZER_PROFILE) && !defined(__SANITIZE_ADDRESS__) && \
+	!__has_feature(address_sanitizer)
+#error "COWORKER_SANITIZER_PROFILE widens the worker's seccomp filter; it is only for builds with -fsanitize=address (make SANITIZE=1)"
 #endif
 
 struct allow_rule {
@@ -113,6 +128,41 @@ static const struct allow_rule allow_rules[] = {
 	ALLOW(exit_group),
 };
 
+#ifdef COWORKER_SANITIZER_PROFILE
+/*
+ * The sanitizer profile: what GCC 12's ASan and UBSan runtimes call after
+ * the lock-down, seen with strace while they report an error in a confined
+ * process (tests/unit/test_worker_seccomp.c,
+ * sanitizer_reports_inside_lock_down). These rules exist only in builds
+ * with COWORKER_SANITIZER_PROFILE. Leak detection is off in the worker
+ * (worker/main.c), because LeakSanitizer stops the process with ptrace
+ * from a cloned thread, so neither clone nor ptrace is here.
+ */
+static const struct allow_rule sanitizer_rules[] = {
+	ALLOW(sigaltstack),	/* queried on the _exit and report paths */
+};
+
+/*
+ * A report reads /proc/self/exe, /proc/self/cmdline and /proc/self/environ.
+ * The error ENOENT is what the empty root would give anyway, and the
+ * report is still printed, with addresses to symbolize later, instead of
+ * the process dying of SIGSYS in the middle of it. The path never reaches
+ * the kernel, so nothing is opened.
+ */
+static const int sanitizer_enoent[] = {
+	SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(readlink),
+};
+#endif
+
+const char *confine_profile(void)
+{
+#ifdef COWORKER_SANITIZER_PROFILE
+	return "sanitizer";
+#else
+	return "normal";
+#endif
+}
+
 static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
 		    unsigned count, struct scmp_arg_cmp arg,
 		    char *err, size_t errlen)
@@ -143,6 +193,32 @@ static int add_rules(scmp_filter_ctx ctx, char *err, size_t errlen)
 			     allow_rules[i].count, allow_rules[i].arg,
 			     err, errlen) < 0)
 			return -1;
+
+#ifdef COWORKER_SANITIZER_PROFILE
+	for (i = 0; i < sizeof(sanitizer_rules) / sizeof(sanitizer_rules[0]);
+	     i++)
+		if (add_rule(ctx, SCMP_ACT_ALLOW, sanitizer_rules[i].nr,
+			     sanitizer_rules[i].count, sanitizer_rules[i].arg,
+			     err, errlen) < 0)
+			return -1;
+	for (i = 0; i < sizeof(sanitizer_enoent) / sizeof(sanitizer_enoent[0]);
+	     i++)
+		if (add_rule(ctx, SCMP_ACT_ERRNO(ENOENT), sanitizer_enoent[i], 0,
+			     SCMP_A0(SCMP_CMP_EQ, 0), err, errlen) < 0)
+			return -1;
+	/*
+	 * UBSan probes whether memory around a bad pointer is readable by
+	 * writing it into a pipe; without a pipe it prints no bytes.
+	 */
+	if (add_rule(ctx, SCMP_ACT_ERRNO(EMFILE), SCMP_SYS(pipe2), 0,
+		     SCMP_A0(SCMP_CMP_EQ, 0), err, errlen) < 0)
+		return -1;
+
+	/* isatty(2) before a report, to choose colours: "not a terminal". */
+	if (add_rule(ctx, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 1,
+		     SCMP_A1(SCMP_CMP_EQ, TCGETS), err, errlen) < 0)
+		return -1;
+#endif
 
 	/*
 	 * abort() raises SIGABRT with tgkill on its own pid; a signal to any

@@ -11,12 +11,29 @@
  *   unknown      send a message type the protocol does not have
  *   leak-key     report ready, then put the API key into a command and a
  *                file path, to check that the audit log redacts it
+ *
+ * The modes below first pass the confinement check and get the task, so
+ * that the supervisor judges them as a running worker:
+ *
+ *   raw:FRAME    send FRAME (the rest of the model name) as it is
+ *   fd-unexpected  a read_file request carrying a descriptor
+ *   fd-two       a write_file request carrying two descriptors
+ *   fd-many      a write_file request carrying FD_MANY descriptors
+ *   flood        FLOOD_COUNT read_file requests of flood.txt, sent without
+ *                waiting for replies (a reply is read only when the socket
+ *                is full), then "done" with a count of in-order replies
+ *   deaf         list_directory requests of "." sent without ever reading a
+ *                reply, until the supervisor ends the worker
+ *   reuse-id     two read_file requests with id 7 before reading either
+ *                reply, then "done" naming the ids of the two replies
  */
+#include <errno.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -28,6 +45,9 @@
 #include "proto/proto.h"
 
 #define SOCK 3
+#define FLOOD_COUNT 10000
+#define DEAF_MAX 100000
+#define FD_MANY 8
 
 static char err[512];
 
@@ -141,6 +161,178 @@ static void leak_key(const char *key)
 	cJSON_Delete(f);
 }
 
+static void enter_run_phase(void)
+{
+	fake_confinement();
+	send_ready();
+	expect_task();
+}
+
+static void send_done(const char *summary)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "status", "ok");
+	cJSON_AddStringToObject(f, "summary", summary);
+	if (proto_send(SOCK, PROTO_DONE, PROTO_ID_MAX, f, -1, err,
+		       sizeof(err)) < 0)
+		die("done");
+	cJSON_Delete(f);
+	/* An honest worker exits after "done"; so does this one. */
+	exit(0);
+}
+
+/* Send text with count descriptors, bypassing proto_send's checks. */
+static void send_with_fds(const char *text, const int *fds, int count)
+{
+	union {
+		struct cmsghdr hdr;
+		char space[CMSG_SPACE(sizeof(int) * FD_MANY)];
+	} control;
+	struct iovec iov = { (void *)text, strlen(text) };
+	struct msghdr mh = { 0 };
+	struct cmsghdr *c;
+
+	memset(&control, 0, sizeof(control));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control.space;
+	mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)count);
+	if (sendmsg(SOCK, &mh, 0) < 0) {
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+		die("sendmsg with descriptors");
+	}
+}
+
+static void send_write_with_memfds(int count)
+{
+	static const char req[] =
+		"{\"v\":1,\"id\":2,\"type\":\"write_file\",\"path\":\"x.txt\"}";
+	int fds[FD_MANY], i;
+
+	for (i = 0; i < count; i++) {
+		fds[i] = memfd_create("bad-worker", MFD_CLOEXEC);
+		if (fds[i] < 0) {
+			snprintf(err, sizeof(err), "%s", strerror(errno));
+			die("memfd_create");
+		}
+	}
+	send_with_fds(req, fds, count);
+	for (i = 0; i < count; i++)
+		close(fds[i]);
+}
+
+/* Read one reply; returns its id, and closes any descriptor with it. */
+static long read_reply(void)
+{
+	struct proto_msg m;
+	long id;
+
+	if (proto_recv(SOCK, PROTO_FROM_SUPERVISOR, &m, err, sizeof(err)) != 1)
+		die("reply");
+	id = m.id;
+	proto_msg_free(&m);
+	return id;
+}
+
+/*
+ * Send FLOOD_COUNT requests without waiting; when the socket is full, read
+ * one reply and try again. Counts replies that come back in request order.
+ */
+static void flood(void)
+{
+	char req[128], summary[128];
+	long sent = 0, answered = 0, in_order = 0;
+	size_t len;
+
+	while (sent < FLOOD_COUNT) {
+		len = (size_t)snprintf(req, sizeof(req), "{\"v\":1,\"id\":%ld,"
+				       "\"type\":\"read_file\",\"path\":"
+				       "\"flood.txt\"}", sent + 1);
+		if (send(SOCK, req, len, MSG_DONTWAIT) == (ssize_t)len) {
+			sent++;
+			continue;
+		}
+		if (errno != EAGAIN) {
+			snprintf(err, sizeof(err), "%s", strerror(errno));
+			die("flood send");
+		}
+		in_order += read_reply() == ++answered;
+	}
+	while (answered < sent)
+		in_order += read_reply() == ++answered;
+	snprintf(summary, sizeof(summary), "flood: %ld requests, %ld replies "
+		 "in order", sent, in_order);
+	send_done(summary);
+}
+
+/* Ask for replies as large as a frame allows and never read one. */
+static void deaf(void)
+{
+	static const char req[] =
+		"{\"v\":1,\"id\":1,\"type\":\"list_directory\",\"path\":\".\"}";
+	long i;
+
+	for (i = 0; i < DEAF_MAX; i++)
+		if (send(SOCK, req, sizeof(req) - 1, MSG_NOSIGNAL) < 0)
+			exit(1);
+}
+
+static void reuse_id(void)
+{
+	static const char req[] =
+		"{\"v\":1,\"id\":7,\"type\":\"read_file\",\"path\":\"a.txt\"}";
+	char summary[128];
+	long first, second;
+
+	send_raw(req, sizeof(req) - 1);
+	send_raw(req, sizeof(req) - 1);
+	first = read_reply();
+	second = read_reply();
+	snprintf(summary, sizeof(summary), "reuse: replies %ld and %ld", first,
+		 second);
+	send_done(summary);
+}
+
+/* The modes that first pass the check and get the task. */
+static int run_phase_mode(const char *mode)
+{
+	static const char read_req[] =
+		"{\"v\":1,\"id\":2,\"type\":\"read_file\",\"path\":\"a.txt\"}";
+	int fd = 0;
+
+	if (strncmp(mode, "raw:", 4) == 0) {
+		enter_run_phase();
+		send_raw(mode + 4, strlen(mode + 4));
+	} else if (strcmp(mode, "fd-unexpected") == 0) {
+		enter_run_phase();
+		send_with_fds(read_req, &fd, 1);
+	} else if (strcmp(mode, "fd-two") == 0) {
+		enter_run_phase();
+		send_write_with_memfds(2);
+	} else if (strcmp(mode, "fd-many") == 0) {
+		enter_run_phase();
+		send_write_with_memfds(FD_MANY);
+	} else if (strcmp(mode, "flood") == 0) {
+		enter_run_phase();
+		flood();
+	} else if (strcmp(mode, "deaf") == 0) {
+		enter_run_phase();
+		deaf();
+	} else if (strcmp(mode, "reuse-id") == 0) {
+		enter_run_phase();
+		reuse_id();
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 int main(void)
 {
 	struct proto_msg config;
@@ -153,7 +345,9 @@ int main(void)
 	mode = proto_str(&config, "model");
 	key = proto_str(&config, "api_key");
 
-	if (strcmp(mode, "garbage") == 0) {
+	if (run_phase_mode(mode)) {
+		/* The mode ran; wait below like the others. */
+	} else if (strcmp(mode, "garbage") == 0) {
 		send_raw("\x01\x02 this is not JSON", 19);
 	} else if (strcmp(mode, "oversize") == 0) {
 		big = malloc(PROTO_FRAME_MAX + 1000);

@@ -332,7 +332,7 @@ static int run_attempt(enum setup setup, const struct attempt *attempt)
 
 	if (setup == SETUP_FULL || setup == SETUP_NAMESPACES) {
 		memset(&w, 0, sizeof(w));
-		if (worker_spawn(&w, spawned_child, &args, err, sizeof(err)) < 0)
+		if (worker_spawn(&w, 0, spawned_child, &args, err, sizeof(err)) < 0)
 			fail_msg("%s", err);
 		pid = w.pid;
 	} else {
@@ -344,6 +344,18 @@ static int run_attempt(enum setup setup, const struct attempt *attempt)
 	while (waitpid(pid, &status, 0) < 0)
 		assert_int_equal(errno, EINTR);
 	return status;
+}
+
+/*
+ * Attempts whose only system call is open: the sanitizer build's filter
+ * returns ENOENT for open (worker/seccomp.c) without the path reaching
+ * the kernel, so that ASan can report; a normal build kills.
+ */
+static bool opens_a_path(const struct attempt *attempt)
+{
+	return attempt->fn == try_open_system_file ||
+	       attempt->fn == try_open_outside_file ||
+	       attempt->fn == try_write_parent_memory;
 }
 
 static void describe(int status, char *buf, size_t size)
@@ -402,7 +414,12 @@ static void run_case(const struct attempt *attempt)
 			 outcome[SETUP_NONE]);
 
 	full = status[SETUP_FULL];
-	if (attempt->full_errno == 0) {
+	if (attempt->full_errno == 0 && opens_a_path(attempt) &&
+	    strcmp(confine_profile(), "sanitizer") == 0) {
+		/* The sanitizer profile answers open with ENOENT instead. */
+		assert_true(WIFEXITED(full));
+		assert_int_equal(WEXITSTATUS(full), EXIT_ERRNO_BASE + ENOENT);
+	} else if (attempt->full_errno == 0) {
 		if (!WIFSIGNALED(full) || WTERMSIG(full) != SIGSYS)
 			fail_msg("\"%s\" under the full stack: %s, expected "
 				 "SIGSYS", attempt->name, outcome[SETUP_FULL]);

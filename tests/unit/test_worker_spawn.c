@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
  */
 #include "supervisor/worker_proc.c"
 #include "supervisor/worker_check.c"
+#include "proto/proto.h"
 
 struct probe {
 	int result_fd;		/* the child writes its findings here */
@@ -63,7 +65,7 @@ static void start_probe(struct worker_proc *w, int *result, int *hold)
 	p.hold_fd = hold_pipe[0];
 	p.hold_write_fd = hold_pipe[1];
 	memset(w, 0, sizeof(*w));
-	if (worker_spawn(w, probe_child, &p, err, sizeof(err)) < 0)
+	if (worker_spawn(w, 0, probe_child, &p, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	close(result_pipe[1]);
 	close(hold_pipe[0]);
@@ -180,6 +182,278 @@ static void layers_described(void **state)
 	finish_probe(&w, result, hold);
 }
 
+/* The worker binary of this build, or NULL (the case is skipped then). */
+static const char *built_worker(char *path, size_t size)
+{
+	const char *build = getenv("COWORKER_BUILD");
+
+	if (!build || !*build)
+		return NULL;
+	snprintf(path, size, "%s/coworker-worker", build);
+	return access(path, X_OK) == 0 ? path : NULL;
+}
+
+/* The config a worker needs to reach its lock-down; nothing connects. */
+static int send_config(int sock, const char *provider, char *err,
+		       size_t errlen)
+{
+	cJSON *f = cJSON_CreateObject();
+	int rc;
+
+	cJSON_AddStringToObject(f, "provider", provider);
+	cJSON_AddStringToObject(f, "model", "test-model");
+	cJSON_AddStringToObject(f, "base_url", "http://127.0.0.1:9/v1");
+	cJSON_AddStringToObject(f, "resolve", "127.0.0.1:9:127.0.0.1");
+	cJSON_AddNumberToObject(f, "max_turns", 1);
+	cJSON_AddStringToObject(f, "workspace", "/nonexistent");
+	rc = proto_send(sock, PROTO_CONFIG, 1, f, -1, err, errlen);
+	cJSON_Delete(f);
+	return rc;
+}
+
+/* Read until the worker's "ready"; a "log" event before it is skipped. */
+static int wait_ready(int sock, char *err, size_t errlen)
+{
+	struct proto_msg m;
+	int rc, ready;
+
+	for (;;) {
+		rc = proto_recv(sock, PROTO_FROM_WORKER, &m, err, errlen);
+		if (rc != 1) {
+			if (rc == 0)
+				snprintf(err, errlen, "the worker closed its socket");
+			return -1;
+		}
+		ready = m.type->id == PROTO_READY;
+		proto_msg_free(&m);
+		if (ready)
+			return 0;
+	}
+}
+
+static void supervisor_socket_has_send_timeout(void **state)
+{
+	char path[4096], err[512];
+	struct worker_proc w;
+	struct timeval tv = { 0, 0 };
+	socklen_t len = sizeof(tv);
+
+	(void)state;
+	if (!built_worker(path, sizeof(path)))
+		skip();
+	assert_int_equal(worker_start(&w, path, err, sizeof(err)), 0);
+	assert_int_equal(getsockopt(w.sock, SOL_SOCKET, SO_SNDTIMEO, &tv,
+				    &len), 0);
+	assert_int_equal(tv.tv_sec, WORKER_SEND_TIMEOUT_SEC);
+	assert_int_equal(w.log_fd, -1);
+	worker_stop(&w);
+}
+
+/* With WORKER_STDERR_PIPE the worker's last words arrive on log_fd. */
+static void stderr_pipe_carries_worker_errors(void **state)
+{
+	char path[4096], err[512], text[1024] = { 0 };
+	struct worker_proc w;
+	int status, flags;
+	ssize_t n;
+
+	(void)state;
+	if (!built_worker(path, sizeof(path)))
+		skip();
+	assert_int_equal(worker_start_flags(&w, path, WORKER_STDERR_PIPE, err,
+					    sizeof(err)), 0);
+	assert_true(w.log_fd > 2);
+	flags = fcntl(w.log_fd, F_GETFL);
+	assert_true(flags & O_NONBLOCK);
+
+	/* An unknown provider makes the worker exit with a line on stderr. */
+	assert_int_equal(send_config(w.sock, "bogus", err, sizeof(err)), 0);
+	assert_int_equal(waitpid(w.pid, &status, 0), w.pid);
+	w.pid = -1;
+	n = read(w.log_fd, text, sizeof(text) - 1);
+	assert_true(n > 0);
+	assert_non_null(strstr(text, "coworker-worker: invalid config"));
+	assert_non_null(strstr(text, "bogus"));
+	worker_stop(&w);
+	assert_int_equal(w.log_fd, -1);
+}
+
+/* A child's exit status that makes the case skip. */
+#define CHILD_SKIP 77
+
+/*
+ * Run fn in a child inside a user namespace whose max_user_namespaces is
+ * 0, so that the kernel refuses the worker's user namespace there and
+ * nowhere else. The namespace maps ids 0-65535 to the same host ids, so
+ * the worker's host uid 65534 exists in it. fn returns 0, CHILD_SKIP, or
+ * prints a "# " line and returns 1.
+ */
+static void run_without_userns(int (*fn)(void))
+{
+	static const char map[] = "0 0 65536\n";
+	int to_parent[2], to_child[2], status, fd;
+	const char *const files[] = { "uid_map", "gid_map" };
+	char path[64], byte;
+	size_t i;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		skip();	/* an unprivileged test cannot map 65534 */
+	assert_int_equal(pipe2(to_parent, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(to_child, O_CLOEXEC), 0);
+	fflush(stdout);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWUSER) < 0 || write(to_parent[1], "u", 1) != 1 ||
+		    read(to_child[0], &byte, 1) != 1)
+			_exit(2);
+		fd = open("/proc/sys/user/max_user_namespaces", O_WRONLY);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			_exit(3);
+		close(fd);
+		status = fn();
+		fflush(stdout);
+		_exit(status);
+	}
+	close(to_parent[1]);
+	close(to_child[0]);
+
+	/* The parent writes the maps: only it may map more than one id. */
+	assert_int_equal(read(to_parent[0], &byte, 1), 1);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+		fd = open(path, O_WRONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, map, sizeof(map) - 1),
+				 (ssize_t)sizeof(map) - 1);
+		close(fd);
+	}
+	assert_int_equal(write(to_child[1], "m", 1), 1);
+	close(to_child[1]);
+	close(to_parent[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == CHILD_SKIP)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+#define EXPECT(cond) do {						\
+	if (!(cond)) {							\
+		printf("# %s:%d: %s\n", __FILE__, __LINE__, #cond);	\
+		return 1;						\
+	}								\
+} while (0)
+
+static void quiet_child(void *arg, int report_fd)
+{
+	(void)arg;
+	close(report_fd);
+	_exit(0);
+}
+
+static int refusal_names_layer_cause_and_fix(void)
+{
+	struct worker_proc w;
+	char err[1024];
+
+	memset(&w, 0, sizeof(w));
+	EXPECT(worker_spawn(&w, 0, quiet_child, NULL, err, sizeof(err)) < 0);
+	printf("# %s\n", err);
+	EXPECT(strstr(err, "namespaces layer"));
+	EXPECT(strstr(err, "user.max_user_namespaces is 0"));
+	EXPECT(strstr(err, "sysctl -w user.max_user_namespaces="));
+	EXPECT(strstr(err, "--weaker-worker-sandbox"));
+	return 0;
+}
+
+static void userns_refusal_is_an_error(void **state)
+{
+	(void)state;
+	run_without_userns(refusal_names_layer_cause_and_fix);
+}
+
+static int weaker_spawn_runs_without_namespaces(void)
+{
+	struct worker_proc w;
+	char err[1024];
+	int status;
+
+	memset(&w, 0, sizeof(w));
+	if (worker_spawn(&w, WORKER_WEAKER_SANDBOX, quiet_child, NULL, err,
+			 sizeof(err)) < 0) {
+		printf("# %s\n", err);
+		return 1;
+	}
+	EXPECT(w.weaker == 1);
+	EXPECT(w.namespaces == 0);
+	EXPECT(strstr(w.weaker_reason, "user.max_user_namespaces is 0"));
+	EXPECT(waitpid(w.pid, &status, 0) == w.pid);
+	EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return 0;
+}
+
+static void weaker_flag_skips_namespaces(void **state)
+{
+	(void)state;
+	run_without_userns(weaker_spawn_runs_without_namespaces);
+}
+
+/*
+ * The real worker in a weaker sandbox: it locks itself down without the
+ * empty root, and worker_check accepts it while the full check does not.
+ */
+static int weaker_worker_is_checked(void)
+{
+	char path[4096], err[1024], text[STATUS_MAX];
+	struct worker_proc w;
+	cJSON *layers;
+	int rc = 1;
+
+	if (!built_worker(path, sizeof(path)))
+		return CHILD_SKIP;
+	if (worker_start_flags(&w, path, WORKER_WEAKER_SANDBOX, err,
+			       sizeof(err)) < 0) {
+		printf("# %s\n", err);
+		return 1;
+	}
+	if (send_config(w.sock, "openai", err, sizeof(err)) < 0 ||
+	    wait_ready(w.sock, err, sizeof(err)) < 0) {
+		printf("# %s\n", err);
+		goto out;
+	}
+	if (worker_check(&w, err, sizeof(err)) < 0) {
+		printf("# worker_check: %s\n", err);
+		goto out;
+	}
+	EXPECT(read_proc(w.pid, "status", text, sizeof(text), err,
+			 sizeof(err)) == 0);
+	EXPECT(ids_all_equal(text, "Uid", WORKER_ROOT_HOST_UID));
+	EXPECT(status_number(text, "CapBnd", 16) == 0);
+	EXPECT(worker_check_confinement(w.pid, err, sizeof(err)) < 0);
+	EXPECT(strstr(err, "namespace"));
+
+	layers = cJSON_CreateObject();
+	EXPECT(worker_describe_layers(&w, layers) == 0);
+	EXPECT(cJSON_IsTrue(cJSON_GetObjectItem(layers, "weaker")));
+	EXPECT(cJSON_GetArraySize(cJSON_GetObjectItem(layers, "namespaces"))
+	       == 0);
+	EXPECT(strstr(cJSON_GetObjectItem(layers, "weaker_reason")->valuestring,
+		      "max_user_namespaces"));
+	cJSON_Delete(layers);
+	rc = 0;
+out:
+	worker_stop(&w);
+	return rc;
+}
+
+static void weaker_worker_passes_weaker_check(void **state)
+{
+	(void)state;
+	run_without_userns(weaker_worker_is_checked);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +462,11 @@ int main(void)
 		cmocka_unit_test(unconfined_child_fails_check),
 		cmocka_unit_test(exec_failure_names_uid),
 		cmocka_unit_test(layers_described),
+		cmocka_unit_test(supervisor_socket_has_send_timeout),
+		cmocka_unit_test(stderr_pipe_carries_worker_errors),
+		cmocka_unit_test(userns_refusal_is_an_error),
+		cmocka_unit_test(weaker_flag_skips_namespaces),
+		cmocka_unit_test(weaker_worker_passes_weaker_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
