@@ -373,9 +373,18 @@ static int on_ready(struct session *s, struct proto_msg *m)
 	}
 	if (session_audit(s, "worker_ready", f, false) < 0)
 		return -1;
+	/* A missing layer stops the session unless the user chose less. */
+	if (abi == 0 && !s->cfg->weaker_worker_sandbox) {
+		session_abort(s, SESSION_EXIT_SETUP, "error", "the worker could "
+			      "not apply Landlock (the kernel does not offer it "
+			      "or it is disabled; enable it with lsm=landlock on "
+			      "the kernel command line), so no task was sent; "
+			      "pass --weaker-worker-sandbox to run without it");
+		return -1;
+	}
 	if (abi == 0)
 		session_note("warning: the worker runs without Landlock "
-			     "(the kernel does not offer it)");
+			     "(--weaker-worker-sandbox)");
 
 	s->phase = PROTO_PHASE_RUN;
 	t = cJSON_CreateObject();

@@ -9,6 +9,7 @@
  *   early        send a request before reporting ready
  *   unconfined   report ready without a seccomp filter
  *   unknown      send a message type the protocol does not have
+ *   no-landlock  pass the /proc checks but report that Landlock is absent
  *   leak-key     report ready, then put the API key into a command and a
  *                file path, to check that the audit log redacts it
  *
@@ -101,14 +102,24 @@ static void fake_confinement(void)
 	seccomp_release(ctx);
 }
 
-static void send_ready(void)
+/*
+ * Report ready with the given Landlock ABI. The supervisor cannot see
+ * Landlock in /proc and takes the worker's word, so this double claims
+ * ABI 1 for the modes that must reach the run phase.
+ */
+static void send_ready_abi(int abi)
 {
 	cJSON *f = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(f, "landlock_abi", 0);
+	cJSON_AddNumberToObject(f, "landlock_abi", abi);
 	if (proto_send(SOCK, PROTO_READY, 1, f, -1, err, sizeof(err)) < 0)
 		die("ready");
 	cJSON_Delete(f);
+}
+
+static void send_ready(void)
+{
+	send_ready_abi(1);
 }
 
 static void expect_task(void)
@@ -360,6 +371,9 @@ int main(void)
 		send_raw(req, sizeof(req) - 1);
 	} else if (strcmp(mode, "unconfined") == 0) {
 		send_ready();
+	} else if (strcmp(mode, "no-landlock") == 0) {
+		fake_confinement();
+		send_ready_abi(0);
 	} else if (strcmp(mode, "unknown") == 0) {
 		static const char req[] =
 			"{\"v\":1,\"id\":1,\"type\":\"spawn_shell\"}";

@@ -104,6 +104,14 @@ assert_violation() {
 	! audit_lines "$TOP/audit.jsonl" request | grep -q .
 }
 
+@test "worker without Landlock never gets the task" {
+	run_bad no-landlock
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"could not apply Landlock"* ]]
+	[[ "$output" == *"--weaker-worker-sandbox"* ]]
+	! audit_lines "$TOP/audit.jsonl" request | grep -q .
+}
+
 @test "API key in worker requests is redacted from the log" {
 	run_bad leak-key
 	[ "$status" -eq 0 ]
