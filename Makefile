@@ -95,7 +95,8 @@ $(BUILD)/replay-server: $(call obj,contrib/replay-server.c)
 # supervisor's spawning and checking code.
 WORKER_SPAWN_TESTS := $(BUILD)/tests/test_worker_escape
 $(WORKER_SPAWN_TESTS): $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(WORKER_LIB) \
-		$(call obj,supervisor/worker_proc.c supervisor/worker_check.c)
+		$(call obj,supervisor/worker_proc.c supervisor/worker_check.c \
+		supervisor/procfs.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_WORKER) $(PKGS_TEST))
 

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "worker_proc.h"
 
 #ifndef LIBEXECDIR
@@ -171,24 +172,9 @@ static int write_proc_file(pid_t pid, const char *name, const char *text,
 			   char *err, size_t errlen)
 {
 	char path[64];
-	size_t len = strlen(text);
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto fail;
-	n = write(fd, text, len);
-	if (n != (ssize_t)len) {
-		if (n >= 0)
-			errno = EIO;
-		close(fd);
-		goto fail;
-	}
-	close(fd);
-	return 0;
-fail:
+	if (procfs_write(pid, name, text, path, sizeof(path)) == 0)
+		return 0;
 	snprintf(err, errlen, "worker sandbox: user namespace: writing \"%.*s\" "
 		 "to %s failed (%s); the host id must exist in the "
 		 "supervisor's own user namespace, and a security module may "

@@ -26,6 +26,7 @@
  */
 #include "supervisor/worker_proc.c"
 #include "supervisor/worker_check.c"
+#include "supervisor/procfs.c"
 #include "proto/proto.h"
 
 struct probe {
