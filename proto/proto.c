@@ -88,6 +88,7 @@ static const struct proto_type proto_types[] = {
 		{ "model", S, true, 1, 256 },
 		{ "base_url", S, true, 1, 2048 },
 		{ "resolve", S, true, 1, 600 },
+		{ "proxy", S, false, 1, 300 },
 		{ "api_key", S, false, 0, 4096 },
 		{ "max_turns", I, true, 1, 10000 },
 		{ "workspace", S, true, 1, PATH_LEN_MAX },

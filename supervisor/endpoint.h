@@ -18,6 +18,15 @@ struct endpoint {
 	socklen_t addrlen;
 	char addr_text[64];
 	char resolve[600];	/* CURLOPT_RESOLVE entry "HOST:PORT:ADDRESS" */
+
+	/*
+	 * When the environment names a proxy for this URL, addr, addr_text
+	 * and resolve are the proxy's: the broker connects only there.
+	 */
+	bool via_proxy;
+	char proxy_host[256];
+	int proxy_port;
+	char proxy_url[300];	/* "http://HOST:PORT", handed to the worker */
 };
 
 /* Parse an http or https base URL into ep; nothing is resolved yet. */
@@ -29,6 +38,18 @@ int endpoint_parse(struct endpoint *ep, const char *url, char *err,
  * before any lookup, so a missing key is reported without one.
  */
 bool endpoint_host_is_local(const struct endpoint *ep);
+
+/*
+ * Pick the proxy for the parsed URL from https_proxy/HTTPS_PROXY (https) or
+ * http_proxy/HTTP_PROXY (http), unless no_proxy/NO_PROXY exempts the host.
+ * With no no_proxy variable set, loopback hosts bypass the proxy; a set one,
+ * even empty, is the whole list. Only "http://HOST[:PORT][/]" proxies are
+ * accepted. Sets ep->via_proxy; call before endpoint_resolve.
+ */
+int endpoint_proxy_from_env(struct endpoint *ep, char *err, size_t errlen);
+
+/* True when the no_proxy list (comma-separated) names host. */
+bool endpoint_no_proxy_match(const char *list, const char *host);
 
 /*
  * Resolve the parsed host once: an IP address is used as is; a name goes

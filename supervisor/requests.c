@@ -547,7 +547,7 @@ static int handle_command(struct session *s, struct proto_msg *m)
 /* The connect broker: only ever the configured model endpoint. */
 static int handle_connect(struct session *s, struct proto_msg *m)
 {
-	char err[SESSION_ERR_MAX], subject[400];
+	char err[SESSION_ERR_MAX], subject[600];
 	struct judgement j;
 	cJSON *f;
 	int fd, rc;
@@ -556,8 +556,13 @@ static int handle_connect(struct session *s, struct proto_msg *m)
 	j.decision = POLICY_ALLOW;
 	j.source = "builtin";
 	snprintf(j.reason, sizeof(j.reason), "the configured model endpoint");
-	snprintf(subject, sizeof(subject), "%s:%d", s->endpoint.host,
-		 s->endpoint.port);
+	if (s->endpoint.via_proxy)
+		snprintf(subject, sizeof(subject), "%s:%d via %s:%d",
+			 s->endpoint.host, s->endpoint.port,
+			 s->endpoint.proxy_host, s->endpoint.proxy_port);
+	else
+		snprintf(subject, sizeof(subject), "%s:%d", s->endpoint.host,
+			 s->endpoint.port);
 	if (audit_decision(s, m->id, "connect", subject, &j, true) < 0)
 		return -1;
 	fd = endpoint_connect(&s->endpoint, 10000, err, sizeof(err));

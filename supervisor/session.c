@@ -25,6 +25,9 @@
 /* How often batched audit lines are synced while the session is quiet. */
 #define AUDIT_SYNC_INTERVAL_MS 200
 
+/* How long a worker that closed its socket may take to exit. */
+#define WORKER_REAP_GRACE_MS 2000
+
 /* How long a worker may take from exec to "ready". */
 #define READY_TIMEOUT_SEC 30
 
@@ -307,6 +310,10 @@ static int audit_session_start(struct session *s, cJSON *files)
 	cJSON_AddStringToObject(f, "provider", cfg->provider);
 	cJSON_AddStringToObject(f, "model", cfg->model);
 	cJSON_AddStringToObject(f, "base_url", cfg->base_url);
+	if (s->endpoint.via_proxy)
+		cJSON_AddStringToObject(f, "proxy", s->endpoint.proxy_url);
+	else
+		cJSON_AddNullToObject(f, "proxy");
 	return session_audit(s, "session_start", f, true);
 }
 
@@ -334,6 +341,8 @@ static int send_config(struct session *s, const char *key, char *err,
 	cJSON_AddStringToObject(f, "model", s->cfg->model);
 	cJSON_AddStringToObject(f, "base_url", s->cfg->base_url);
 	cJSON_AddStringToObject(f, "resolve", s->endpoint.resolve);
+	if (s->endpoint.via_proxy)
+		cJSON_AddStringToObject(f, "proxy", s->endpoint.proxy_url);
 	if (key && *key)
 		cJSON_AddStringToObject(f, "api_key", key);
 	cJSON_AddNumberToObject(f, "max_turns", (double)s->cfg->max_turns);
@@ -604,14 +613,33 @@ static void log_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The worker closed its socket: it exited, normally or not. */
+/*
+ * Reap a worker whose socket has closed. A worker that closed its socket
+ * but does not exit has nothing left to do, so it gets a short grace
+ * period and then SIGKILL; the supervisor must never wait on it forever.
+ */
+static void reap_worker(pid_t pid, int *status)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < WORKER_REAP_GRACE_MS / 10; i++) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return;
+		nanosleep(&pause, NULL);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
 static void on_worker_gone(struct session *s)
 {
 	char how[256];
 	cJSON *f = cJSON_CreateObject();
 	int status = 0;
 
-	while (waitpid(s->worker.pid, &status, 0) < 0 && errno == EINTR)
-		;
+	reap_worker(s->worker.pid, &status);
 	/* Its last words (a failed lock-down, say) come before the exit. */
 	drain_worker_log(s);
 	s->worker.pid = -1;
@@ -806,6 +834,7 @@ static int prepare(struct session *s, const char *key, char *audit_path,
 	    discover_skills(s, err, errlen) < 0 ||
 	    endpoint_parse(&s->endpoint, s->cfg->base_url, err, errlen) < 0 ||
 	    check_key(s, key, err, errlen) < 0 ||
+	    endpoint_proxy_from_env(&s->endpoint, err, errlen) < 0 ||
 	    endpoint_resolve(&s->endpoint, err, errlen) < 0 ||
 	    open_audit(s, key, audit_path, pathsize, err, errlen) < 0) {
 		cJSON_Delete(files);

@@ -126,6 +126,7 @@ int config_from_msg(struct proto_msg *msg, struct worker_config *cfg,
 	if (copy_field(msg, "model", &cfg->model, err, errlen) < 0 ||
 	    copy_field(msg, "base_url", &cfg->base_url, err, errlen) < 0 ||
 	    copy_field(msg, "resolve", &cfg->resolve, err, errlen) < 0 ||
+	    copy_field(msg, "proxy", &cfg->proxy, err, errlen) < 0 ||
 	    copy_field(msg, "api_key", &cfg->api_key, err, errlen) < 0 ||
 	    copy_field(msg, "workspace", &cfg->workspace, err, errlen) < 0 ||
 	    copy_field(msg, "skills", &cfg->skills, err, errlen) < 0)
@@ -162,6 +163,7 @@ void config_free(struct worker_config *cfg)
 	free(cfg->model);
 	free(cfg->base_url);
 	free(cfg->resolve);
+	free(cfg->proxy);
 	free(cfg->api_key);
 	free(cfg->workspace);
 	free(cfg->skills);

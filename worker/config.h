@@ -21,6 +21,7 @@ struct worker_config {
 	char *model;
 	char *base_url;		/* e.g. http://127.0.0.1:8080/v1 */
 	char *resolve;		/* CURLOPT_RESOLVE entry HOST:PORT:ADDRESS */
+	char *proxy;		/* "http://HOST:PORT" or NULL; resolve names it */
 	char *api_key;		/* NULL when none; never logged */
 	char *workspace;
 	long max_turns;

@@ -104,6 +104,38 @@ out:
 	return rc;
 }
 
+/*
+ * The resolve entry must name the host curl connects to: the proxy when
+ * there is one (the URL itself must still be http or https), else the URL's.
+ */
+static int http_check_target(const char *url, const char *proxy,
+			     const char *resolve, char *err, size_t errlen)
+{
+	char *scheme = NULL;
+	CURLU *u;
+	int rc = -1;
+
+	if (!proxy)
+		return http_check_url(url, resolve, err, errlen);
+	if (http_check_url(proxy, resolve, err, errlen) < 0)
+		return -1;
+	if (strncmp(proxy, "http://", 7) != 0)
+		return fail(err, errlen, "proxy \"%s\" is not http://", proxy);
+	u = curl_url();
+	if (!u)
+		return fail(err, errlen, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		fail(err, errlen, "base URL \"%s\" is not an http or https URL",
+		     url);
+	else
+		rc = 0;
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 /* The supervisor opens the connection; its reply carries the socket. */
 static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose,
 				    struct curl_sockaddr *address)
@@ -308,8 +340,15 @@ static int set_options(struct http_client *hc, const struct worker_config *cfg,
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
-	/* Proxies from the environment would need their own resolving. */
-	SETOPT(CURLOPT_PROXY, "");
+	/*
+	 * Only the supervisor's proxy: the resolve entry names it, the socket
+	 * callback gets a connection to it, and curl tunnels https with
+	 * CONNECT. The worker's own environment is never consulted.
+	 */
+	SETOPT(CURLOPT_PROXY, hc->proxy ? hc->proxy : "");
+	SETOPT(CURLOPT_NOPROXY, "");
+	if (hc->proxy && strncasecmp(hc->url, "https:", 6) == 0)
+		SETOPT(CURLOPT_HTTPPROXYTUNNEL, 1L);
 	SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	SETOPT(CURLOPT_USERAGENT, "coworker-worker");
 	SETOPT(CURLOPT_HTTPHEADER, hc->headers);
@@ -363,12 +402,15 @@ int http_client_init(struct http_client *hc, const struct worker_config *cfg,
 	hc->ch = ch;
 	buf_init(&hc->response, HTTP_RESPONSE_MAX);
 
-	if (http_check_url(cfg->base_url, cfg->resolve, err, errlen) < 0 ||
+	if (http_check_target(cfg->base_url, cfg->proxy, cfg->resolve,
+			      err, errlen) < 0 ||
 	    resolve_split(cfg->resolve, hc->host, sizeof(hc->host), &hc->port,
 			  err, errlen) < 0)
 		return -1;
 	hc->url = endpoint_url(cfg);
-	if (!hc->url)
+	if (cfg->proxy)
+		hc->proxy = strdup(cfg->proxy);
+	if (!hc->url || (cfg->proxy && !hc->proxy))
 		return fail(err, errlen, "out of memory");
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -457,7 +499,8 @@ int http_post_json(struct http_client *hc, const char *body,
 	http_reset(hc, on_stream, ctx);
 	hc->failure = HTTP_FAIL_LOCAL;
 	/* Deliberate re-check: the name cache must cover this request. */
-	if (http_check_url(hc->url, hc->resolve->data, err, errlen) < 0)
+	if (http_check_target(hc->url, hc->proxy, hc->resolve->data,
+			      err, errlen) < 0)
 		return -1;
 
 	SETOPT(CURLOPT_POSTFIELDS, body);
@@ -523,6 +566,7 @@ void http_client_free(struct http_client *hc)
 	curl_slist_free_all(hc->headers);
 	curl_slist_free_all(hc->resolve);
 	free(hc->url);
+	free(hc->proxy);
 	buf_free(&hc->response);
 	if (hc->global_init)
 		curl_global_cleanup();

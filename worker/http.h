@@ -52,6 +52,7 @@ struct http_client {
 	struct curl_slist *headers;
 	struct curl_slist *resolve;
 	char *url;		/* base_url + the provider's endpoint path */
+	char *proxy;		/* the proxy the resolve entry names, or NULL */
 	char host[256];		/* host and port the resolve entry names */
 	long port;
 	struct channel *ch;
