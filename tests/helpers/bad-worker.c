@@ -10,6 +10,7 @@
  *   unconfined   report ready without a seccomp filter
  *   unknown      send a message type the protocol does not have
  *   no-landlock  pass the /proc checks but report that Landlock is absent
+ *   linger       close the socket after getting the task, but never exit
  *   leak-key     report ready, then put the API key into a command and a
  *                file path, to check that the audit log redacts it
  *
@@ -31,6 +32,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +373,11 @@ int main(void)
 		send_raw(req, sizeof(req) - 1);
 	} else if (strcmp(mode, "unconfined") == 0) {
 		send_ready();
+	} else if (strcmp(mode, "linger") == 0) {
+		enter_run_phase();
+		close(SOCK);
+		/* Ignore SIGTERM as a pid-1 worker does; only SIGKILL ends us. */
+		signal(SIGTERM, SIG_IGN);
 	} else if (strcmp(mode, "no-landlock") == 0) {
 		fake_confinement();
 		send_ready_abi(0);

@@ -194,3 +194,11 @@ for i in range(600):
 	audit_lines "$TOP/audit.jsonl" session_end | grep -q '"exit_code": 3'
 	"$COWORKER" audit verify "$TOP/audit.jsonl"
 }
+
+@test "worker that closes its socket but lingers is killed" {
+	run_bad linger
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"the worker ended before finishing the task"* ]]
+	audit_lines "$TOP/audit.jsonl" worker_exit | grep -q 'signal 9'
+	"$COWORKER" audit verify "$TOP/audit.jsonl"
+}
