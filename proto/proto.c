@@ -93,6 +93,7 @@ static const struct proto_type proto_types[] = {
 		{ "max_turns", I, true, 1, 10000 },
 		{ "workspace", S, true, 1, PATH_LEN_MAX },
 		{ "skills", S, false, 1, PROTO_SKILLS_SECTION_MAX },
+		{ "instructions", S, false, 1, PROTO_INSTRUCTIONS_MAX },
 		{ NULL } } },
 	{ PROTO_TASK, "task", SUP, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
 		{ "text", S, true, 1, PROTO_STR_MAX },

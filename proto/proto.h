@@ -43,6 +43,13 @@
 #define PROTO_SKILLS_SECTION_MAX (16 * 1024)
 
 /*
+ * Largest project-instructions text (AGENTS.md, CLAUDE.md) in the config.
+ * The supervisor replaces control characters other than newline and tab,
+ * so JSON escaping at most doubles it and the config frame still fits.
+ */
+#define PROTO_INSTRUCTIONS_MAX (8 * 1024)
+
+/*
  * Message types. Numbers are fixed once assigned and never reused: worker to
  * supervisor types take 1-63, supervisor to worker types take 64-127. The
  * name, not the number, travels on the wire; the number indexes the table.
@@ -104,7 +111,7 @@ struct proto_field {
 	long long max;		/* INT: largest value; STR: longest length */
 };
 
-#define PROTO_FIELDS_MAX 10
+#define PROTO_FIELDS_MAX 12
 
 struct proto_type {
 	enum proto_type_id id;

@@ -301,6 +301,8 @@ static int audit_session_start(struct session *s, cJSON *files)
 	cJSON_AddNumberToObject(f, "inactive_project_rules",
 				(double)s->policy.inactive_count);
 	cJSON_AddNumberToObject(f, "skills", (double)s->skills.count);
+	cJSON_AddItemToObject(f, "instructions",
+			      cJSON_Duplicate(s->instruction_files, true));
 	cJSON_AddNumberToObject(f, "untrusted_skill_roots",
 				(double)s->skills.untrusted_skipped);
 	unprotected = cJSON_AddArrayToObject(f, "unprotected");
@@ -349,6 +351,8 @@ static int send_config(struct session *s, const char *key, char *err,
 	cJSON_AddStringToObject(f, "workspace", s->broker.root);
 	if (s->skills_section && s->skills_section[0])
 		cJSON_AddStringToObject(f, "skills", s->skills_section);
+	if (s->instructions)
+		cJSON_AddStringToObject(f, "instructions", s->instructions);
 	rc = proto_send(s->worker.sock, PROTO_CONFIG, 1, f, cafd, err, errlen);
 	cJSON_Delete(f);
 	if (cafd >= 0)
@@ -824,6 +828,77 @@ static int check_key(const struct session *s, const char *key, char *err,
 	return -1;
 }
 
+/* Append the readable part of one instructions file to buf. */
+static size_t read_instructions(struct session *s, const char *name,
+				char *buf, size_t len, size_t cap)
+{
+	char err[SESSION_ERR_MAX];
+	size_t start = len;
+	ssize_t n;
+	int fd;
+
+	if (broker_read(&s->broker, name, &fd, err, sizeof(err)) != BROKER_OK)
+		return len;
+	if (len > 0 && len + 2 < cap) {
+		buf[len++] = '\n';
+		buf[len++] = '\n';
+	}
+	while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	/* Keep the JSON escaping bound that PROTO_INSTRUCTIONS_MAX relies on. */
+	for (; start < len; start++)
+		if (((unsigned char)buf[start] < 0x20 && buf[start] != '\n' &&
+		     buf[start] != '\t') || buf[start] == 0x7f)
+			buf[start] = ' ';
+	cJSON_AddItemToArray(s->instruction_files, cJSON_CreateString(name));
+	return len;
+}
+
+/*
+ * The project's own instructions: AGENTS.md, then CLAUDE.md, from the
+ * workspace root, through the broker and only where the policy lets the
+ * agent read them. Like a project's allow rules and skills, they count
+ * only once the project is trusted: a cloned repository must not steer
+ * the agent before the user agreed.
+ */
+static int load_instructions(struct session *s)
+{
+	static const char *const names[] = { "AGENTS.md", "CLAUDE.md", NULL };
+	char buf[PROTO_INSTRUCTIONS_MAX + 1];
+	const char *const *name;
+	struct stat st;
+	size_t len = 0;
+	int present = 0;
+
+	s->instruction_files = cJSON_CreateArray();
+	for (name = names; *name; name++) {
+		if (fstatat(s->broker.root_fd, *name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		present++;
+		if (!s->policy.project_trusted)
+			continue;
+		if (policy_decide_path(&s->policy, POLICY_READ, *name).decision !=
+		    POLICY_ALLOW) {
+			session_note("%s is not used: the policy does not allow "
+				     "reading it", *name);
+			continue;
+		}
+		len = read_instructions(s, *name, buf, len, PROTO_INSTRUCTIONS_MAX);
+	}
+	if (present && !s->policy.project_trusted)
+		session_note("the project's AGENTS.md is ignored until you trust "
+			     "the project ('coworker policy trust' or "
+			     "--trust-project)");
+	if (len == PROTO_INSTRUCTIONS_MAX)
+		session_note("project instructions cut at %d bytes",
+			     PROTO_INSTRUCTIONS_MAX);
+	buf[len] = '\0';
+	if (len > 0 && !(s->instructions = strdup(buf)))
+		return -1;
+	return 0;
+}
+
 static int prepare(struct session *s, const char *key, char *audit_path,
 		   size_t pathsize, char *err, size_t errlen)
 {
@@ -832,6 +907,7 @@ static int prepare(struct session *s, const char *key, char *audit_path,
 	if (broker_open(&s->broker, s->cfg->workspace, err, errlen) < 0 ||
 	    load_policy(s, files, err, errlen) < 0 ||
 	    discover_skills(s, err, errlen) < 0 ||
+	    load_instructions(s) < 0 ||
 	    endpoint_parse(&s->endpoint, s->cfg->base_url, err, errlen) < 0 ||
 	    check_key(s, key, err, errlen) < 0 ||
 	    endpoint_proxy_from_env(&s->endpoint, err, errlen) < 0 ||
@@ -939,6 +1015,8 @@ out:
 	policy_free(&s.policy);
 	skills_free(&s.skills);
 	free(s.skills_section);
+	free(s.instructions);
+	cJSON_Delete(s.instruction_files);
 	session_free_narrowings(&s);
 	free(s.summary);
 	explicit_bzero(key, strlen(key));

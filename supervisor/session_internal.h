@@ -57,6 +57,8 @@ struct session {
 
 	struct skill_set skills;	/* discovered at start */
 	char *skills_section;		/* for the system prompt; may be "" */
+	char *instructions;		/* AGENTS.md text for the prompt, or NULL */
+	cJSON *instruction_files;	/* the files it came from, for the log */
 	/*
 	 * Every skill loaded in this session that declares allowed-tools.
 	 * All of them narrow every later request, not only the latest one.

@@ -147,20 +147,27 @@ static void agent_run_tools(struct agent *a, const struct openai_response *resp)
 }
 
 /*
- * The system prompt, then the skills section the supervisor sent (names
- * and descriptions only; load_skill fetches a skill's instructions).
+ * The system prompt, then the project's instructions (AGENTS.md, only in a
+ * trusted project) and the skills section the supervisor sent (names and
+ * descriptions only; load_skill fetches a skill's instructions).
  */
 static cJSON *system_message(const struct worker_config *cfg)
 {
 	cJSON *m = openai_system_message(cfg->workspace), *content;
+	const char *skills = cfg->skills ? cfg->skills : "";
+	const char *rules = cfg->instructions ? cfg->instructions : "";
 	struct buf b;
 
-	if (!m || !cfg->skills || !cfg->skills[0])
+	if (!m || (!skills[0] && !rules[0]))
 		return m;
 	content = cJSON_GetObjectItemCaseSensitive(m, "content");
-	buf_init(&b, PROTO_STR_MAX + PROTO_SKILLS_SECTION_MAX);
+	buf_init(&b, PROTO_STR_MAX + PROTO_SKILLS_SECTION_MAX +
+		 PROTO_INSTRUCTIONS_MAX + 256);
 	if (!cJSON_IsString(content) ||
-	    buf_printf(&b, "%s\n\n%s", content->valuestring, cfg->skills) < 0 ||
+	    buf_printf(&b, "%s%s%s%s%s", content->valuestring,
+		       rules[0] ? "\n\nInstructions from the project's own "
+		       "files (AGENTS.md):\n" : "", rules,
+		       skills[0] ? "\n\n" : "", skills) < 0 ||
 	    !cJSON_ReplaceItemInObjectCaseSensitive(m, "content",
 			cJSON_CreateString(b.data))) {
 		buf_free(&b);

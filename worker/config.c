@@ -129,7 +129,9 @@ int config_from_msg(struct proto_msg *msg, struct worker_config *cfg,
 	    copy_field(msg, "proxy", &cfg->proxy, err, errlen) < 0 ||
 	    copy_field(msg, "api_key", &cfg->api_key, err, errlen) < 0 ||
 	    copy_field(msg, "workspace", &cfg->workspace, err, errlen) < 0 ||
-	    copy_field(msg, "skills", &cfg->skills, err, errlen) < 0)
+	    copy_field(msg, "skills", &cfg->skills, err, errlen) < 0 ||
+	    copy_field(msg, "instructions", &cfg->instructions, err,
+		       errlen) < 0)
 		return -1;
 	cfg->max_turns = (long)proto_int(msg, "max_turns", 1);
 	if (!cfg->model || !cfg->base_url)
@@ -167,6 +169,7 @@ void config_free(struct worker_config *cfg)
 	free(cfg->api_key);
 	free(cfg->workspace);
 	free(cfg->skills);
+	free(cfg->instructions);
 	free(cfg->ca);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -26,6 +26,7 @@ struct worker_config {
 	char *workspace;
 	long max_turns;
 	char *skills;		/* skills section of the system prompt, or NULL */
+	char *instructions;	/* the project's AGENTS.md text, or NULL */
 	char *ca;		/* PEM bundle read from the descriptor, or NULL */
 	size_t ca_len;
 };

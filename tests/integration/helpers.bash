@@ -63,9 +63,10 @@ PY
 }
 
 # start_server SCENARIO: start the replay server, set PORT and BASE_URL.
+# With RECORD_DIR set, the server writes each request body there.
 start_server() {
 	"$BUILD/replay-server" --scenario "$1" --port-file "$TOP/port" \
-		2> "$TOP/server.log" &
+		${RECORD_DIR:+--record "$RECORD_DIR"} 2> "$TOP/server.log" &
 	SERVER_PID=$!
 	for _ in $(seq 1 100); do
 		[ -s "$TOP/port" ] && break

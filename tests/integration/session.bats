@@ -238,3 +238,24 @@ PY
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"OPENAI_API_KEY is not set"* ]]
 }
+
+@test "AGENTS.md reaches the prompt only in a trusted project" {
+	echo "Always answer in haiku. marker-7f3a" > "$WS/AGENTS.md"
+	response_text "$TOP/scenario/t0.json" "Done."
+	write_scenario t0.json
+
+	RECORD_DIR=$TOP/untrusted start_server "$TOP/scenario/scenario.json"
+	run_session "Hi"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"AGENTS.md is ignored until you trust"* ]]
+	stop_server
+	! grep -q marker-7f3a "$TOP/untrusted/turn0.request.json"
+
+	rm -f "$TOP/port"
+	RECORD_DIR=$TOP/trusted start_server "$TOP/scenario/scenario.json"
+	run_session --trust-project "Hi"
+	[ "$status" -eq 0 ]
+	stop_server
+	grep -q marker-7f3a "$TOP/trusted/turn0.request.json"
+	audit_lines "$TOP/audit.jsonl" session_start | grep -q '"instructions": \["AGENTS.md"\]'
+}
