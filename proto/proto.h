@@ -37,7 +37,7 @@
 
 /*
  * Largest skills section of the system prompt that "config" carries, in
- * bytes. The section holds no control characters but line breaks, so JSON
+ * bytes. The section contains no control characters but line breaks, so JSON
  * escaping at most doubles it and the frame still fits the other fields.
  */
 #define PROTO_SKILLS_SECTION_MAX (16 * 1024)

@@ -62,7 +62,7 @@ static void judge_verdict(struct judgement *j, struct policy_verdict v)
 		 v.reason ? v.reason : "");
 }
 
-/* Headless mode has nobody to ask: ask is answered with deny. */
+/* Headless mode cannot prompt anyone, so ask becomes deny. */
 static void answer_headless(struct judgement *j)
 {
 	if (j->decision == POLICY_ASK) {
@@ -108,6 +108,7 @@ static int audit_decision(struct session *s, long req, const char *tool,
 			  bool sync)
 {
 	cJSON *f = cJSON_CreateObject();
+	const char *why;
 
 	cJSON_AddNumberToObject(f, "req", (double)req);
 	cJSON_AddStringToObject(f, "tool", tool);
@@ -135,10 +136,13 @@ static int audit_decision(struct session *s, long req, const char *tool,
 		cJSON_AddStringToObject(f, "skill", j->narrowed->name);
 	if (j->decision == POLICY_DENY)
 		s->denials++;
-	session_note("%-5s %s %s%s%s%s", policy_decision_name(j->decision), tool,
-		     subject, j->rule ? "  (" : j->reason[0] ? "  (" : "",
-		     j->rule ? j->rule : j->reason,
-		     j->rule || j->reason[0] ? ")" : "");
+	why = j->rule ? j->rule : j->reason;
+	if (why[0])
+		session_note("%-5s %s %s  (%s)", policy_decision_name(j->decision),
+			     tool, subject, why);
+	else
+		session_note("%-5s %s %s", policy_decision_name(j->decision),
+			     tool, subject);
 	return session_audit(s, "decision", f, sync);
 }
 

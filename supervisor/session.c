@@ -95,7 +95,7 @@ void session_emit(struct session *s, const char *type, const cJSON *fields)
 /*
  * Every audited event also goes to the --json stream, so that stream is the
  * audit log without its chain. The key is redacted in both: the audit
- * module redacts its own copy, and this copy never holds the key because
+ * module redacts its own copy, and this copy never contains the key because
  * no event the supervisor builds contains it.
  */
 int session_audit(struct session *s, const char *event, cJSON *fields,
