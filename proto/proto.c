@@ -22,6 +22,8 @@
 #define TIMEOUT_MS_MAX (24L * 3600 * 1000)
 #define PATH_LEN_MAX 4096
 #define SKILL_NAME_LEN_MAX 64
+#define PATTERN_LEN_MAX 1024
+#define COUNT_MAX 1000000000LL
 
 /*
  * Every message type, the direction and phases it is permitted in, whether
@@ -82,6 +84,34 @@ static const struct proto_type proto_types[] = {
 		{ "name", S, true, 1, SKILL_NAME_LEN_MAX },
 		{ "file", S, false, 1, PATH_LEN_MAX },
 		{ NULL } } },
+	{ PROTO_GLOB, "glob", W, PROTO_KIND_REQUEST, RUN, PROTO_FD_NONE, {
+		{ "pattern", S, true, 1, PATTERN_LEN_MAX },
+		{ "path", S, false, 1, PATH_LEN_MAX },
+		{ NULL } } },
+	{ PROTO_GREP, "grep", W, PROTO_KIND_REQUEST, RUN, PROTO_FD_NONE, {
+		{ "pattern", S, true, 1, PATTERN_LEN_MAX },
+		{ "path", S, false, 1, PATH_LEN_MAX },
+		{ "glob", S, false, 1, PATTERN_LEN_MAX },
+		{ "ignore_case", B, false, 0, 0 },
+		{ "max_results", I, false, 1, 10000 },
+		{ NULL } } },
+	{ PROTO_TODO, "todo", W, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
+		{ "items", S, true, 0,
+		  PROTO_TODO_ITEMS_MAX * (PROTO_TODO_TEXT_MAX + 16) },
+		{ NULL } } },
+	{ PROTO_COMPACTION, "compaction", W, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
+		{ "turn", I, true, 0, 1000000 },
+		{ "messages_before", I, true, 0, COUNT_MAX },
+		{ "messages_after", I, true, 0, COUNT_MAX },
+		{ "tokens_before", I, true, 0, COUNT_MAX },
+		{ "tokens_after", I, true, 0, COUNT_MAX },
+		{ NULL } } },
+	{ PROTO_TURN_START, "turn_start", W, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
+		{ "turn", I, true, 1, 1000000 },
+		{ NULL } } },
+	{ PROTO_TEXT_DELTA, "text_delta", W, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
+		{ "text", S, true, 1, PROTO_STR_MAX },
+		{ NULL } } },
 
 	{ PROTO_CONFIG, "config", SUP, PROTO_KIND_EVENT, START, PROTO_FD_OPTIONAL, {
 		{ "provider", S, false, 1, 16 },
@@ -94,6 +124,9 @@ static const struct proto_type proto_types[] = {
 		{ "workspace", S, true, 1, PATH_LEN_MAX },
 		{ "skills", S, false, 1, PROTO_SKILLS_SECTION_MAX },
 		{ "instructions", S, false, 1, PROTO_INSTRUCTIONS_MAX },
+		{ "context_tokens", I, false, 1000, 100000000 },
+		{ "token_budget", I, false, 1, 1000000000000LL },
+		{ "deltas", B, false, 0, 0 },
 		{ NULL } } },
 	{ PROTO_TASK, "task", SUP, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
 		{ "text", S, true, 1, PROTO_STR_MAX },
@@ -108,6 +141,15 @@ static const struct proto_type proto_types[] = {
 		{ "output_bytes", I, false, 0, 1LL << 50 },
 		{ "truncated", B, false, 0, 0 },
 		{ "duration_ms", I, false, 0, 1LL << 40 },
+		{ NULL } } },
+	{ PROTO_CANCEL, "cancel", SUP, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
+		{ NULL } } },
+	{ PROTO_CLEAR, "clear", SUP, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
+		{ NULL } } },
+	{ PROTO_COMPACT, "compact", SUP, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
+		{ NULL } } },
+	{ PROTO_SET_MODEL, "set_model", SUP, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
+		{ "model", S, true, 1, 256 },
 		{ NULL } } },
 };
 

@@ -49,6 +49,10 @@
  */
 #define PROTO_INSTRUCTIONS_MAX (8 * 1024)
 
+/* Most items a todo list may hold, and the longest text of one item. */
+#define PROTO_TODO_ITEMS_MAX 50
+#define PROTO_TODO_TEXT_MAX 500
+
 /*
  * Message types. Numbers are fixed once assigned and never reused: worker to
  * supervisor types take 1-63, supervisor to worker types take 64-127. The
@@ -68,10 +72,20 @@ enum proto_type_id {
 	PROTO_DONE = 11,
 	PROTO_RETRY = 12,
 	PROTO_LOAD_SKILL = 13,
+	PROTO_GLOB = 14,
+	PROTO_GREP = 15,
+	PROTO_TODO = 16,
+	PROTO_COMPACTION = 17,
+	PROTO_TURN_START = 18,
+	PROTO_TEXT_DELTA = 19,
 
 	PROTO_CONFIG = 64,
 	PROTO_TASK = 65,
 	PROTO_REPLY = 66,
+	PROTO_CANCEL = 67,
+	PROTO_CLEAR = 68,
+	PROTO_COMPACT = 69,
+	PROTO_SET_MODEL = 70,
 };
 
 enum proto_dir {
@@ -111,7 +125,7 @@ struct proto_field {
 	long long max;		/* INT: largest value; STR: longest length */
 };
 
-#define PROTO_FIELDS_MAX 12
+#define PROTO_FIELDS_MAX 16
 
 struct proto_type {
 	enum proto_type_id id;

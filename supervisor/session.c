@@ -430,6 +430,86 @@ static void note_model_text(const char *text)
 	}
 }
 
+/*
+ * Parse the worker's todo list: one item per line, "STATUS TEXT", with
+ * STATUS one of pending, in_progress or completed. Returns an array of
+ * {status, text} objects, or NULL when a line breaks the format.
+ */
+static cJSON *parse_todo(const char *items, char *err, size_t errlen)
+{
+	static const char *const statuses[] = {
+		"pending", "in_progress", "completed",
+	};
+	cJSON *list = cJSON_CreateArray(), *item;
+	const char *line = items, *end, *sp;
+	size_t i, n = 0, len;
+	char text[PROTO_TODO_TEXT_MAX + 1];
+
+	while (list && *line) {
+		end = strchrnul(line, '\n');
+		sp = memchr(line, ' ', (size_t)(end - line));
+		for (i = 0; sp && i < sizeof(statuses) / sizeof(statuses[0]); i++)
+			if ((size_t)(sp - line) == strlen(statuses[i]) &&
+			    strncmp(line, statuses[i], (size_t)(sp - line)) == 0)
+				break;
+		len = sp ? (size_t)(end - sp - 1) : 0;
+		if (!sp || i == sizeof(statuses) / sizeof(statuses[0]) ||
+		    len == 0 || len > PROTO_TODO_TEXT_MAX ||
+		    ++n > PROTO_TODO_ITEMS_MAX) {
+			snprintf(err, errlen, "todo item %zu is not \"STATUS "
+				 "TEXT\" with a known status, 1 to %d bytes of "
+				 "text, at most %d items", n + 1,
+				 PROTO_TODO_TEXT_MAX, PROTO_TODO_ITEMS_MAX);
+			cJSON_Delete(list);
+			return NULL;
+		}
+		memcpy(text, sp + 1, len);
+		text[len] = '\0';
+		item = cJSON_CreateObject();
+		cJSON_AddStringToObject(item, "status", statuses[i]);
+		cJSON_AddStringToObject(item, "text", text);
+		cJSON_AddItemToArray(list, item);
+		line = *end ? end + 1 : end;
+	}
+	return list;
+}
+
+/* Keep the latest todo list for display and record it. */
+static int on_todo(struct session *s, struct proto_msg *m, cJSON *f)
+{
+	char err[SESSION_ERR_MAX];
+	cJSON *list = parse_todo(proto_str(m, "items"), err, sizeof(err));
+
+	if (!list) {
+		cJSON_Delete(f);
+		session_violation(s, err);
+		return 0;
+	}
+	cJSON_Delete(s->todo);
+	s->todo = cJSON_Duplicate(list, true);
+	cJSON_AddItemToObject(f, "items", list);
+	return session_audit(s, "todo", f, false);
+}
+
+static int on_compaction(struct session *s, struct proto_msg *m, cJSON *f)
+{
+	static const char *const names[] = {
+		"turn", "messages_before", "messages_after", "tokens_before",
+		"tokens_after",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		cJSON_AddNumberToObject(f, names[i],
+					(double)proto_int(m, names[i], 0));
+	session_note("context compacted: about %lld tokens in %lld messages "
+		     "became %lld in %lld", proto_int(m, "tokens_before", 0),
+		     proto_int(m, "messages_before", 0),
+		     proto_int(m, "tokens_after", 0),
+		     proto_int(m, "messages_after", 0));
+	return session_audit(s, "compaction", f, false);
+}
+
 static int on_event(struct session *s, struct proto_msg *m)
 {
 	static const struct timeval exit_grace = { 2, 0 };
@@ -477,6 +557,20 @@ static int on_event(struct session *s, struct proto_msg *m)
 					(double)proto_int(m, "delay_ms", 0));
 		cJSON_AddStringToObject(f, "reason", proto_str(m, "reason"));
 		return session_audit(s, "retry", f, false);
+	case PROTO_TURN_START:
+		cJSON_AddNumberToObject(f, "turn",
+					(double)proto_int(m, "turn", 0));
+		return session_audit(s, "turn_start", f, false);
+	case PROTO_TEXT_DELTA:
+		/* Not audited: the whole text follows in a "text" event. */
+		cJSON_AddStringToObject(f, "text", proto_str(m, "text"));
+		session_emit(s, "text_delta", f);
+		cJSON_Delete(f);
+		return 0;
+	case PROTO_TODO:
+		return on_todo(s, m, f);
+	case PROTO_COMPACTION:
+		return on_compaction(s, m, f);
 	case PROTO_DONE:
 		cJSON_Delete(f);
 		s->done = true;
@@ -1019,6 +1113,7 @@ out:
 	cJSON_Delete(s.instruction_files);
 	session_free_narrowings(&s);
 	free(s.summary);
+	cJSON_Delete(s.todo);
 	explicit_bzero(key, strlen(key));
 	free(key);
 	return s.exit_status;

@@ -54,6 +54,7 @@ struct session {
 	long requests;
 	long denials;			/* requests answered with deny */
 	char *summary;
+	cJSON *todo;			/* the worker's latest todo list */
 
 	struct skill_set skills;	/* discovered at start */
 	char *skills_section;		/* for the system prompt; may be "" */
