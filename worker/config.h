@@ -25,6 +25,8 @@ struct worker_config {
 	char *api_key;		/* NULL when none; never logged */
 	char *workspace;
 	long max_turns;
+	long long context_tokens;	/* the model's context window; 0: default */
+	long long token_budget;	/* most tokens the session may spend; 0: none */
 	char *skills;		/* skills section of the system prompt, or NULL */
 	char *instructions;	/* the project's AGENTS.md text, or NULL */
 	char *ca;		/* PEM bundle read from the descriptor, or NULL */

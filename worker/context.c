@@ -8,17 +8,46 @@
 #include "context.h"
 #include "text.h"
 
+static size_t string_bytes(const cJSON *item)
+{
+	return cJSON_IsString(item) ? strlen(item->valuestring) : 0;
+}
+
+/* Text of a "content" that is a string or an array of {"text": ...} parts. */
+static size_t content_bytes(const cJSON *content)
+{
+	const cJSON *part;
+	size_t n = string_bytes(content);
+
+	if (cJSON_IsArray(content))
+		cJSON_ArrayForEach(part, content)
+			n += string_bytes(cJSON_GetObjectItemCaseSensitive(part,
+									  "text"));
+	return n;
+}
+
 size_t context_message_tokens(const cJSON *message)
 {
-	char *text = cJSON_PrintUnformatted(message);
-	size_t n;
+	const cJSON *calls, *call, *function;
+	size_t bytes, tokens = CONTEXT_MESSAGE_OVERHEAD;
 
-	if (!text)
-		return 0;
-	n = (strlen(text) + CONTEXT_BYTES_PER_TOKEN - 1) /
-	    CONTEXT_BYTES_PER_TOKEN;
-	free(text);
-	return n;
+	bytes = content_bytes(cJSON_GetObjectItemCaseSensitive(message,
+								 "content")) +
+		string_bytes(cJSON_GetObjectItemCaseSensitive(message,
+							      "tool_call_id"));
+	calls = cJSON_GetObjectItemCaseSensitive(message, "tool_calls");
+	cJSON_ArrayForEach(call, (cJSON_IsArray(calls) ? calls : NULL)) {
+		function = cJSON_GetObjectItemCaseSensitive(call, "function");
+		bytes += string_bytes(cJSON_GetObjectItemCaseSensitive(call,
+								       "id")) +
+			 string_bytes(cJSON_GetObjectItemCaseSensitive(function,
+								       "name")) +
+			 string_bytes(cJSON_GetObjectItemCaseSensitive(function,
+								       "arguments"));
+		tokens += CONTEXT_CALL_OVERHEAD;
+	}
+	return tokens + (bytes + CONTEXT_BYTES_PER_TOKEN - 1) /
+	       CONTEXT_BYTES_PER_TOKEN;
 }
 
 size_t context_tokens(const cJSON *messages)
@@ -29,6 +58,42 @@ size_t context_tokens(const cJSON *messages)
 	cJSON_ArrayForEach(m, messages)
 		n += context_message_tokens(m);
 	return n;
+}
+
+size_t context_tools_tokens(const cJSON *tools)
+{
+	char *text = tools ? cJSON_PrintUnformatted(tools) : NULL;
+	size_t n;
+
+	if (!text)
+		return 0;
+	n = (strlen(text) + CONTEXT_BYTES_PER_TOKEN - 1) /
+	    CONTEXT_BYTES_PER_TOKEN;
+	free(text);
+	return n;
+}
+
+void context_budget_add(struct context_budget *b, long long prompt_tokens,
+			long long completion_tokens)
+{
+	if (prompt_tokens > 0)
+		b->spent += prompt_tokens;
+	if (completion_tokens > 0)
+		b->spent += completion_tokens;
+}
+
+bool context_budget_reached(const struct context_budget *b)
+{
+	return b->limit > 0 && b->spent >= b->limit;
+}
+
+void context_budget_describe(const struct context_budget *b, long turn,
+			     char *out, size_t len)
+{
+	snprintf(out, len, "stopped after %ld model turn%s: the session used "
+		 "%lld tokens, reaching its token budget of %lld; the tool "
+		 "calls of the last turn were not run", turn,
+		 turn == 1 ? "" : "s", b->spent, b->limit);
 }
 
 /* The start of line number line (from 1), or NULL past the end. */

@@ -2,28 +2,51 @@
  * The context manager: how large the conversation is, and how tool output
  * is cut to fit it.
  *
- * Token counts here are estimates: one token per 4 bytes of the message's
- * JSON, which is near what BPE tokenizers give for English and code and
- * needs no tokenizer table in the confined worker.
+ * Token counts here are estimates: one token per 4 bytes of the text a
+ * message carries (content, tool call names, arguments and ids), plus a
+ * few tokens for each message's and each tool call's framing. That is
+ * near what BPE tokenizers give for English and code, and needs no
+ * tokenizer table in the confined worker. JSON escaping is not counted,
+ * because the model sees the decoded text.
  */
 #ifndef COWORKER_WORKER_CONTEXT_H
 #define COWORKER_WORKER_CONTEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
 
 #define CONTEXT_BYTES_PER_TOKEN 4
-
-/*
- * TODO: compaction of older turns near the model's context limit (a
- * summary the model writes, reported as an event) is not built yet; the
- * config carries no context limit to measure against.
- */
+#define CONTEXT_MESSAGE_OVERHEAD 4	/* role and separators */
+#define CONTEXT_CALL_OVERHEAD 8		/* a tool call's framing */
 
 /* Estimated tokens of one message, of a whole conversation. */
 size_t context_message_tokens(const cJSON *message);
 size_t context_tokens(const cJSON *messages);
+
+/* Estimated tokens of the "tools" array, which every request repeats. */
+size_t context_tools_tokens(const cJSON *tools);
+
+/*
+ * The session's token budget: prompt plus completion tokens as the model
+ * reports them in each response's usage (responses without usage add
+ * nothing).
+ */
+struct context_budget {
+	long long limit;	/* 0: no budget */
+	long long spent;
+};
+
+void context_budget_add(struct context_budget *b, long long prompt_tokens,
+			long long completion_tokens);
+
+/* True when a budget is set and spent reaches it. */
+bool context_budget_reached(const struct context_budget *b);
+
+/* The summary of a session that the budget stopped after turn. */
+void context_budget_describe(const struct context_budget *b, long turn,
+			     char *out, size_t len);
 
 /*
  * Lines offset .. offset+limit-1 (counting from 1; offset 0 means 1,

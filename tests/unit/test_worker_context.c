@@ -75,10 +75,85 @@ static void token_estimate(void **state)
 				  "{\"role\":\"assistant\",\"content\":\"\"}]");
 
 	(void)state;
-	/* {"role":"user","content":"abcd"} is 32 bytes. */
-	assert_int_equal(context_message_tokens(cJSON_GetArrayItem(msgs, 0)), 8);
-	assert_int_equal(context_tokens(msgs), 8 + 9);
+	/* 4 bytes of text are one token, plus the message overhead. */
+	assert_int_equal(context_message_tokens(cJSON_GetArrayItem(msgs, 0)),
+			 CONTEXT_MESSAGE_OVERHEAD + 1);
+	assert_int_equal(context_tokens(msgs), 2 * CONTEXT_MESSAGE_OVERHEAD + 1);
 	cJSON_Delete(msgs);
+}
+
+/* Tool calls count their name, id and arguments, not the JSON around. */
+static void token_estimate_tool_call(void **state)
+{
+	cJSON *call = cJSON_Parse(
+		"{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["
+		"{\"id\":\"call_123\",\"type\":\"function\",\"function\":"
+		"{\"name\":\"read_file\",\"arguments\":"
+		"\"{\\\"path\\\":\\\"a.c\\\"}\"}},"
+		"{\"id\":\"call_456\",\"type\":\"function\",\"function\":"
+		"{\"name\":\"list_directory\",\"arguments\":\"{}\"}}]}");
+	cJSON *result = cJSON_Parse("{\"role\":\"tool\",\"tool_call_id\":"
+				    "\"call_123\",\"content\":\"0123456789ab\"}");
+
+	(void)state;
+	assert_non_null(call);
+	assert_non_null(result);
+	/*
+	 * call_123 read_file {"path":"a.c"} is 8 + 9 + 14 bytes and
+	 * call_456 list_directory {} is 8 + 14 + 2: 55 bytes, 14 tokens.
+	 */
+	assert_int_equal(context_message_tokens(call),
+			 CONTEXT_MESSAGE_OVERHEAD + 2 * CONTEXT_CALL_OVERHEAD + 14);
+	/* 8 bytes of id and 12 of content: 5 tokens. */
+	assert_int_equal(context_message_tokens(result),
+			 CONTEXT_MESSAGE_OVERHEAD + 5);
+	cJSON_Delete(call);
+	cJSON_Delete(result);
+}
+
+/* A large result costs about a token per 4 bytes, escapes or not. */
+static void token_estimate_large_result(void **state)
+{
+	size_t len = 40000, i;
+	char *text = malloc(len + 1);
+	cJSON *m;
+
+	(void)state;
+	assert_non_null(text);
+	for (i = 0; i < len; i++)
+		text[i] = i % 40 == 39 ? '\n' : '"';
+	text[len] = '\0';
+	m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "role", "tool");
+	cJSON_AddStringToObject(m, "tool_call_id", "");
+	cJSON_AddStringToObject(m, "content", text);
+	assert_int_equal(context_message_tokens(m),
+			 CONTEXT_MESSAGE_OVERHEAD + len / 4);
+	cJSON_Delete(m);
+	free(text);
+}
+
+static void token_budget(void **state)
+{
+	struct context_budget none = { 0, 0 }, b = { 100, 0 };
+	char text[256];
+
+	(void)state;
+	context_budget_add(&none, 1000000, 1000000);
+	assert_false(context_budget_reached(&none));
+
+	/* -1 means the response reported no usage. */
+	context_budget_add(&b, -1, -1);
+	assert_int_equal(b.spent, 0);
+	context_budget_add(&b, 60, 39);
+	assert_false(context_budget_reached(&b));
+	context_budget_add(&b, -1, 1);
+	assert_true(context_budget_reached(&b));
+
+	context_budget_describe(&b, 3, text, sizeof(text));
+	assert_non_null(strstr(text, "3 model turns"));
+	assert_non_null(strstr(text, "used 100 tokens"));
+	assert_non_null(strstr(text, "budget of 100"));
 }
 
 static void read_file_arguments(void **state)
@@ -107,6 +182,9 @@ int main(void)
 		cmocka_unit_test(select_lines_of_partial_read),
 		cmocka_unit_test(cut_output),
 		cmocka_unit_test(token_estimate),
+		cmocka_unit_test(token_estimate_tool_call),
+		cmocka_unit_test(token_estimate_large_result),
+		cmocka_unit_test(token_budget),
 		cmocka_unit_test(read_file_arguments),
 	};
 
