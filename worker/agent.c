@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "compact.h"
 #include "model.h"
 #include "openai.h"
 #include "tools.h"
@@ -19,6 +20,7 @@ struct agent {
 	const struct worker_config *cfg;
 	cJSON *messages;	/* the conversation, grown every turn */
 	cJSON *tools;
+	struct context_budget budget;
 };
 
 char *agent_redact(const char *text, const char *secret)
@@ -186,6 +188,9 @@ static int agent_loop(struct agent *a)
 	long turn;
 
 	for (turn = 1; turn <= a->cfg->max_turns; turn++) {
+		if (compact_check(&a->model, a->messages, a->tools, turn,
+				  &a->budget, err, sizeof(err)) < 0)
+			return agent_fail(a, err);
 		if (model_ask(&a->model, a->messages, a->tools, &resp, err,
 			      sizeof(err)) < 0)
 			return agent_fail(a, err);
@@ -194,11 +199,21 @@ static int agent_loop(struct agent *a)
 		text = resp.content && resp.content[0] ? resp.content :
 		       resp.refusal;
 		send_turn(a, turn, &resp);
+		context_budget_add(&a->budget, resp.prompt_tokens,
+				   resp.completion_tokens);
 		if (text && text[0])
 			send_text(a, text);
 
 		if (!resp.tool_call_count) {
 			send_done(a, "ok", text ? text : "");
+			openai_response_free(&resp);
+			return 0;
+		}
+		/* Like the turn limit, the budget leaves the calls unrun. */
+		if (context_budget_reached(&a->budget)) {
+			context_budget_describe(&a->budget, turn, err,
+						sizeof(err));
+			send_done(a, "token_budget", err);
 			openai_response_free(&resp);
 			return 0;
 		}
@@ -219,6 +234,8 @@ int agent_run(struct channel *ch, struct http_client *http,
 	      const struct worker_config *cfg, const char *task)
 {
 	struct agent a = { .ch = ch, .cfg = cfg };
+
+	a.budget.limit = cfg->token_budget;
 	int status;
 
 	model_init(&a.model, ch, http, cfg);

@@ -12,7 +12,8 @@
 
 /*
  * Run the task to its end and send the final "done" event. Returns the
- * worker's exit status: 0 for "ok" and "max_turns", 1 for "error".
+ * worker's exit status: 0 for "ok", "max_turns" and "token_budget", 1 for
+ * "error".
  */
 int agent_run(struct channel *ch, struct http_client *http,
 	      const struct worker_config *cfg, const char *task);

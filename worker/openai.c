@@ -86,9 +86,12 @@ cJSON *openai_request(const char *model, cJSON *messages, cJSON *tools,
 	cJSON *options;
 
 	if (!body || !cJSON_AddStringToObject(body, "model", model) ||
-	    !cJSON_AddItemReferenceToObject(body, "messages", messages) ||
-	    !cJSON_AddItemReferenceToObject(body, "tools", tools) ||
-	    !cJSON_AddStringToObject(body, "tool_choice", "auto"))
+	    !cJSON_AddItemReferenceToObject(body, "messages", messages))
+		goto bad;
+	/* The API rejects an empty "tools" array and a lone "tool_choice". */
+	if (cJSON_GetArraySize(tools) > 0 &&
+	    (!cJSON_AddItemReferenceToObject(body, "tools", tools) ||
+	     !cJSON_AddStringToObject(body, "tool_choice", "auto")))
 		goto bad;
 	if (!stream)
 		return body;

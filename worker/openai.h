@@ -47,7 +47,8 @@ cJSON *openai_user_message(const char *text);
 
 /*
  * The request body {model, messages, tools, tool_choice}, plus stream and
- * stream_options.include_usage when stream is set. messages and tools are
+ * stream_options.include_usage when stream is set. tools and tool_choice
+ * are left out when tools is NULL or empty. messages and tools are
  * referenced, not copied: the body must be deleted before them.
  */
 cJSON *openai_request(const char *model, cJSON *messages, cJSON *tools,
