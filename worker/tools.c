@@ -9,6 +9,7 @@
 
 #include "proto/proto.h"
 #include "tools.h"
+#include "tools_todo.h"
 
 #define PATH_MAX_BYTES 4096		/* the protocol's path limit */
 #define TIMEOUT_MS_MAX 86400000LL	/* the protocol's timeout limit */
@@ -17,10 +18,45 @@
 
 struct tool_field {
 	const char *name;
-	const char *type;	/* JSON Schema type: "string" or "integer" */
+	const char *type;	/* JSON Schema type: string, integer or array */
 	const char *description;
 	bool required;
 };
+
+static const char *const todo_statuses[] = {
+	"pending", "in_progress", "completed", NULL,
+};
+
+static const struct tool_field todo_item_fields[] = {
+	{ "content", "string", "What to do, in one line of 1 to 500 bytes.",
+	  true },
+	{ "status", "string", "pending, in_progress (one item at a time) or "
+	  "completed.", true },
+	{ NULL },
+};
+
+/*
+ * Schema details beyond a field's type, by field name: the fields of the
+ * objects an array holds, and the values a string may take.
+ */
+static const struct field_schema {
+	const char *name;
+	const struct tool_field *items;
+	const char *const *choices;
+} field_schemas[] = {
+	{ "todos", todo_item_fields, NULL },
+	{ "status", NULL, todo_statuses },
+};
+
+static const struct field_schema *field_schema_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(field_schemas) / sizeof(field_schemas[0]); i++)
+		if (strcmp(field_schemas[i].name, name) == 0)
+			return &field_schemas[i];
+	return NULL;
+}
 
 struct tool_def {
 	enum tool_kind kind;
@@ -80,11 +116,52 @@ static const struct tool_def tool_defs[] = {
 		  "A file of the skill, relative to the skill's folder, e.g. "
 		  "\"reference/checklist.md\".", false },
 		{ NULL } } },
+	{ TOOL_TODO_WRITE, "todo_write",
+	  "Replace your todo list for the task with the list given, and show "
+	  "it to the user. Use it for work of several steps: list the steps, "
+	  "mark the one you work on in_progress and each finished one "
+	  "completed. At most 50 items.", {
+		{ "todos", "array", "The complete list, in order; it replaces "
+		  "the previous one.", true },
+		{ NULL } } },
 };
 
 #define TOOL_COUNT (sizeof(tool_defs) / sizeof(tool_defs[0]))
 
-static cJSON *schema_parameters(const struct tool_def *def)
+static cJSON *schema_object(const struct tool_field *fields);
+
+static cJSON *schema_property(const struct tool_field *f)
+{
+	const struct field_schema *extra = field_schema_find(f->name);
+	cJSON *prop = cJSON_CreateObject(), *choices, *items;
+	const char *const *c;
+
+	if (!prop || !cJSON_AddStringToObject(prop, "type", f->type) ||
+	    !cJSON_AddStringToObject(prop, "description", f->description))
+		goto bad;
+	if (extra && extra->choices) {
+		choices = cJSON_AddArrayToObject(prop, "enum");
+		for (c = extra->choices; choices && *c; c++)
+			if (!cJSON_AddItemToArray(choices, cJSON_CreateString(*c)))
+				goto bad;
+		if (!choices)
+			goto bad;
+	}
+	if (extra && extra->items) {
+		items = schema_object(extra->items);
+		if (!items || !cJSON_AddItemToObject(prop, "items", items)) {
+			cJSON_Delete(items);
+			goto bad;
+		}
+	}
+	return prop;
+bad:
+	cJSON_Delete(prop);
+	return NULL;
+}
+
+/* {"type": "object", "properties": ..., "required": [...]} for fields. */
+static cJSON *schema_object(const struct tool_field *fields)
 {
 	cJSON *params = cJSON_CreateObject();
 	cJSON *props = cJSON_AddObjectToObject(params, "properties");
@@ -95,12 +172,12 @@ static cJSON *schema_parameters(const struct tool_def *def)
 	if (!params || !props || !required ||
 	    !cJSON_AddStringToObject(params, "type", "object"))
 		goto bad;
-	for (f = def->fields; f->name; f++) {
-		prop = cJSON_AddObjectToObject(props, f->name);
-		if (!prop || !cJSON_AddStringToObject(prop, "type", f->type) ||
-		    !cJSON_AddStringToObject(prop, "description",
-					     f->description))
+	for (f = fields; f->name; f++) {
+		prop = schema_property(f);
+		if (!prop || !cJSON_AddItemToObject(props, f->name, prop)) {
+			cJSON_Delete(prop);
 			goto bad;
+		}
 		if (f->required &&
 		    !cJSON_AddItemToArray(required, cJSON_CreateString(f->name)))
 			goto bad;
@@ -122,7 +199,7 @@ cJSON *tools_schema(void)
 		if (!tool || !cJSON_AddItemToArray(tools, tool))
 			goto bad;
 		function = cJSON_AddObjectToObject(tool, "function");
-		params = schema_parameters(&tool_defs[i]);
+		params = schema_object(tool_defs[i].fields);
 		if (!function || !params ||
 		    !cJSON_AddStringToObject(tool, "type", "function") ||
 		    !cJSON_AddStringToObject(function, "name",
@@ -270,6 +347,14 @@ static int check_fields(const struct tool_def *def, struct tool_args *args,
 			if (f->required)
 				return invalid(err, errlen, def, "missing "
 					       "required field \"%s\"", f->name);
+			continue;
+		}
+		if (strcmp(f->type, "array") == 0) {
+			/* The items are checked when the call runs. */
+			if (!cJSON_IsArray(item))
+				return invalid(err, errlen, def, "field \"%s\" "
+					       "must be an array", f->name);
+			args->todos = item;
 			continue;
 		}
 		if (strcmp(f->type, "integer") == 0) {

@@ -22,6 +22,7 @@ enum tool_kind {
 	TOOL_LIST_DIRECTORY,
 	TOOL_RUN_COMMAND,
 	TOOL_LOAD_SKILL,
+	TOOL_TODO_WRITE,
 };
 
 /* A checked tool call; the strings point into root. */
@@ -35,6 +36,7 @@ struct tool_args {
 	const char *command;
 	const char *skill;	/* load_skill: the skill's name */
 	const char *skill_file;	/* load_skill: another file; NULL for the body */
+	const cJSON *todos;	/* todo_write: the array, checked when run */
 	long long timeout_ms;	/* 0 when not given */
 	long long offset;	/* read_file: first line, from 1; 0 when not given */
 	long long limit;	/* read_file: most lines; 0 when not given */

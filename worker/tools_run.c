@@ -14,6 +14,7 @@
 #include "context.h"
 #include "text.h"
 #include "tools.h"
+#include "tools_todo.h"
 
 /*
  * Lines are selected from at most this much of a file; offset and limit
@@ -370,6 +371,9 @@ char *tools_execute(struct channel *ch, const struct tool_args *args)
 		break;
 	case TOOL_LOAD_SKILL:
 		result = run_load_skill(ch, fields);
+		break;
+	case TOOL_TODO_WRITE:
+		result = todo_write(ch, args->todos);
 		break;
 	}
 	cJSON_Delete(fields);
