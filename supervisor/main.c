@@ -55,6 +55,11 @@ static const char usage_text[] =
 	"  --json                 print JSON Lines events on standard output\n"
 	"                         instead of the final answer\n"
 	"  --max-turns N          stop after N model calls (default: 30)\n"
+	"  --context-tokens N     the model's context window in tokens; older\n"
+	"                         turns are summarised when the conversation\n"
+	"                         fills 80% of it (default: 128000)\n"
+	"  --token-budget N       stop once the model has reported N tokens\n"
+	"                         (prompt plus completion) over the session\n"
 	"  --api-key-env VAR      variable holding the API key (default:\n"
 	"                         OPENAI_API_KEY, or ANTHROPIC_API_KEY)\n"
 	"  --command-timeout SEC  wall-clock limit per command in seconds\n"
@@ -80,6 +85,25 @@ static int parse_long(const char *text, long min, long max, long *out)
 	v = strtol(text, &end, 10);
 	if (errno || end == text || *end || v < min || v > max)
 		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A token count flag from min to max; the limits are the protocol's. */
+static int parse_count(const char *text, const char *option, long long min,
+		       long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max) {
+		fprintf(stderr, "coworker: invalid %s \"%s\": expected a number "
+			"of tokens from %lld to %lld\nRun 'coworker --help' for "
+			"usage.\n", option, text, min, max);
+		return -1;
+	}
 	*out = v;
 	return 0;
 }
@@ -117,6 +141,7 @@ enum {
 	OPT_POLICY = 256, OPT_AUDIT, OPT_BASE_URL, OPT_MODEL, OPT_MAX_TURNS,
 	OPT_KEY_ENV, OPT_CMD_TIMEOUT, OPT_MODE, OPT_ALLOW, OPT_ASK, OPT_DENY,
 	OPT_TRUST, OPT_JSON, OPT_PROVIDER, OPT_WEAKER,
+	OPT_CONTEXT_TOKENS, OPT_TOKEN_BUDGET,
 };
 
 /* Most rules or policy files one kind of option may add. */
@@ -216,6 +241,12 @@ static int parse_exec_option(int c, struct session_config *cfg,
 		usage_error("invalid --command-timeout \"%s\": expected seconds "
 			    "from 1 to 86400", optarg);
 		return -1;
+	case OPT_CONTEXT_TOKENS:
+		return parse_count(optarg, "--context-tokens", 1000, 100000000,
+				   &cfg->context_tokens);
+	case OPT_TOKEN_BUDGET:
+		return parse_count(optarg, "--token-budget", 1,
+				   1000000000000LL, &cfg->token_budget);
 	default:
 		usage_error("%s", "invalid option for exec");
 		return -1;
@@ -261,6 +292,8 @@ static int cmd_exec(int argc, char **argv)
 		{ "provider", required_argument, NULL, OPT_PROVIDER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "weaker-worker-sandbox", no_argument, NULL, OPT_WEAKER },
+		{ "context-tokens", required_argument, NULL, OPT_CONTEXT_TOKENS },
+		{ "token-budget", required_argument, NULL, OPT_TOKEN_BUDGET },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct rule_options rules;

@@ -348,6 +348,12 @@ static int send_config(struct session *s, const char *key, char *err,
 	if (key && *key)
 		cJSON_AddStringToObject(f, "api_key", key);
 	cJSON_AddNumberToObject(f, "max_turns", (double)s->cfg->max_turns);
+	if (s->cfg->context_tokens > 0)
+		cJSON_AddNumberToObject(f, "context_tokens",
+					(double)s->cfg->context_tokens);
+	if (s->cfg->token_budget > 0)
+		cJSON_AddNumberToObject(f, "token_budget",
+					(double)s->cfg->token_budget);
 	cJSON_AddStringToObject(f, "workspace", s->broker.root);
 	if (s->skills_section && s->skills_section[0])
 		cJSON_AddStringToObject(f, "skills", s->skills_section);
@@ -584,6 +590,9 @@ static int on_event(struct session *s, struct proto_msg *m)
 			s->end_status = "ok";
 		} else if (strcmp(text, "max_turns") == 0) {
 			s->end_status = "max_turns";
+			s->exit_status = SESSION_EXIT_LIMIT;
+		} else if (strcmp(text, "token_budget") == 0) {
+			s->end_status = "token_budget";
 			s->exit_status = SESSION_EXIT_LIMIT;
 		} else {
 			s->end_status = "error";
@@ -1092,7 +1101,8 @@ int session_run(const struct session_config *cfg)
 		fflush(stdout);
 	} else if (s.done && s.summary && *s.summary) {
 		/* An error's text was already shown as the worker's log line. */
-		if (strcmp(s.end_status, "max_turns") == 0)
+		if (strcmp(s.end_status, "max_turns") == 0 ||
+		    strcmp(s.end_status, "token_budget") == 0)
 			session_note("%s", s.summary);
 		if (strstr(s.summary, "API key"))
 			session_note("the API key was read from %s",

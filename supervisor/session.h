@@ -11,7 +11,7 @@ enum session_exit {
 	SESSION_EXIT_USAGE = 2,		/* bad flags, policy or configuration */
 	SESSION_EXIT_WORKER = 3,	/* worker broke the protocol or died */
 	SESSION_EXIT_SETUP = 4,		/* a confinement layer failed */
-	SESSION_EXIT_LIMIT = 5,		/* --max-turns reached */
+	SESSION_EXIT_LIMIT = 5,		/* --max-turns or --token-budget reached */
 	SESSION_EXIT_DENIED = 6,	/* finished, but actions were denied */
 	SESSION_EXIT_INTERRUPTED = 130,
 };
@@ -34,6 +34,8 @@ struct session_config {
 	const char *api_key_env;	/* name of the variable with the key */
 	const char *task;
 	long max_turns;
+	long long context_tokens;	/* --context-tokens; 0: worker default */
+	long long token_budget;		/* --token-budget; 0: no budget */
 	long command_timeout_ms;	/* default and cap for run_command */
 	int argc;
 	char **argv;
