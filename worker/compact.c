@@ -268,12 +268,16 @@ int compact_replace(cJSON *messages, size_t first, size_t end,
 	if (!message)
 		return -1;
 
-	for (i = first; i < end; i++)
-		cJSON_DeleteItemFromArray(messages, (int)first);
-	if (!cJSON_InsertItemInArray(messages, (int)first, message)) {
+	/*
+	 * Replace, then delete: cJSON 1.7.15 as Debian ships it fails
+	 * cJSON_InsertItemInArray in the middle of an array.
+	 */
+	if (!cJSON_ReplaceItemInArray(messages, (int)first, message)) {
 		cJSON_Delete(message);
 		return -1;
 	}
+	for (i = first + 1; i < end; i++)
+		cJSON_DeleteItemFromArray(messages, (int)first + 1);
 	return 0;
 }
 
