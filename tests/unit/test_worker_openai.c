@@ -131,7 +131,8 @@ static void request_body_shape(void **state)
 	cJSON *msgs = cJSON_CreateArray(), *tools = tools_schema(), *body;
 	const cJSON *tool;
 	const char *names[] = { "read_file", "write_file", "edit_file",
-				"list_directory", "run_command", "load_skill" };
+				"list_directory", "run_command", "load_skill",
+				"todo_write" };
 	int i = 0;
 
 	(void)state;
@@ -144,7 +145,7 @@ static void request_body_shape(void **state)
 			    "auto");
 	assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 0),
 				"content")->valuestring, "/work/project"));
-	assert_int_equal(cJSON_GetArraySize(tools), 6);
+	assert_int_equal(cJSON_GetArraySize(tools), 7);
 	cJSON_ArrayForEach(tool, tools) {
 		const cJSON *f = cJSON_GetObjectItem(tool, "function");
 
@@ -158,6 +159,13 @@ static void request_body_shape(void **state)
 	/* The body references the conversation; deleting it keeps both. */
 	cJSON_Delete(body);
 	assert_int_equal(cJSON_GetArraySize(msgs), 1);
+
+	/* A request without tools (a summary request) names none. */
+	body = openai_request("gpt-4o", msgs, NULL, true);
+	assert_non_null(body);
+	assert_null(cJSON_GetObjectItem(body, "tools"));
+	assert_null(cJSON_GetObjectItem(body, "tool_choice"));
+	cJSON_Delete(body);
 	cJSON_Delete(msgs);
 	cJSON_Delete(tools);
 }
