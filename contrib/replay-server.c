@@ -34,6 +34,16 @@
  * A turn with a fault or a status outside 2xx makes no tool calls: the
  * tool results of the last answered turn stay due.
  *
+ * Three more optional turn members check the conversation itself:
+ *   "contains": ["text", ...]  each text must occur in some string of the
+ *                              request's "messages" (or its "system");
+ *   "lacks": ["text", ...]     no such string may contain any of them;
+ *   "side_request": true       a request outside the tool loop, such as a
+ *                              summary request: it must offer no tools,
+ *                              its response may make no tool calls, and
+ *                              the tool results due are checked on the
+ *                              next turn instead.
+ *
  * Only 127.0.0.1 is bound. The HTTP side is deliberately small: HTTP/1.0
  * and 1.1, keep-alive, request bodies framed by Content-Length only, hard
  * limits on the header block and the body; streamed responses are sent
@@ -112,6 +122,11 @@ struct turn {
 	size_t ncalls;
 	struct expect *expects;
 	size_t nexpects;
+	char **contains;	/* texts the request's messages must carry */
+	size_t ncontains;
+	char **lacks;		/* texts they must not carry */
+	size_t nlacks;
+	bool side;		/* "side_request" */
 };
 
 struct scenario {
@@ -330,6 +345,12 @@ static void turn_free(struct turn *t)
 		free(t->expects[i].contains);
 	}
 	free(t->expects);
+	for (i = 0; i < t->ncontains; i++)
+		free(t->contains[i]);
+	free(t->contains);
+	for (i = 0; i < t->nlacks; i++)
+		free(t->lacks[i]);
+	free(t->lacks);
 }
 
 static void scenario_free(struct scenario *sc)
@@ -601,6 +622,32 @@ static int turn_load_expects(struct turn *t, const cJSON *list,
 	return 0;
 }
 
+/* A "contains" or "lacks" member: an array of non-empty strings. */
+static int turn_load_texts(const cJSON *list, const char *name, char ***out,
+			   size_t *n, const char *where, char *err,
+			   size_t errlen)
+{
+	const cJSON *e;
+
+	if (!list)
+		return 0;
+	if (!cJSON_IsArray(list))
+		return fail(err, errlen, "%s: \"%s\" must be an array of strings",
+			    where, name);
+	*out = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(**out));
+	if (!*out)
+		return fail(err, errlen, "out of memory");
+	cJSON_ArrayForEach(e, list) {
+		if (!cJSON_IsString(e) || e->valuestring[0] == '\0')
+			return fail(err, errlen, "%s: \"%s\" must be an array of "
+				    "non-empty strings", where, name);
+		(*out)[*n] = strdup(e->valuestring);
+		if (!(*out)[(*n)++])
+			return fail(err, errlen, "out of memory");
+	}
+	return 0;
+}
+
 static int turn_load_fault(struct turn *t, const cJSON *fault,
 			   const char *where, char *err, size_t errlen)
 {
@@ -628,9 +675,10 @@ static int turn_load(struct turn *t, const cJSON *obj, size_t index,
 		     const char *dir, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
-		"response", "expect", "status", "headers", "fault", NULL
+		"response", "expect", "status", "headers", "fault", "contains",
+		"lacks", "side_request", NULL
 	};
-	const cJSON *response, *expect, *status, *headers, *fault;
+	const cJSON *response, *expect, *status, *headers, *fault, *side;
 	char where[64];
 
 	snprintf(where, sizeof(where), "scenario turn %zu", index);
@@ -663,9 +711,25 @@ static int turn_load(struct turn *t, const cJSON *obj, size_t index,
 	if (!t->file)
 		return fail(err, errlen, "out of memory");
 	if (turn_load_headers(t, headers, where, err, errlen) < 0 ||
-	    turn_load_expects(t, expect, where, err, errlen) < 0)
+	    turn_load_expects(t, expect, where, err, errlen) < 0 ||
+	    turn_load_texts(cJSON_GetObjectItemCaseSensitive(obj, "contains"),
+			    "contains", &t->contains, &t->ncontains, where, err,
+			    errlen) < 0 ||
+	    turn_load_texts(cJSON_GetObjectItemCaseSensitive(obj, "lacks"),
+			    "lacks", &t->lacks, &t->nlacks, where, err,
+			    errlen) < 0)
 		return -1;
-	return turn_load_response(t, dir, err, errlen);
+	side = cJSON_GetObjectItemCaseSensitive(obj, "side_request");
+	if (side && !cJSON_IsBool(side))
+		return fail(err, errlen, "%s: \"side_request\" must be true or "
+			    "false", where);
+	t->side = cJSON_IsTrue(side);
+	if (turn_load_response(t, dir, err, errlen) < 0)
+		return -1;
+	if (t->side && t->ncalls)
+		return fail(err, errlen, "%s: a side request's response may not "
+			    "make tool calls", where);
+	return 0;
 }
 
 static bool turn_has_call(const struct turn *t, const char *id)
@@ -1605,7 +1669,7 @@ static int check_tool_result(const cJSON *messages, size_t turn,
 }
 
 static int check_request_shape(const cJSON *root, size_t turn, bool messages_api,
-			       char *err, size_t errlen)
+			       bool side, char *err, size_t errlen)
 {
 	const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
 	const cJSON *max = cJSON_GetObjectItemCaseSensitive(root, "max_tokens");
@@ -1620,16 +1684,71 @@ static int check_request_shape(const cJSON *root, size_t turn, bool messages_api
 	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "messages")))
 		return fail(err, errlen, "replay-server: turn %zu: request has no \"messages\" array",
 			    turn);
+	if (side) {
+		if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root,
+									"tools")))
+			return fail(err, errlen, "replay-server: turn %zu: a side request must offer no tools",
+				    turn);
+		return 0;
+	}
 	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "tools")))
 		return fail(err, errlen, "replay-server: turn %zu: request has no \"tools\" array",
 			    turn);
 	return 0;
 }
 
-/* A turn whose answer reaches the client whole, tool calls and all. */
+/* True when some string in item, at any depth, contains text. */
+static bool json_has_text(const cJSON *item, const char *text)
+{
+	const cJSON *child;
+
+	if (cJSON_IsString(item))
+		return strstr(item->valuestring, text) != NULL;
+	cJSON_ArrayForEach(child, item)
+		if (json_has_text(child, text))
+			return true;
+	return false;
+}
+
+/* The turn's "contains" and "lacks" checks on messages and system. */
+static int check_texts(const cJSON *root, const struct turn *t, size_t turn,
+		       char *err, size_t errlen)
+{
+	const cJSON *messages = cJSON_GetObjectItemCaseSensitive(root,
+								 "messages");
+	const cJSON *system = cJSON_GetObjectItemCaseSensitive(root, "system");
+	char want[EXCERPT_MAX * 4 + 16];
+	size_t i;
+
+	for (i = 0; i < t->ncontains; i++) {
+		if (json_has_text(messages, t->contains[i]) ||
+		    json_has_text(system, t->contains[i]))
+			continue;
+		excerpt_format(t->contains[i], strlen(t->contains[i]), want,
+			       sizeof(want));
+		return fail(err, errlen, "replay-server: turn %zu: expected the request's messages to contain %s",
+			    turn, want);
+	}
+	for (i = 0; i < t->nlacks; i++) {
+		if (!json_has_text(messages, t->lacks[i]) &&
+		    !json_has_text(system, t->lacks[i]))
+			continue;
+		excerpt_format(t->lacks[i], strlen(t->lacks[i]), want,
+			       sizeof(want));
+		return fail(err, errlen, "replay-server: turn %zu: expected the request's messages not to contain %s",
+			    turn, want);
+	}
+	return 0;
+}
+
+/*
+ * A turn of the tool loop whose answer reaches the client whole, tool
+ * calls and all. Side requests do not count: the results stay due.
+ */
 static bool turn_answered(const struct turn *t)
 {
-	return t->fault == FAULT_NONE && t->status >= 200 && t->status <= 299;
+	return t->fault == FAULT_NONE && t->status >= 200 &&
+	       t->status <= 299 && !t->side;
 }
 
 /*
@@ -1649,7 +1768,7 @@ static int check_tool_results(const struct scenario *sc, const cJSON *root,
 	for (k = turn; k > 0; k--)
 		if (turn_answered(&sc->turns[k - 1]))
 			break;
-	if (k > 0) {
+	if (k > 0 && !t->side) {
 		const struct turn *prev = &sc->turns[k - 1];
 
 		snprintf(origin, sizeof(origin), " (a tool call served in turn %zu)",
@@ -1735,13 +1854,15 @@ static int chat_check(const struct server *srv, const struct http_request *req,
 	}
 	t = &srv->sc.turns[n];
 	*stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "stream"));
-	if (t->sse && !*stream && turn_answered(t)) {
+	if (t->sse && !*stream && (turn_answered(t) || t->side)) {
 		fail(err, errlen, "replay-server: turn %zu: the response %s is an event stream but the request did not ask for \"stream\": true",
 		     n, t->file);
 		goto out;
 	}
-	if (check_request_shape(root, n, messages_api, err, errlen) < 0 ||
-	    check_tool_results(&srv->sc, root, n, err, errlen) < 0)
+	if (check_request_shape(root, n, messages_api, t->side, err,
+				errlen) < 0 ||
+	    check_tool_results(&srv->sc, root, n, err, errlen) < 0 ||
+	    check_texts(root, t, n, err, errlen) < 0)
 		goto out;
 	status = 0;
 out:
