@@ -203,11 +203,9 @@ char *context_cut_output(const char *text, size_t budget)
 	buf_init(&b, budget + 512);
 	if (buf_append(&b, text, cut) < 0 ||
 	    (cut < len &&
-	     buf_printf(&b, "%s[truncated: %zu more bytes of output; run the "
-			"command again with its output filtered or redirected "
-			"to a file and read that file in parts]",
+	     buf_printf(&b, "%s[truncated: %zu more bytes of output; %s]",
 			cut && text[cut - 1] != '\n' ? "\n" : "",
-			len - cut) < 0)) {
+			len - cut, CONTEXT_OUTPUT_HINT) < 0)) {
 		buf_free(&b);
 		return NULL;
 	}

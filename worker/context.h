@@ -60,6 +60,11 @@ void context_budget_describe(const struct context_budget *b, long turn,
 char *context_select_lines(const char *text, size_t len, size_t total_len,
 			   long long offset, long long limit, size_t budget);
 
+/* How the model can see command output that was cut. */
+#define CONTEXT_OUTPUT_HINT \
+	"run the command again with its output filtered or redirected to a " \
+	"file and read that file in parts"
+
 /*
  * Cut tool output to budget bytes at a line end, keeping the start, with
  * a marker saying how many bytes were cut and how to see the rest.

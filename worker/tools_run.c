@@ -41,9 +41,9 @@ static char *result_error(const char *fmt, const char *detail)
 /*
  * Read at most TOOLS_RESULT_MAX bytes from offset 0 (the supervisor may
  * have left a memfd's offset at its end), plus a line with the count of
- * bytes left out.
+ * bytes left out and, when hint is not NULL, how to see them.
  */
-static char *read_fd_text(int fd)
+static char *read_fd_text(int fd, const char *hint)
 {
 	struct stat st;
 	struct buf b;
@@ -81,7 +81,8 @@ static char *read_fd_text(int fd)
 		goto out;
 	}
 	buf_init(&b, 4 * TOOLS_RESULT_MAX);
-	if (buf_printf(&b, "%s\n[truncated: %lld more bytes]", text, rest) == 0)
+	if (buf_printf(&b, "%s\n[truncated: %lld more bytes%s%s]", text, rest,
+		       hint ? " of output; " : "", hint ? hint : "") == 0)
 		out = buf_take(&b);
 	buf_free(&b);
 out:
@@ -264,7 +265,7 @@ static char *format_command_result(struct proto_msg *reply)
 	int rc;
 
 	if (reply->fd >= 0) {
-		output = read_fd_text(reply->fd);
+		output = read_fd_text(reply->fd, CONTEXT_OUTPUT_HINT);
 		if (!output)
 			return NULL;
 	}
@@ -314,7 +315,7 @@ static char *run_load_skill(struct channel *ch, const cJSON *fields)
 	if (reply.fd < 0)
 		result = strdup("error: the supervisor sent no file descriptor");
 	else
-		result = read_fd_text(reply.fd);
+		result = read_fd_text(reply.fd, NULL);
 	proto_msg_free(&reply);
 	return result;
 }
