@@ -1742,7 +1742,7 @@ static int check_texts(const cJSON *root, const struct turn *t, size_t turn,
 }
 
 /*
- * A turn of the tool loop whose answer reaches the client whole, tool
+ * A turn of the tool loop whose response reaches the client whole, tool
  * calls and all. Side requests do not count: the results stay due.
  */
 static bool turn_answered(const struct turn *t)

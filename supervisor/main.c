@@ -89,7 +89,7 @@ static int parse_long(const char *text, long min, long max, long *out)
 	return 0;
 }
 
-/* A token count flag from min to max; the limits are the protocol's. */
+/* Parse a token count option from min to max, the protocol's limits. */
 static int parse_count(const char *text, const char *option, long long min,
 		       long long max, long long *out)
 {

@@ -339,7 +339,7 @@ int compact_run(struct model_client *model, cJSON *messages, long turn,
 					      100), &first, &end) < 0)
 		return 1;
 
-	/* Half the window for the transcript leaves room for the answer. */
+	/* Half the window for the transcript leaves room for the response. */
 	request = compact_request(messages, first, end,
 				  (size_t)(window * CONTEXT_BYTES_PER_TOKEN / 2));
 	if (!request)

@@ -5,9 +5,13 @@
  *
  * What is kept verbatim: the system message, the original task (the first
  * user message) and the most recent exchanges, at least the last one. An
- * assistant message with tool calls and the tool messages that answer it
+ * assistant message with tool calls and the tool messages with its results
  * are always kept or summarised together, because both APIs reject a tool
  * result without its call and a call without its result.
+ *
+ * NOTE: the summary is a user message right after the task, so the
+ * Messages API gets two user turns in a row. The replay server accepts
+ * that; whether every Messages endpoint merges them was not checked.
  */
 #ifndef COWORKER_WORKER_COMPACT_H
 #define COWORKER_WORKER_COMPACT_H
@@ -31,7 +35,7 @@
 /* Bytes of the summary kept; a longer one is cut. */
 #define COMPACT_SUMMARY_MAX 16384
 
-/* The first line of the message that holds a summary. */
+/* The first line of the message that contains a summary. */
 #define COMPACT_SUMMARY_HEADER \
 	"[Summary of the earlier conversation, written when the context " \
 	"window filled up; the turns it covers were removed]"
@@ -61,19 +65,18 @@ int compact_choose(const cJSON *messages, size_t keep_tokens, size_t *first,
 		   size_t *end);
 
 /*
- * The messages of the summary request for the range [first, end): a
- * system message with the instruction and one user message with the
- * original task and a transcript of the range, each message cut to
- * COMPACT_ITEM_MAX bytes and the transcript to max_bytes (dropping the
- * oldest messages first). The request offers no tools. Returns NULL when
- * out of memory.
+ * Build the messages of the summary request for the range [first, end):
+ * a system message with the instruction, and one user message with the
+ * original task and a plain-text transcript of the range. Each message is
+ * cut to COMPACT_ITEM_MAX bytes and the transcript to max_bytes, dropping
+ * the oldest messages first. Returns NULL when out of memory.
  */
 cJSON *compact_request(const cJSON *messages, size_t first, size_t end,
 		       size_t max_bytes);
 
 /*
  * Replace messages [first, end) with one user message that starts with
- * COMPACT_SUMMARY_HEADER and holds summary, cut to COMPACT_SUMMARY_MAX
+ * COMPACT_SUMMARY_HEADER and contains summary, cut to COMPACT_SUMMARY_MAX
  * bytes. Returns 0, or -1 when out of memory (messages unchanged).
  */
 int compact_replace(cJSON *messages, size_t first, size_t end,

@@ -7,7 +7,7 @@
  * few tokens for each message's and each tool call's framing. That is
  * near what BPE tokenizers give for English and code, and needs no
  * tokenizer table in the confined worker. JSON escaping is not counted,
- * because the model sees the decoded text.
+ * because the model receives the decoded text.
  */
 #ifndef COWORKER_WORKER_CONTEXT_H
 #define COWORKER_WORKER_CONTEXT_H
@@ -60,7 +60,7 @@ void context_budget_describe(const struct context_budget *b, long turn,
 char *context_select_lines(const char *text, size_t len, size_t total_len,
 			   long long offset, long long limit, size_t budget);
 
-/* How the model can see command output that was cut. */
+/* The advice in a cut marker on how to see the rest of command output. */
 #define CONTEXT_OUTPUT_HINT \
 	"run the command again with its output filtered or redirected to a " \
 	"file and read that file in parts"

@@ -14,11 +14,11 @@
 /*
  * Check a todo_write "todos" array: at most PROTO_TODO_ITEMS_MAX objects,
  * each with "content" (1 to PROTO_TODO_TEXT_MAX bytes, not only spaces)
- * and "status" (pending, in_progress or completed); other members are
- * ignored. Returns the event's "items" text, one "STATUS TEXT" line per
- * item with control characters (newlines among them) turned into spaces
- * and *count set, or NULL with err holding the tool result for the model
- * (or empty when out of memory).
+ * and "status" (pending, in_progress or completed). Other members are
+ * ignored. Returns the event's "items" text with *count set: one
+ * "STATUS TEXT" line per item, control characters such as newlines turned
+ * into spaces. On failure returns NULL with err set to the tool result
+ * for the model, or to "" when out of memory.
  */
 char *todo_items_text(const cJSON *todos, size_t *count, char *err,
 		      size_t errlen);
