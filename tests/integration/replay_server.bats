@@ -542,6 +542,56 @@ EOF
 	[[ "$output" == *'unknown member "expects"'* ]]
 }
 
+@test "contains and lacks check the request's messages" {
+	cat >"$W/sc/texts.json" <<'EOF'
+{"turns": [{"response": "turn1.response.json",
+            "contains": ["run false"], "lacks": ["secret"]},
+           {"response": "turn1.response.json", "lacks": ["run false"]}]}
+EOF
+	SCENARIO=$W/sc/texts.json start_server
+	post "$W/req0.json" /v1/chat/completions
+	[ "$CODE" = 200 ]
+	post "$W/req0.json" /v1/chat/completions
+	[ "$CODE" = 400 ]
+	[ "$(error_field message)" = "replay-server: turn 1: expected the request's messages not to contain \"run false\"" ]
+	stop_server
+	[ "$SERVER_STATUS" -eq 1 ]
+}
+
+@test "side request leaves tool results due" {
+	cat >"$W/sc/side.json" <<'EOF'
+{"turns": [{"response": "turn0.response.json"},
+           {"response": "turn1.response.json", "side_request": true},
+           {"response": "turn1.response.json"}]}
+EOF
+	printf '%s' '{"model":"gpt-4o","messages":[{"role":"user","content":"summarise"}]}' \
+		>"$W/side.json"
+	printf '%s' '{"model":"gpt-4o","messages":[{"role":"user","content":"summarise"}],"tools":[{"type":"function"}]}' \
+		>"$W/side_tools.json"
+	SCENARIO=$W/sc/side.json start_server
+	post "$W/req0.json" /v1/chat/completions
+	[ "$CODE" = 200 ]
+	post "$W/side_tools.json" /v1/chat/completions
+	[ "$CODE" = 400 ]
+	[ "$(error_field message)" = "replay-server: turn 1: a side request must offer no tools" ]
+	post "$W/side.json" /v1/chat/completions
+	[ "$CODE" = 200 ]
+	# The results of turn 0's calls are still checked on turn 2.
+	post "$W/req0.json" /v1/chat/completions
+	[ "$CODE" = 400 ]
+	grep -qF "expected a tool result for $CALL_ID" "$W/body"
+	post "$W/req1.json" /v1/chat/completions
+	[ "$CODE" = 200 ]
+}
+
+@test "side request making tool calls fails at start" {
+	printf '%s' '{"turns": [{"response": "turn0.response.json", "side_request": true}]}' \
+		>"$W/sc/side_calls.json"
+	run "$SERVER_BIN" --scenario "$W/sc/side_calls.json"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"a side request's response may not make tool calls"* ]]
+}
+
 @test "turn status and headers are served" {
 	cat >"$W/sc/retry.json" <<'EOF'
 {"turns": [{"response": "err.json", "status": 429, "headers": {"Retry-After": "0"}},
