@@ -155,6 +155,43 @@ static int convert_tool(cJSON *out, const cJSON *m)
 	return cJSON_AddItemToArray(out, message_with("user", content)) ? 0 : -1;
 }
 
+/*
+ * The API wants user and assistant turns to alternate. Two user texts in a
+ * row (a compaction summary after the task, a task after a cancelled turn)
+ * become one user message with a text block each.
+ */
+static int convert_user_text(cJSON *out, const char *text)
+{
+	cJSON *last = cJSON_GetArrayItem(out, cJSON_GetArraySize(out) - 1);
+	cJSON *content = cJSON_GetObjectItemCaseSensitive(last, "content");
+	cJSON *blocks, *block;
+
+	if (!last || strcmp(str_member(last, "role"), "user") != 0)
+		return cJSON_AddItemToArray(out, message_with("user",
+				cJSON_CreateString(text))) ? 0 : -1;
+	if (cJSON_IsString(content)) {
+		blocks = cJSON_CreateArray();
+		block = text_block(content->valuestring);
+		if (!blocks || !block || !cJSON_AddItemToArray(blocks, block)) {
+			cJSON_Delete(blocks);
+			cJSON_Delete(block);
+			return -1;
+		}
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(last, "content",
+							     blocks)) {
+			cJSON_Delete(blocks);
+			return -1;
+		}
+		content = blocks;
+	}
+	block = text_block(text);
+	if (!block || !cJSON_AddItemToArray(content, block)) {
+		cJSON_Delete(block);
+		return -1;
+	}
+	return 0;
+}
+
 static int convert_message(cJSON *out, struct buf *system, const cJSON *m)
 {
 	const char *role = str_member(m, "role");
@@ -181,8 +218,7 @@ static int convert_message(cJSON *out, struct buf *system, const cJSON *m)
 		return cJSON_AddItemToArray(out, message_with("assistant",
 						blocks)) ? 0 : -1;
 	}
-	return cJSON_AddItemToArray(out, message_with("user",
-			cJSON_CreateString(content ? content : ""))) ? 0 : -1;
+	return convert_user_text(out, content ? content : "");
 }
 
 static cJSON *convert_tools(const cJSON *tools)

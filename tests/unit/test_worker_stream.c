@@ -670,6 +670,33 @@ static void anthropic_request_conversion(void **state)
 	cJSON_Delete(t);
 }
 
+/* Two user texts in a row must not reach the API as two user turns. */
+static void anthropic_user_texts_merge(void **state)
+{
+	static const char conversation[] =
+		"[{\"role\":\"user\",\"content\":\"task\"},"
+		"{\"role\":\"user\",\"content\":\"summary\"},"
+		"{\"role\":\"assistant\",\"content\":\"ok\"},"
+		"{\"role\":\"user\",\"content\":\"next\"}]";
+	static const char want[] =
+		"[{\"role\":\"user\",\"content\":[{\"type\":\"text\","
+		"\"text\":\"task\"},{\"type\":\"text\",\"text\":"
+		"\"summary\"}]},{\"role\":\"assistant\",\"content\":["
+		"{\"type\":\"text\",\"text\":\"ok\"}]},{\"role\":\"user\","
+		"\"content\":\"next\"}]";
+	cJSON *msgs = cJSON_Parse(conversation), *body;
+	char *text;
+
+	(void)state;
+	body = anthropic_request("claude-x", msgs, NULL, false);
+	assert_non_null(body);
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(body, "messages"));
+	assert_string_equal(text, want);
+	free(text);
+	cJSON_Delete(body);
+	cJSON_Delete(msgs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -687,6 +714,7 @@ int main(void)
 		cmocka_unit_test(anthropic_json_responses),
 		cmocka_unit_test(anthropic_thinking_and_errors),
 		cmocka_unit_test(anthropic_request_conversion),
+		cmocka_unit_test(anthropic_user_texts_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
