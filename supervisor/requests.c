@@ -536,6 +536,8 @@ static int handle_command(struct session *s, struct proto_msg *m)
 
 	f = command_result_fields(&r);
 	cJSON_AddStringToObject(f, "output_sha256", r.output_sha256);
+	cJSON_AddStringToObject(f, "limits", sandbox_limits_text(r.limits, msg,
+								 sizeof(msg)));
 	if (audit_result(s, m->id, "run_command", true, NULL, f) < 0) {
 		close(r.output_fd);
 		return -1;
