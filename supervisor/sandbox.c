@@ -542,6 +542,7 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	struct sandbox_plan plan = { .workspace_tree = -1, .cgroup_fd = -1,
 				     .cgroup_join = { -1, -1 } };
 	struct sandbox_cgroup cg = { .dir = { -1, -1 }, .join = { -1, -1 } };
+	struct sandbox_placeholders ph;
 	int64_t start = sandbox_now_ns();
 	int64_t t0 = sandbox_trace_start(start);
 	bool killed = false;
@@ -549,13 +550,14 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	siginfo_t info;
 
 	result_init(result);
+	sandbox_placeholders_init(&ph);
 	if (check_opts(opts, command, err, errlen) < 0)
 		return -1;
 	if (plan_init(&plan, opts, command, err, errlen) < 0)
 		goto out;
 	plan.trace_t0 = t0;
 	sandbox_trace(t0, "parent: plan ready (bash, env)");
-	if (sandbox_prepare_host(&plan, err, errlen) < 0)
+	if (sandbox_prepare_host(&plan, &ph, err, errlen) < 0)
 		goto out;
 	sandbox_trace(t0, "parent: host prepared (placeholders, idmap)");
 	if (limits_prepare(&plan, &cg, err, errlen) < 0)
@@ -618,6 +620,7 @@ out:
 	plan_close(&plan);
 	child_close(&c);
 	sandbox_cgroup_destroy(&cg);
+	sandbox_placeholders_release(&ph);
 	sandbox_output_close(&out);
 	return rc;
 }

@@ -72,6 +72,9 @@ struct sandbox_plan {
 	int cgroup_fd;		/* v2 cgroup to clone the child into, or -1 */
 	int cgroup_join[2];	/* v1 "tasks" files the child writes itself
 				   into first, or -1 */
+	const char *const *placeholders;	/* workspace-relative, bound
+						   read-only like the
+						   protected paths; or NULL */
 };
 
 #define SANDBOX_CGROUP_PATH_MAX 1024
@@ -135,11 +138,32 @@ int sandbox_mask_workspace(int root, const char *workspace, int tree,
 int sandbox_idmap_workspace(const struct sandbox_opts *opts, int *tree,
 			    char *err, size_t errlen);
 
+#define SANDBOX_PLACEHOLDER_MAX 16
+#define SANDBOX_PLACEHOLDER_PATH_MAX 256
+
+/*
+ * Empty read-only directories held for protected paths that do not exist,
+ * for the time of one command (sandbox_host.c).
+ */
+struct sandbox_placeholders {
+	size_t count;
+	int fd[SANDBOX_PLACEHOLDER_MAX];	/* locked shared */
+	int parent[SANDBOX_PLACEHOLDER_MAX];	/* directory containing it */
+	char rel[SANDBOX_PLACEHOLDER_MAX][SANDBOX_PLACEHOLDER_PATH_MAX];
+	const char *list[SANDBOX_PLACEHOLDER_MAX + 1];	/* rel, for the
+							   child */
+};
+
+void sandbox_placeholders_init(struct sandbox_placeholders *ph);
+void sandbox_placeholders_release(struct sandbox_placeholders *ph);
+
 /*
  * Host-side preparation before clone: placeholders for missing protected
- * directories and, under a root supervisor, the idmapped workspace.
+ * paths and, under a root supervisor, the idmapped workspace.
  */
-int sandbox_prepare_host(struct sandbox_plan *plan, char *err, size_t errlen);
+int sandbox_prepare_host(struct sandbox_plan *plan,
+			 struct sandbox_placeholders *ph, char *err,
+			 size_t errlen);
 
 /* Resource limits of the command; in the forked command before execve. */
 int sandbox_rlimits_apply(const struct sandbox_opts *opts, char *err,

@@ -108,6 +108,52 @@ need_coworker() {
 	[ ! -e "$WS/.coworker/policy.local.json" ]
 }
 
+@test "create .coworker/policy.local.json in an existing .coworker" {
+	need_coworker
+	mkdir "$WS/.coworker"
+	echo '{}' > "$WS/.coworker/policy.json"
+	run sb -- bash -c "echo '{\"allow\":[\"Exec\"]}' > .coworker/policy.local.json"
+	[ ! -e "$WS/.coworker/policy.local.json" ]
+}
+
+@test "create .gitmodules" {
+	need_coworker
+	run sb -- bash -c "printf '[submodule \"x\"]\\n\\tpath = x\\n\\turl = ../evil\\n' > .gitmodules; mv /dev/null .gitmodules; ln -s x .gitmodules"
+	[ ! -e "$WS/.gitmodules" ]
+	[ ! -L "$WS/.gitmodules" ]
+}
+
+@test "create .git/hooks/post-checkout without .git" {
+	need_coworker
+	run sb -- bash -c "mkdir -p .git/hooks && echo evil > .git/hooks/post-checkout; git init -q .; mkdir -p .git/hooks; echo evil > .git/hooks/post-checkout"
+	[ ! -e "$WS/.git/hooks/post-checkout" ]
+	[ ! -e "$WS/.git" ] || [ "$UNDER" != coworker ]
+}
+
+@test "create .git/hooks/post-checkout with .git" {
+	need_coworker
+	mkdir -p "$WS/.git/objects"
+	run sb -- bash -c "mkdir -p .git/hooks; echo evil > .git/hooks/post-checkout; rmdir .git/hooks; mv .git .git.old"
+	[ ! -e "$WS/.git/hooks/post-checkout" ]
+	[ -d "$WS/.git/objects" ]
+}
+
+@test "placeholders leave nothing behind" {
+	need_coworker
+	[ "$UNDER" = coworker ] || skip "coworker's own placeholders"
+	command -v git >/dev/null || skip "git not installed"
+	run sb -- bash -c 'ls -A; echo ok > file'
+	[ "$status" = 0 ]
+	# Inside, the missing protected names are read-only placeholders.
+	[[ "$output" == *.coworker* ]]
+	[[ "$output" == *.gitmodules* ]]
+	[ "$(ls -A "$WS")" = file ]
+	git -C "$WS" init -q
+	run sb -- true
+	[ "$(git -C "$WS" status --porcelain)" = "?? file" ]
+	[ ! -e "$WS/.gitmodules" ]
+}
+
 @test "read a masked secret" {
 	need_coworker
 	mkdir -p "$TOP/home/.ssh"
