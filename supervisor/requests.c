@@ -15,9 +15,9 @@
 #include "session_internal.h"
 
 /*
- * Kept read-only inside every command's sandbox. A trailing "/" marks a
- * directory that gets an empty read-only placeholder when it is missing
- * (and its parent exists), so a command cannot create it either.
+ * Kept read-only inside every command's sandbox. A missing one gets an
+ * empty read-only placeholder for the time of the command, so a command
+ * cannot create it either.
  */
 static const char *const protected_paths[] = {
 	".coworker/", ".git/hooks/", ".git/config", ".gitmodules", NULL,
