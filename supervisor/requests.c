@@ -15,9 +15,9 @@
 #include "session_internal.h"
 
 /*
- * Kept read-only inside every command's sandbox. A trailing "/" marks a
- * directory that gets an empty read-only placeholder when it is missing
- * (and its parent exists), so a command cannot create it either.
+ * Kept read-only inside every command's sandbox. A missing one gets an
+ * empty read-only placeholder for the time of the command, so a command
+ * cannot create it either.
  */
 static const char *const protected_paths[] = {
 	".coworker/", ".git/hooks/", ".git/config", ".gitmodules", NULL,
@@ -536,6 +536,8 @@ static int handle_command(struct session *s, struct proto_msg *m)
 
 	f = command_result_fields(&r);
 	cJSON_AddStringToObject(f, "output_sha256", r.output_sha256);
+	cJSON_AddStringToObject(f, "limits", sandbox_limits_text(r.limits, msg,
+								 sizeof(msg)));
 	if (audit_result(s, m->id, "run_command", true, NULL, f) < 0) {
 		close(r.output_fd);
 		return -1;

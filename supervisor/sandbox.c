@@ -41,6 +41,7 @@ struct sandbox_child {
 	int sync_fd;		/* socket; one byte once the maps are written */
 	int report_fd;		/* read end */
 	int output_fd;		/* read end, non-blocking */
+	bool in_cgroup;		/* cloned into plan->cgroup_fd */
 };
 
 static int check_opts(const struct sandbox_opts *opts, const char *command,
@@ -126,6 +127,8 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 	plan->opts = opts;
 	plan->sync_fd = plan->report_fd = plan->output_fd = -1;
 	plan->workspace_tree = -1;
+	plan->cgroup_fd = -1;
+	plan->cgroup_join[0] = plan->cgroup_join[1] = -1;
 	plan->make_dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1;
 	plan->network = opts->network || opts->mode == SANDBOX_FULL_ACCESS;
 	plan->home = home && home[0] == '/' && home[1] ? home : NULL;
@@ -271,17 +274,24 @@ static int spawn(struct sandbox_plan *plan, struct sandbox_child *c,
 		args.flags |= CLONE_NEWNET;
 	args.pidfd = (uint64_t)(uintptr_t)&c->pidfd;
 	args.exit_signal = 0;
+	if (plan->cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)plan->cgroup_fd;
+	}
 
 	pid = syscall(SYS_clone3, &args, sizeof(args));
+	c->in_cgroup = pid >= 0 && plan->cgroup_fd >= 0;
 
 	/*
 	 * Some emulators (valgrind 3.19) return ENOSYS for clone3. The older
 	 * clone takes the same flags and stores the pidfd through its
-	 * parent_tid argument (x86-64 argument order).
+	 * parent_tid argument (x86-64 argument order). It cannot clone into
+	 * a cgroup, so the parent moves the child there afterwards.
 	 */
 	if (pid < 0 && errno == ENOSYS)
-		pid = syscall(SYS_clone, (unsigned long)args.flags, NULL,
-			      &c->pidfd, NULL, 0UL);
+		pid = syscall(SYS_clone, (unsigned long)(args.flags &
+			      ~(uint64_t)CLONE_INTO_CGROUP), NULL, &c->pidfd,
+			      NULL, 0UL);
 	if (pid < 0) {
 		spawn_error(errno, err, errlen);
 		return -1;
@@ -484,6 +494,38 @@ static int decode_end(const siginfo_t *info, bool killed, int have, int status,
 	return 0;
 }
 
+/*
+ * Make the command's cgroup; a v2 one is handed to clone. The trace names
+ * the limits that apply, or why no cgroup does.
+ */
+static int limits_prepare(struct sandbox_plan *plan, struct sandbox_cgroup *cg,
+			  char *err, size_t errlen)
+{
+	const struct sandbox_opts *opts = plan->opts;
+	char line[400];
+
+	if (sandbox_cgroup_create(cg, opts, err, errlen) < 0)
+		return -1;
+	if (cg->kind == SANDBOX_LIMIT_CGROUP_V2)
+		plan->cgroup_fd = cg->dir[0];
+	plan->cgroup_join[0] = cg->join[0];
+	plan->cgroup_join[1] = cg->join[1];
+
+	if (!plan->trace_t0)
+		return 0;
+	if (cg->kind)
+		snprintf(line, sizeof(line),
+			 "parent: cgroup %s/coworker/%s (memory %llu bytes, %lu pids)",
+			 cg->own[0], cg->name,
+			 opts->memory_max ? opts->memory_max : SANDBOX_MEMORY_DEFAULT,
+			 opts->pids_max ? opts->pids_max : SANDBOX_PIDS_DEFAULT);
+	else
+		snprintf(line, sizeof(line), "parent: no cgroup, rlimits only: %s",
+			 cg->why);
+	sandbox_trace(plan->trace_t0, line);
+	return 0;
+}
+
 static void result_init(struct sandbox_result *result)
 {
 	memset(result, 0, sizeof(*result));
@@ -497,7 +539,10 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	struct sandbox_child c = { .pid = -1, .pidfd = -1, .sync_fd = -1,
 				   .report_fd = -1, .output_fd = -1 };
 	struct sandbox_output out = { .memfd = -1 };
-	struct sandbox_plan plan = { .workspace_tree = -1 };
+	struct sandbox_plan plan = { .workspace_tree = -1, .cgroup_fd = -1,
+				     .cgroup_join = { -1, -1 } };
+	struct sandbox_cgroup cg = { .dir = { -1, -1 }, .join = { -1, -1 } };
+	struct sandbox_placeholders ph;
 	int64_t start = sandbox_now_ns();
 	int64_t t0 = sandbox_trace_start(start);
 	bool killed = false;
@@ -505,15 +550,18 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	siginfo_t info;
 
 	result_init(result);
+	sandbox_placeholders_init(&ph);
 	if (check_opts(opts, command, err, errlen) < 0)
 		return -1;
 	if (plan_init(&plan, opts, command, err, errlen) < 0)
 		goto out;
 	plan.trace_t0 = t0;
 	sandbox_trace(t0, "parent: plan ready (bash, env)");
-	if (sandbox_prepare_host(&plan, err, errlen) < 0)
+	if (sandbox_prepare_host(&plan, &ph, err, errlen) < 0)
 		goto out;
 	sandbox_trace(t0, "parent: host prepared (placeholders, idmap)");
+	if (limits_prepare(&plan, &cg, err, errlen) < 0)
+		goto out;
 	if (open_pipes(&plan, &c, err, errlen) < 0 ||
 	    (!opts->passthrough &&
 	     sandbox_output_open(&out, opts->output_cap, err, errlen) < 0) ||
@@ -524,7 +572,13 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	plan_close(&plan);
 	sandbox_trace(t0, "parent: clone returned");
 
-	if (child_wait_ready(&plan, &c, err, errlen) < 0 ||
+	/*
+	 * Only when clone could not put a v2 child into its cgroup. The child
+	 * waits for the maps, so nothing of it has run yet.
+	 */
+	cg.attached = c.in_cgroup;
+	if (sandbox_cgroup_attach(&cg, c.pid, err, errlen) < 0 ||
+	    child_wait_ready(&plan, &c, err, errlen) < 0 ||
 	    write_id_maps(&plan, c.pid, err, errlen) < 0 ||
 	    send(c.sync_fd, "", 1, MSG_NOSIGNAL) != 1) {
 		child_kill(&c);
@@ -553,7 +607,7 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	    (!opts->passthrough &&
 	     sandbox_output_finish(&out, result, err, errlen) < 0))
 		goto out;
-	result->limits = SANDBOX_LIMIT_RLIMITS;
+	result->limits = SANDBOX_LIMIT_RLIMITS | cg.kind;
 	if (plan.switch_ids)
 		result->limits |= SANDBOX_LIMIT_SANDBOX_UID;
 
@@ -565,6 +619,8 @@ out:
 		result_init(result);
 	plan_close(&plan);
 	child_close(&c);
+	sandbox_cgroup_destroy(&cg);
+	sandbox_placeholders_release(&ph);
 	sandbox_output_close(&out);
 	return rc;
 }

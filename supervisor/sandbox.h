@@ -24,6 +24,15 @@ enum sandbox_mode {
 #define SANDBOX_LIMIT_CGROUP_V1	0x2	/* per-sandbox memory and pids cgroup */
 #define SANDBOX_LIMIT_SANDBOX_UID 0x4	/* ran as an unprivileged host uid of
 					   its own, not the caller's */
+#define SANDBOX_LIMIT_CGROUP_V2	0x8	/* per-sandbox memory and pids cgroup */
+
+/*
+ * Default cgroup limits of one command: enough for a parallel build or a
+ * test suite, small enough that a runaway command leaves the machine
+ * usable.
+ */
+#define SANDBOX_MEMORY_DEFAULT (2ULL << 30)
+#define SANDBOX_PIDS_DEFAULT 512UL
 
 struct sandbox_opts {
 	const char *workspace;	/* absolute, canonical path */
@@ -31,6 +40,10 @@ struct sandbox_opts {
 				   killed after */
 	size_t output_cap;	/* bytes of combined stdout+stderr kept */
 	bool network;		/* false: new network namespace, loopback up */
+	unsigned long long memory_max;	/* bytes for the cgroup's memory
+					   limit; 0: SANDBOX_MEMORY_DEFAULT */
+	unsigned long pids_max;	/* tasks in the cgroup at most; 0:
+				   SANDBOX_PIDS_DEFAULT */
 	const char *const *protected_paths;	/* workspace-relative, kept
 						   read-only; NULL-terminated */
 	enum sandbox_mode mode;	/* zero: SANDBOX_WORKSPACE_WRITE */
@@ -63,6 +76,12 @@ struct sandbox_result {
  */
 int sandbox_run(const struct sandbox_opts *opts, const char *command,
 		struct sandbox_result *result, char *err, size_t errlen);
+
+/*
+ * Write the SANDBOX_LIMIT_* bits as words ("cgroup-v1 rlimits") into buf
+ * and return buf.
+ */
+const char *sandbox_limits_text(unsigned int limits, char *buf, size_t len);
 
 /*
  * Run "coworker sandbox [options] -- CMD ARGS..."; argv[0] is "sandbox".

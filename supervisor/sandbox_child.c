@@ -56,21 +56,24 @@ static _Noreturn void child_fail(const struct sandbox_plan *plan,
  * other sockets and pipes must not stay open for as long as the command
  * runs.
  */
+#define KEEP_COUNT 6
+
 static void close_inherited(const struct sandbox_plan *plan)
 {
-	int keep[4] = { plan->sync_fd, plan->report_fd, plan->output_fd,
-			plan->workspace_tree };
+	int keep[KEEP_COUNT] = { plan->sync_fd, plan->report_fd,
+				 plan->output_fd, plan->workspace_tree,
+				 plan->cgroup_join[0], plan->cgroup_join[1] };
 	unsigned int from = 3, next;
 	int i, j, tmp;
 
-	for (i = 1; i < 4; i++)
+	for (i = 1; i < KEEP_COUNT; i++)
 		for (j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
 			tmp = keep[j];
 			keep[j] = keep[j - 1];
 			keep[j - 1] = tmp;
 		}
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < KEEP_COUNT; i++) {
 		if (keep[i] < (int)from)
 			continue;
 		next = (unsigned int)keep[i];
@@ -79,6 +82,29 @@ static void close_inherited(const struct sandbox_plan *plan)
 		from = next + 1;
 	}
 	close_range(from, ~0U, 0);
+}
+
+/*
+ * Move this process, still single-threaded and the only one of the
+ * sandbox, into its v1 cgroups. "0" names the writer itself, which the
+ * kernel moves without taking the global lock a move by pid needs.
+ */
+static void join_cgroups(const struct sandbox_plan *plan)
+{
+	char err[SANDBOX_REPORT_MAX];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (plan->cgroup_join[i] < 0)
+			continue;
+		if (write(plan->cgroup_join[i], "0", 1) != 1) {
+			snprintf(err, sizeof(err),
+				 "command sandbox: cgroup v1: joining the "
+				 "command's cgroup failed (%s)", strerror(errno));
+			child_fail(plan, err);
+		}
+		close(plan->cgroup_join[i]);
+	}
 }
 
 static int wait_for_maps(const struct sandbox_plan *plan)
@@ -385,6 +411,8 @@ _Noreturn void sandbox_child_main(const struct sandbox_plan *plan)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
 	sandbox_trace(plan->trace_t0, "pid 1: started");
+	join_cgroups(plan);
+	sandbox_trace(plan->trace_t0, "pid 1: joined its cgroups");
 	if (wait_for_maps(plan) < 0)
 		_exit(127);
 	sandbox_trace(plan->trace_t0, "pid 1: id maps received");

@@ -21,6 +21,12 @@
 #define CLI_TIMEOUT_MAX_S 86400L
 #define CLI_COMMAND_MAX (256 * 1024)
 
+/* Ranges of --memory and --pids; below the minimums bash cannot start. */
+#define CLI_MEMORY_MIN (16ULL << 20)
+#define CLI_MEMORY_MAX (1ULL << 50)
+#define CLI_PIDS_MIN 8L
+#define CLI_PIDS_MAX 4194304L
+
 /* Kept read-only inside a writable workspace, as in a session. */
 static const char *const cli_protected[] = {
 	".coworker/", ".git/hooks/", ".git/config", ".gitmodules", NULL,
@@ -41,6 +47,15 @@ static const char cli_usage[] =
 	"  --net           share the host's network (default: a new network\n"
 	"                  namespace with only loopback)\n"
 	"  --timeout SEC   wall-clock limit in seconds (default: 600)\n"
+	"  --memory SIZE   memory limit of the command's cgroup, in bytes or\n"
+	"                  with a K, M or G suffix (default: 2G)\n"
+	"  --pids N        processes and threads in the command's cgroup at\n"
+	"                  most (default: 512)\n"
+	"\n"
+	"  The cgroup limits apply when cgroup v2 is delegated to coworker or,\n"
+	"  as root, through cgroup v1; otherwise only the rlimits do.\n"
+	"  COWORKER_SANDBOX_TRACE=1 prints which applied and each step's time.\n"
+	"\n"
 	"  --policy FILE   run only if the rules in FILE allow the command\n"
 	"  -i, --stdin     pass standard input (default: /dev/null)\n"
 	"  -h, --help      print this help\n";
@@ -75,6 +90,49 @@ static int parse_seconds(const char *text, long *ms)
 	if (errno || end == text || *end || v < 1 || v > CLI_TIMEOUT_MAX_S)
 		return -1;
 	*ms = v * 1000;
+	return 0;
+}
+
+/* Parse a byte count with an optional K, M or G suffix (powers of 1024). */
+static int parse_size(const char *text, unsigned long long *bytes)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	errno = 0;
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	v = strtoull(text, &end, 10);
+	if (errno || end == text)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (CLI_MEMORY_MAX >> shift))
+		return -1;
+	v <<= shift;
+	if (v < CLI_MEMORY_MIN)
+		return -1;
+	*bytes = v;
+	return 0;
+}
+
+static int parse_pids(const char *text, unsigned long *pids)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < CLI_PIDS_MIN || v > CLI_PIDS_MAX)
+		return -1;
+	*pids = (unsigned long)v;
 	return 0;
 }
 
@@ -171,7 +229,8 @@ static int exit_status(const struct sandbox_result *r)
 	return r->exit_code;
 }
 
-enum { OPT_MODE = 256, OPT_NET, OPT_TIMEOUT, OPT_POLICY };
+enum { OPT_MODE = 256, OPT_NET, OPT_TIMEOUT, OPT_POLICY, OPT_MEMORY,
+       OPT_PIDS };
 
 static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
 			 const char **policy)
@@ -181,6 +240,8 @@ static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
 		{ "net", no_argument, NULL, OPT_NET },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "pids", required_argument, NULL, OPT_PIDS },
 		{ "stdin", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -207,6 +268,18 @@ static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
 			break;
 		case OPT_POLICY:
 			*policy = optarg;
+			break;
+		case OPT_MEMORY:
+			if (parse_size(optarg, &opts->memory_max) < 0)
+				return cli_usage_error("invalid --memory (expected "
+						       "bytes from 16M to 1024T, "
+						       "e.g. 512M or 2G):", optarg);
+			break;
+		case OPT_PIDS:
+			if (parse_pids(optarg, &opts->pids_max) < 0)
+				return cli_usage_error("invalid --pids (expected a "
+						       "number from 8 to 4194304):",
+						       optarg);
 			break;
 		case 'i':
 			opts->pass_stdin = true;

@@ -1,12 +1,13 @@
 /*
  * The command sandbox's preparation on the host side, in the parent before
- * clone: placeholders for missing protected directories, and under a root
+ * clone: placeholders for missing protected paths, and under a root
  * supervisor the idmapped workspace and the ancestor to hide.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,54 +19,142 @@
 #define HOST_PATH_MAX 4096
 
 /*
- * Create an empty directory for a protected path written with a trailing
- * "/" that does not exist yet, so there is something to bind read-only
- * over and the command cannot create it. The directory is left in the
- * workspace: no mount inside the sandbox can make a name that does not
- * exist on disk unwritable without hiding its parent directory. Only the
- * parent's existence is required; the lookup stays beneath the workspace
- * and follows no symbolic link.
+ * Placeholders for protected paths that do not exist yet. A mount needs
+ * an existing name, so the first missing component of each protected path
+ * (".gitmodules", or ".git" when there is no repository) gets an empty
+ * directory for the time of the command, bound read-only in the sandbox
+ * like the other protected paths. git ignores empty directories, and
+ * treats an empty ".git" as no repository at all, so nothing shows up in
+ * "git status" outside while it exists. Each placeholder carries the mode
+ * PLACEHOLDER_MODE, so a later command can tell it from a directory the
+ * user made and remove one that a killed supervisor left.
+ *
+ * Several sandboxes (of one supervisor or of several) may share one
+ * placeholder. Each holds a shared flock on it for as long as its
+ * command runs; the last one takes the lock exclusively and removes the
+ * directory. Removing a directory that is a mount point in another mount
+ * namespace detaches those mounts, so removal must never race a sandbox
+ * that still uses it. A sandbox that got its shared lock checks that the
+ * name still refers to the locked directory, and starts again when a
+ * remover came first.
  */
-static int make_placeholder(int workspace, const char *rel, char *err,
-			    size_t errlen)
+#define PLACEHOLDER_MODE (S_ISVTX | 0555)
+#define PLACEHOLDER_TRIES 8
+
+static bool is_placeholder(const struct stat *st)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-			   RESOLVE_NO_MAGICLINKS,
-	};
-	char parent[HOST_PATH_MAX], *name;
-	size_t len = strlen(rel);
-	int dir;
-
-	if (len < 2 || rel[len - 1] != '/' || len >= sizeof(parent))
-		return 0;
-	memcpy(parent, rel, len - 1);
-	parent[len - 1] = '\0';
-	name = strrchr(parent, '/');
-	if (name) {
-		*name++ = '\0';
-	} else {
-		name = parent;
-	}
-
-	dir = (int)syscall(SYS_openat2, workspace, name == parent ? "." : parent,
-			   &how, sizeof(how));
-	if (dir < 0)
-		return 0;	/* no parent: nothing a command could use */
-	if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST) {
-		snprintf(err, errlen,
-			 "command sandbox: creating the read-only placeholder %s "
-			 "failed (%s); create it yourself or make its parent "
-			 "directory writable", rel, strerror(errno));
-		close(dir);
-		return -1;
-	}
-	close(dir);
-	return 0;
+	return S_ISDIR(st->st_mode) && (st->st_mode & 07777) == PLACEHOLDER_MODE;
 }
 
-static int make_placeholders(const struct sandbox_opts *opts, char *err,
+/*
+ * Make or reuse the placeholder name in dir and lock it shared. Returns
+ * its fd, or -1 with errno set.
+ */
+static int placeholder_hold(int dir, const char *name)
+{
+	struct stat held, now;
+	int fd, tries;
+
+	for (tries = 0; tries < PLACEHOLDER_TRIES; tries++) {
+		if (mkdirat(dir, name, 0700) < 0 && errno != EEXIST)
+			return -1;
+		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		if (fstat(fd, &held) < 0 || (!is_placeholder(&held) &&
+		    fchmod(fd, PLACEHOLDER_MODE) < 0) ||
+		    flock(fd, LOCK_SH) < 0) {
+			close(fd);
+			return -1;
+		}
+		/* A remover that held the lock before us may have unlinked it. */
+		if (fstat(fd, &held) == 0 && held.st_nlink > 0 &&
+		    fstatat(dir, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_dev == held.st_dev && now.st_ino == held.st_ino)
+			return fd;
+		close(fd);
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/*
+ * Find the first missing component of rel below the workspace and hold a
+ * placeholder there. Nothing is needed when rel exists, or when a
+ * component is a file, which no command can create children of.
+ */
+static int placeholder_for(int workspace, const char *rel,
+			   struct sandbox_placeholders *ph, char *err,
+			   size_t errlen)
+{
+	char path[SANDBOX_PLACEHOLDER_PATH_MAX], *name, *slash;
+	struct stat st;
+	int dir, next, fd, rc = -1;
+	size_t i, len;
+
+	if (snprintf(path, sizeof(path), "%s", rel) >= (int)sizeof(path))
+		return 0;
+	dir = dup(workspace);
+	for (name = path; dir >= 0 && *name; name = slash) {
+		slash = strchr(name, '/');
+		if (slash)
+			*slash++ = '\0';
+		else
+			slash = name + strlen(name);
+		if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
+		/* Ours or a killed supervisor's: held again, not entered. */
+		if (is_placeholder(&st)) {
+			errno = ENOENT;
+			break;
+		}
+		/* A symbolic link is rejected by the child, a file ends it. */
+		if (!S_ISDIR(st.st_mode) || !*slash)
+			goto done;
+		next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+			      O_CLOEXEC);
+		close(dir);
+		dir = next;
+	}
+	if (dir < 0 || errno != ENOENT)
+		goto fail;
+
+	/* The prefix of rel up to the missing component; others may share it. */
+	len = (size_t)(name - path) + strlen(name);
+	for (i = 0; i < ph->count; i++)
+		if (strlen(ph->rel[i]) == len &&
+		    strncmp(ph->rel[i], rel, len) == 0)
+			goto done;
+	if (ph->count == SANDBOX_PLACEHOLDER_MAX) {
+		errno = ENOSPC;
+		goto fail;
+	}
+	fd = placeholder_hold(dir, name);
+	if (fd < 0)
+		goto fail;
+	snprintf(ph->rel[ph->count], sizeof(ph->rel[0]), "%.*s", (int)len, rel);
+	ph->fd[ph->count] = fd;
+	ph->parent[ph->count] = dir;
+	ph->list[ph->count] = ph->rel[ph->count];
+	ph->count++;
+	ph->list[ph->count] = NULL;
+	return 0;
+done:
+	rc = 0;
+fail:
+	if (rc < 0)
+		snprintf(err, errlen,
+			 "command sandbox: creating the read-only placeholder for "
+			 "the protected path %s failed (%s); create it yourself or "
+			 "make its parent directory writable", rel, strerror(errno));
+	if (dir >= 0)
+		close(dir);
+	return rc;
+}
+
+static int make_placeholders(const struct sandbox_opts *opts,
+			     struct sandbox_placeholders *ph, char *err,
 			     size_t errlen)
 {
 	const char *const *rel;
@@ -80,9 +169,35 @@ static int make_placeholders(const struct sandbox_opts *opts, char *err,
 		return -1;
 	}
 	for (rel = opts->protected_paths; rc == 0 && *rel; rel++)
-		rc = make_placeholder(ws, *rel, err, errlen);
+		rc = placeholder_for(ws, *rel, ph, err, errlen);
 	close(ws);
 	return rc;
+}
+
+void sandbox_placeholders_init(struct sandbox_placeholders *ph)
+{
+	memset(ph, 0, sizeof(*ph));
+}
+
+/*
+ * Remove the placeholders no other sandbox holds. Called once the
+ * sandbox's processes are gone, so its mounts on them are too. A
+ * placeholder the user filled in the meantime stays (ENOTEMPTY).
+ */
+void sandbox_placeholders_release(struct sandbox_placeholders *ph)
+{
+	const char *name;
+	size_t i;
+
+	for (i = ph->count; i-- > 0;) {
+		name = strrchr(ph->rel[i], '/');
+		name = name ? name + 1 : ph->rel[i];
+		if (flock(ph->fd[i], LOCK_EX | LOCK_NB) == 0)
+			unlinkat(ph->parent[i], name, AT_REMOVEDIR);
+		close(ph->fd[i]);
+		close(ph->parent[i]);
+	}
+	sandbox_placeholders_init(ph);
 }
 
 /* Whether the sandbox ids may search a directory with this stat. */
@@ -123,10 +238,13 @@ static void find_hidden_ancestor(struct sandbox_plan *plan)
 	}
 }
 
-int sandbox_prepare_host(struct sandbox_plan *plan, char *err, size_t errlen)
+int sandbox_prepare_host(struct sandbox_plan *plan,
+			 struct sandbox_placeholders *ph, char *err,
+			 size_t errlen)
 {
-	if (make_placeholders(plan->opts, err, errlen) < 0)
+	if (make_placeholders(plan->opts, ph, err, errlen) < 0)
 		return -1;
+	plan->placeholders = ph->list;
 	if (!plan->switch_ids)
 		return 0;
 	find_hidden_ancestor(plan);

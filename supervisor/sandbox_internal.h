@@ -69,7 +69,46 @@ struct sandbox_plan {
 				   the sandbox uid cannot search, hidden
 				   under a tmpfs; 0 for none */
 	int64_t trace_t0;	/* start of sandbox_run when tracing, else 0 */
+	int cgroup_fd;		/* v2 cgroup to clone the child into, or -1 */
+	int cgroup_join[2];	/* v1 "tasks" files the child writes itself
+				   into first, or -1 */
+	const char *const *placeholders;	/* workspace-relative, bound
+						   read-only like the
+						   protected paths; or NULL */
 };
+
+#define SANDBOX_CGROUP_PATH_MAX 1024
+
+/* One command's cgroup (sandbox_cgroup.c). */
+struct sandbox_cgroup {
+	unsigned int kind;	/* SANDBOX_LIMIT_CGROUP_V1, _V2 or 0 */
+	int dir[2];		/* the command's cgroup: v2 in [0]; v1
+				   memory, pids; -1 when absent */
+	int join[2];		/* v1: its "tasks" files, or -1 */
+	bool attached;		/* the child is in it */
+	char name[64];		/* "PID-START-N" of the supervisor */
+	char own[2][SANDBOX_CGROUP_PATH_MAX];	/* our cgroup directories */
+	char why[256];		/* with kind 0: why no cgroup applies */
+};
+
+/*
+ * Make the command's cgroup with its memory and pids limits, when the
+ * machine offers one (cg->kind 0 otherwise, with the reason in cg->why).
+ * Returns -1 only when a cgroup that should apply could not be set up.
+ */
+int sandbox_cgroup_create(struct sandbox_cgroup *cg,
+			  const struct sandbox_opts *opts, char *err,
+			  size_t errlen);
+
+/*
+ * Move pid into a v2 cgroup that clone could not put it in. A v1 child
+ * joins by itself through plan->cgroup_join.
+ */
+int sandbox_cgroup_attach(struct sandbox_cgroup *cg, pid_t pid, char *err,
+			  size_t errlen);
+
+/* Kill what is left in the cgroup and remove it; safe to call twice. */
+void sandbox_cgroup_destroy(struct sandbox_cgroup *cg);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t sandbox_now_ns(void);
@@ -99,11 +138,32 @@ int sandbox_mask_workspace(int root, const char *workspace, int tree,
 int sandbox_idmap_workspace(const struct sandbox_opts *opts, int *tree,
 			    char *err, size_t errlen);
 
+#define SANDBOX_PLACEHOLDER_MAX 16
+#define SANDBOX_PLACEHOLDER_PATH_MAX 256
+
+/*
+ * Empty read-only directories held for protected paths that do not exist,
+ * for the time of one command (sandbox_host.c).
+ */
+struct sandbox_placeholders {
+	size_t count;
+	int fd[SANDBOX_PLACEHOLDER_MAX];	/* locked shared */
+	int parent[SANDBOX_PLACEHOLDER_MAX];	/* directory containing it */
+	char rel[SANDBOX_PLACEHOLDER_MAX][SANDBOX_PLACEHOLDER_PATH_MAX];
+	const char *list[SANDBOX_PLACEHOLDER_MAX + 1];	/* rel, for the
+							   child */
+};
+
+void sandbox_placeholders_init(struct sandbox_placeholders *ph);
+void sandbox_placeholders_release(struct sandbox_placeholders *ph);
+
 /*
  * Host-side preparation before clone: placeholders for missing protected
- * directories and, under a root supervisor, the idmapped workspace.
+ * paths and, under a root supervisor, the idmapped workspace.
  */
-int sandbox_prepare_host(struct sandbox_plan *plan, char *err, size_t errlen);
+int sandbox_prepare_host(struct sandbox_plan *plan,
+			 struct sandbox_placeholders *ph, char *err,
+			 size_t errlen);
 
 /* Resource limits of the command; in the forked command before execve. */
 int sandbox_rlimits_apply(const struct sandbox_opts *opts, char *err,

@@ -396,11 +396,7 @@ static int protect_path(int workspace, const char *rel, char *err,
 	int fd, tree, rc = -1;
 
 	fd = (int)syscall(SYS_openat2, workspace, rel, &how, sizeof(how));
-	/*
-	 * The parent created placeholders for missing directories.
-	 * TODO: a missing protected file (.gitmodules) has no placeholder
-	 * yet, so the command can still create it.
-	 */
+	/* The parent holds a placeholder for the first missing component. */
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
 		return 0;
 	if (fd < 0 && errno == ELOOP) {
@@ -431,14 +427,77 @@ out:
 	return rc;
 }
 
-static int mount_protected(const struct sandbox_opts *opts, int workspace,
+/*
+ * Bind each existing directory above a protected path (".git" above
+ * ".git/hooks") onto itself, writable. A mount point cannot be renamed or
+ * removed, so the command cannot move ".git" aside and build a new one
+ * with its own hooks. done collects the directories already bound.
+ */
+static int pin_parents(int workspace, const char *rel,
+		       char done[][SANDBOX_PLACEHOLDER_PATH_MAX],
+		       size_t *ndone, char *err, size_t errlen)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS,
+	};
+	char prefix[SANDBOX_PLACEHOLDER_PATH_MAX];
+	const char *slash;
+	int fd, tree;
+	size_t i, len;
+
+	for (slash = strchr(rel, '/'); slash && slash[1];
+	     slash = strchr(slash + 1, '/')) {
+		len = (size_t)(slash - rel);
+		if (len >= sizeof(prefix))
+			return 0;
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)len, rel);
+		for (i = 0; i < *ndone && strcmp(done[i], prefix) != 0; i++)
+			;
+		if (i < *ndone || *ndone == SANDBOX_PLACEHOLDER_MAX)
+			continue;
+
+		fd = (int)syscall(SYS_openat2, workspace, prefix, &how, sizeof(how));
+		if (fd < 0)
+			return 0;	/* missing: the placeholder covers it */
+		tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				 AT_RECURSIVE | AT_EMPTY_PATH);
+		if (tree < 0 ||
+		    move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH |
+			       MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+			fail(err, errlen, "pinning the directory", prefix);
+			if (tree >= 0)
+				close(tree);
+			close(fd);
+			return -1;
+		}
+		close(tree);
+		close(fd);
+		snprintf(done[(*ndone)++], SANDBOX_PLACEHOLDER_PATH_MAX, "%s",
+			 prefix);
+	}
+	return 0;
+}
+
+static int mount_protected(const struct sandbox_plan *plan, int workspace,
 			   char *err, size_t errlen)
 {
+	char pinned[SANDBOX_PLACEHOLDER_MAX][SANDBOX_PLACEHOLDER_PATH_MAX];
 	const char *const *rel;
+	size_t npinned = 0;
 
-	if (!opts->protected_paths)
-		return 0;
-	for (rel = opts->protected_paths; *rel; rel++) {
+	for (rel = plan->opts->protected_paths; rel && *rel; rel++) {
+		if (pin_parents(workspace, *rel, pinned, &npinned, err,
+				errlen) < 0)
+			return -1;
+	}
+
+	for (rel = plan->placeholders; rel && *rel; rel++) {
+		if (protect_path(workspace, *rel, err, errlen) < 0)
+			return -1;
+	}
+	for (rel = plan->opts->protected_paths; rel && *rel; rel++) {
 		if (protect_path(workspace, *rel, err, errlen) < 0)
 			return -1;
 	}
@@ -520,7 +579,7 @@ int sandbox_mount_view(const struct sandbox_plan *plan, char *err,
 	    mount_workspace(t.root, opts, &t, err, errlen) < 0 ||
 	    sandbox_mask_workspace(t.root, opts->workspace, t.workspace,
 				   err, errlen) < 0 ||
-	    mount_protected(opts, t.workspace, err, errlen) < 0)
+	    mount_protected(plan, t.workspace, err, errlen) < 0)
 		goto out;
 	sandbox_trace(plan->trace_t0, "pid 1: workspace, .env masks, protected");
 	if (pivot_into(t.root, err, errlen) < 0)

@@ -36,7 +36,7 @@ int64_t sandbox_trace_start(int64_t start)
  */
 void sandbox_trace(int64_t t0, const char *step)
 {
-	char line[128];
+	char line[512];
 	int len;
 
 	if (!t0)
@@ -44,6 +44,11 @@ void sandbox_trace(int64_t t0, const char *step)
 	len = snprintf(line, sizeof(line), "sandbox trace: %7.1f us  pid %-6d %s\n",
 		       (double)(sandbox_now_ns() - t0) / 1000.0, (int)getpid(),
 		       step);
+	/* A long step is cut; the line still ends with its newline. */
+	if (len >= (int)sizeof(line)) {
+		len = (int)sizeof(line);
+		line[len - 1] = '\n';
+	}
 	if (len > 0 && write(2, line, (size_t)len) < 0)
 		return;
 }

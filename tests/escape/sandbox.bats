@@ -108,6 +108,52 @@ need_coworker() {
 	[ ! -e "$WS/.coworker/policy.local.json" ]
 }
 
+@test "create .coworker/policy.local.json in an existing .coworker" {
+	need_coworker
+	mkdir "$WS/.coworker"
+	echo '{}' > "$WS/.coworker/policy.json"
+	run sb -- bash -c "echo '{\"allow\":[\"Exec\"]}' > .coworker/policy.local.json"
+	[ ! -e "$WS/.coworker/policy.local.json" ]
+}
+
+@test "create .gitmodules" {
+	need_coworker
+	run sb -- bash -c "printf '[submodule \"x\"]\\n\\tpath = x\\n\\turl = ../evil\\n' > .gitmodules; mv /dev/null .gitmodules; ln -s x .gitmodules"
+	[ ! -e "$WS/.gitmodules" ]
+	[ ! -L "$WS/.gitmodules" ]
+}
+
+@test "create .git/hooks/post-checkout without .git" {
+	need_coworker
+	run sb -- bash -c "mkdir -p .git/hooks && echo evil > .git/hooks/post-checkout; git init -q .; mkdir -p .git/hooks; echo evil > .git/hooks/post-checkout"
+	[ ! -e "$WS/.git/hooks/post-checkout" ]
+	[ ! -e "$WS/.git" ] || [ "$UNDER" != coworker ]
+}
+
+@test "create .git/hooks/post-checkout with .git" {
+	need_coworker
+	mkdir -p "$WS/.git/objects"
+	run sb -- bash -c "mkdir -p .git/hooks; echo evil > .git/hooks/post-checkout; rmdir .git/hooks; mv .git .git.old"
+	[ ! -e "$WS/.git/hooks/post-checkout" ]
+	[ -d "$WS/.git/objects" ]
+}
+
+@test "placeholders leave nothing behind" {
+	need_coworker
+	[ "$UNDER" = coworker ] || skip "coworker's own placeholders"
+	command -v git >/dev/null || skip "git not installed"
+	run sb -- bash -c 'ls -A; echo ok > file'
+	[ "$status" = 0 ]
+	# Inside, the missing protected names are read-only placeholders.
+	[[ "$output" == *.coworker* ]]
+	[[ "$output" == *.gitmodules* ]]
+	[ "$(ls -A "$WS")" = file ]
+	git -C "$WS" init -q
+	run sb -- true
+	[ "$(git -C "$WS" status --porcelain)" = "?? file" ]
+	[ ! -e "$WS/.gitmodules" ]
+}
+
 @test "read a masked secret" {
 	need_coworker
 	mkdir -p "$TOP/home/.ssh"
@@ -252,15 +298,94 @@ print('IO_URING' if libc.syscall(425, 4, params) >= 0 else 'denied')"
 	[ "$output" = 1 ]
 }
 
+# The cgroup this sandbox would use, from the trace of a probe run: sets
+# CGROUP_DIR (the coworker parent in the memory or v2 hierarchy), or skips
+# with the reason the trace gives.
+need_cgroup() {
+	local line
+	need_coworker
+	line=$(cd "$WS" && COWORKER_SANDBOX_TRACE=1 "$COWORKER" sandbox -- true 2>&1 |
+		grep -E 'parent: (cgroup|no cgroup)')
+	case $line in
+	*"parent: cgroup "*)
+		CGROUP_DIR=${line#*parent: cgroup }
+		CGROUP_DIR=${CGROUP_DIR%/*}
+		;;
+	*)
+		skip "no cgroup limits here: ${line#*rlimits only: }"
+		;;
+	esac
+}
+
+@test "fork bomb stops at the pids limit" {
+	need_cgroup
+	# 64 tasks is far below RLIMIT_NPROC (2048), so only the cgroup can
+	# stop the loop this early.
+	run sb --timeout 20 --pids 64 -- python3 -c 'import os, time
+n = 0
+try:
+    while n < 1000:
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        n += 1
+except BlockingIOError:
+    pass
+print("started=%d" % n)'
+	[[ "$output" == *started=* ]]
+	n=${output##*started=}
+	[ "$n" -lt 64 ]
+	[ "$n" -gt 8 ]
+}
+
+@test "memory bomb is bounded" {
+	need_cgroup
+	# Allocates without end; the cgroup's OOM killer must end it at 64 MiB.
+	run sb --timeout 60 --memory 64M -- python3 -c 'b = []
+while True: b.append(bytearray(1 << 20))'
+	[ "$status" = 137 ]
+}
+
+@test "cgroups are removed after commands" {
+	need_cgroup
+	local pid status=0
+	# Timed out, with processes left in the cgroup at the end.
+	(cd "$WS" && exec "$COWORKER" sandbox --timeout 2 -- bash -c 'sleep 30 & sleep 30 & sleep 100') &
+	pid=$!
+	wait "$pid" || status=$?
+	[ "$status" = 124 ]
+	! ls -d "$CGROUP_DIR/$pid-"* 2>/dev/null
+	(cd "$WS" && exec "$COWORKER" sandbox -- bash -c 'exit 3') &
+	pid=$!
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" = 3 ]
+	! ls -d "$CGROUP_DIR/$pid-"* 2>/dev/null
+}
+
+@test "stale cgroup of a killed supervisor is removed" {
+	need_cgroup
+	(cd "$WS" && exec "$COWORKER" sandbox -- sleep 100) &
+	local pid=$!
+	PIDS+=("$pid")
+	local i
+	for i in $(seq 100); do
+		ls -d "$CGROUP_DIR/$pid-"* >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ls -d "$CGROUP_DIR/$pid-"*
+	kill -9 "$pid"
+	wait "$pid" || true
+	# The killed supervisor left its cgroup; the next one removes it.
+	run sb -- true
+	[ "$status" = 0 ]
+	! ls -d "$CGROUP_DIR/$pid-"* 2>/dev/null
+}
+
 @test "fill /tmp past its size cap" {
 	need_coworker
 	run sb -- bash -c 'head -c 700M /dev/zero > /tmp/fill; echo rc=$?'
 	[[ "$output" == *"No space left"* ]]
-}
-
-@test "memory bomb is bounded" {
-	need_coworker
-	skip "no memory limit yet: the cgroup is not implemented"
 }
 
 @test "daemon ignoring SIGTERM outlives the timeout" {

@@ -919,6 +919,53 @@ static void test_seccomp_program_matches_libseccomp(void **state)
 	free(ref);
 }
 
+/*
+ * The command's cgroup carries the requested limits, and the result says
+ * which kind of limits applied. Without a usable cgroup, only the rlimits
+ * bit may be set, and the test says so.
+ */
+static void test_cgroup_limits_applied(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->opts.pids_max = 77;
+	fx->opts.memory_max = 96ULL << 20;
+	run(fx, "p=$(sed -n 's/^[0-9]*:pids://p' /proc/self/cgroup); "
+		"m=$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup); "
+		"u=$(sed -n 's/^0:://p' /proc/self/cgroup); "
+		"cat /sys/fs/cgroup/pids$p/pids.max "
+		"/sys/fs/cgroup/memory$m/memory.limit_in_bytes 2>/dev/null || "
+		"cat /sys/fs/cgroup$u/pids.max /sys/fs/cgroup$u/memory.max");
+	assert_true(fx->result.limits & SANDBOX_LIMIT_RLIMITS);
+
+	if (!(fx->result.limits & (SANDBOX_LIMIT_CGROUP_V1 |
+				   SANDBOX_LIMIT_CGROUP_V2))) {
+		print_message("# no cgroup here; only rlimits applied\n");
+		skip();
+	}
+	assert_false((fx->result.limits & SANDBOX_LIMIT_CGROUP_V1) &&
+		     (fx->result.limits & SANDBOX_LIMIT_CGROUP_V2));
+	assert_string_equal(fx->output, "77\n100663296\n");
+}
+
+static void test_limits_text_names_bits(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	assert_string_equal(sandbox_limits_text(SANDBOX_LIMIT_RLIMITS, buf,
+						sizeof(buf)), "rlimits");
+	assert_string_equal(sandbox_limits_text(SANDBOX_LIMIT_RLIMITS |
+						SANDBOX_LIMIT_CGROUP_V1 |
+						SANDBOX_LIMIT_SANDBOX_UID,
+						buf, sizeof(buf)),
+			    "cgroup-v1 sandbox-uid rlimits");
+	assert_string_equal(sandbox_limits_text(SANDBOX_LIMIT_CGROUP_V2 |
+						SANDBOX_LIMIT_RLIMITS,
+						buf, sizeof(buf)),
+			    "cgroup-v2 rlimits");
+}
+
 #define SANDBOX_TEST(name) \
 	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
@@ -949,6 +996,8 @@ int main(void)
 		SANDBOX_TEST(test_capabilities_dropped),
 		SANDBOX_TEST(test_invalid_opts_rejected),
 		SANDBOX_TEST(test_unprivileged_caller),
+		SANDBOX_TEST(test_cgroup_limits_applied),
+		cmocka_unit_test(test_limits_text_names_bits),
 		cmocka_unit_test(test_seccomp_program_matches_libseccomp),
 	};
 

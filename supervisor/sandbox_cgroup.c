@@ -1,0 +1,653 @@
+/*
+ * Memory and process-count limits of the command sandbox through one
+ * cgroup per command. What the machine offers is detected once per
+ * process, in this order:
+ *
+ *  - cgroup v2, when our own v2 cgroup lists the memory and pids
+ *    controllers and we may enable them for a child (delegation). The
+ *    child is cloned straight into its cgroup with CLONE_INTO_CGROUP.
+ *  - cgroup v1, when the supervisor is root and the memory and pids
+ *    hierarchies are mounted and writable. The child writes itself into
+ *    both first thing, through "tasks" files the parent opened, so the
+ *    command never runs outside them. A single-threaded process moving
+ *    itself takes no global lock; the parent writing the child's pid into
+ *    cgroup.procs waits for an RCU grace period (about 5 ms measured
+ *    here, see docs/benchmarks.md).
+ *  - neither: only the rlimits of sandbox_confine.c apply.
+ *
+ * Each command's cgroup is "PID-START-N" under a "coworker" cgroup below
+ * our own, where PID and START (the start time from /proc/PID/stat) name
+ * the supervisor. Cgroups whose supervisor is gone are removed the first
+ * time a later supervisor starts a command, so a SIGKILLed supervisor
+ * leaves nothing behind for long.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "supervisor/sandbox_internal.h"
+
+#define CGROUP_PARENT "coworker"
+#define CGROUP_LINE_MAX 4096
+
+/* Attempts at removing a cgroup whose last tasks are still exiting. */
+#define CGROUP_RMDIR_TRIES 200
+#define CGROUP_RMDIR_PAUSE_NS 1000000L
+
+/* What detect() found; filled once per process. */
+static struct {
+	pthread_mutex_t lock;
+	bool done;
+	uid_t euid;		/* detection holds for this effective uid */
+	unsigned int kind;	/* SANDBOX_LIMIT_CGROUP_V1, _V2 or 0 */
+	char parent[2][SANDBOX_CGROUP_PATH_MAX];	/* our own cgroups:
+							   v2 in [0]; v1
+							   memory, pids */
+	char why[256];		/* why no cgroup applies, for the trace */
+	unsigned long long start_time;
+	unsigned int counter;
+} cgroup_host = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Read a small file into buf, NUL-terminated. Returns its length or -1. */
+static ssize_t read_small(int dirfd, const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, len - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* Write text to a cgroup control file in one write(), as the kernel wants. */
+static int write_control(int dirfd, const char *name, const char *text)
+{
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do
+		n = write(fd, text, len);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0 && (size_t)n != len) {
+		n = -1;
+		errno = EIO;
+	}
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/* Whether the comma- or space-separated list contains word. */
+static bool list_has(const char *list, const char *word, const char *seps)
+{
+	size_t len = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word)) != NULL) {
+		if ((p == list || strchr(seps, p[-1])) &&
+		    (p[len] == '\0' || strchr(seps, p[len])))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/*
+ * Field 22 of /proc/PID/stat, the process's start time in clock ticks
+ * since boot. With the pid it names one process, whatever pid reuse
+ * happens later. Returns 0 when the process does not exist.
+ */
+static unsigned long long process_start_time(long pid)
+{
+	char path[64], buf[1024], *p, *end;
+	unsigned long long value;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (read_small(AT_FDCWD, path, buf, sizeof(buf)) < 0)
+		return 0;
+
+	/* The command name in field 2 may hold spaces and parentheses. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return 0;
+	errno = 0;
+	value = strtoull(p + 1, &end, 10);
+	if (errno || end == p + 1)
+		return 0;
+	return value;
+}
+
+/* The two /proc files that detection reads, each read once. */
+struct proc_text {
+	char *mountinfo;
+	char *cgroup;
+};
+
+/* Read a whole /proc file into a new NUL-terminated buffer, or NULL. */
+static char *read_proc(const char *path)
+{
+	size_t len = 0, cap = 8192;
+	char *buf = malloc(cap), *grown;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !buf)
+		goto fail;
+	for (;;) {
+		if (cap - len < 2) {
+			grown = cap < (1U << 24) ? realloc(buf, cap * 2) : NULL;
+			if (!grown)
+				goto fail;
+			buf = grown;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* Copy the line at *pos into line and move *pos past it; false at the end. */
+static bool next_line(const char **pos, char *line, size_t len)
+{
+	const char *p = *pos, *nl;
+	size_t n;
+
+	if (!p || !*p)
+		return false;
+	nl = strchr(p, '\n');
+	n = nl ? (size_t)(nl - p) : strlen(p);
+	*pos = nl ? nl + 1 : p + n;
+	/* An overlong line is cut; it then matches nothing we look for. */
+	if (n >= len)
+		n = len - 1;
+	memcpy(line, p, n);
+	line[n] = '\0';
+	return true;
+}
+
+/*
+ * Find where the hierarchy that matches (cgroup2 for v2, cgroup v1 with
+ * the controller in its super options) is mounted. root receives the
+ * mount's root within the hierarchy, dir the mount point.
+ */
+static int find_mount(const char *mountinfo, bool v2, const char *controller,
+		      char *root, char *dir, size_t len)
+{
+	char line[CGROUP_LINE_MAX], r[CGROUP_LINE_MAX], d[CGROUP_LINE_MAX];
+	char fstype[64], opts[CGROUP_LINE_MAX];
+	const char *pos = mountinfo, *dash;
+
+	while (next_line(&pos, line, sizeof(line))) {
+		dash = strstr(line, " - ");
+		if (!dash ||
+		    sscanf(line, "%*s %*s %*s %4095s %4095s", r, d) != 2 ||
+		    sscanf(dash + 3, "%63s %*s %4095s", fstype, opts) != 2)
+			continue;
+		if (v2 ? strcmp(fstype, "cgroup2") != 0 :
+		    strcmp(fstype, "cgroup") != 0 ||
+		    !list_has(opts, controller, ","))
+			continue;
+		/* Mount points with spaces are escaped; not ours to handle. */
+		if (strchr(d, '\\') || strlen(d) >= len || strlen(r) >= len)
+			continue;
+		snprintf(root, len, "%s", r);
+		snprintf(dir, len, "%s", d);
+		return 0;
+	}
+	return -1;
+}
+
+/* Our own cgroup in the hierarchy ("" for the v2 line "0::PATH"). */
+static int own_cgroup(const char *cgroup, const char *controller,
+		      char *path, size_t len)
+{
+	char line[CGROUP_LINE_MAX], *list, *rest;
+	const char *pos = cgroup;
+
+	while (next_line(&pos, line, sizeof(line))) {
+		list = strchr(line, ':');
+		if (!list)
+			continue;
+		rest = strchr(++list, ':');
+		if (!rest)
+			continue;
+		*rest++ = '\0';
+		if (controller[0] ? !list_has(list, controller, ",") :
+		    strcmp(line, "0:") != 0)
+			continue;
+		if (strlen(rest) >= len)
+			return -1;
+		snprintf(path, len, "%s", rest);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * The directory of our own cgroup in one hierarchy: the mount point plus
+ * our path with the mount's root taken off.
+ */
+static int own_dir(const struct proc_text *proc, bool v2,
+		   const char *controller, char *out, size_t len)
+{
+	char root[CGROUP_LINE_MAX], dir[CGROUP_LINE_MAX], own[CGROUP_LINE_MAX];
+	size_t rlen;
+
+	if (!proc->mountinfo || !proc->cgroup ||
+	    find_mount(proc->mountinfo, v2, controller, root, dir,
+		       sizeof(root)) < 0 ||
+	    own_cgroup(proc->cgroup, v2 ? "" : controller, own,
+		       sizeof(own)) < 0)
+		return -1;
+	rlen = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	if (strncmp(own, root, rlen) != 0 ||
+	    (own[rlen] != '/' && own[rlen] != '\0'))
+		return -1;
+	if ((size_t)snprintf(out, len, "%s%s", dir, own + rlen) >= len)
+		return -1;
+	return 0;
+}
+
+/*
+ * Whether v2 is delegated to us: our cgroup offers memory and pids, and we
+ * may create the coworker cgroup below it with both enabled.
+ * NOTE: a cgroup that holds processes cannot enable controllers for its
+ * children (EBUSY), so this succeeds only when the supervisor's cgroup is
+ * the root of its cgroup namespace, as in most containers. A systemd unit
+ * with Delegate=yes would need the supervisor to move itself into a leaf
+ * first, which it does not do.
+ */
+static bool detect_v2(const struct proc_text *proc, char *why,
+		      size_t whylen)
+{
+	char *dir = cgroup_host.parent[0];
+	char buf[512];
+	int fd;
+
+	if (own_dir(proc, true, NULL, dir, SANDBOX_CGROUP_PATH_MAX) < 0) {
+		snprintf(why, whylen, "no cgroup v2 hierarchy");
+		return false;
+	}
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || read_small(fd, "cgroup.controllers", buf, sizeof(buf)) < 0 ||
+	    !list_has(buf, "memory", " \n") || !list_has(buf, "pids", " \n")) {
+		snprintf(why, whylen, "cgroup v2 at %s lacks the memory or pids "
+			 "controller", dir);
+		goto fail;
+	}
+	if (read_small(fd, "cgroup.subtree_control", buf, sizeof(buf)) < 0 ||
+	    ((!list_has(buf, "memory", " \n") || !list_has(buf, "pids", " \n")) &&
+	     write_control(fd, "cgroup.subtree_control", "+memory +pids") < 0)) {
+		snprintf(why, whylen, "cgroup v2 at %s is not delegated (%s)",
+			 dir, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	return true;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return false;
+}
+
+static bool detect_v1(const struct proc_text *proc, char *why,
+		      size_t whylen)
+{
+	if (geteuid() != 0) {
+		snprintf(why, whylen, "cgroup v1 needs a root supervisor");
+		return false;
+	}
+	if (own_dir(proc, false, "memory", cgroup_host.parent[0],
+		    SANDBOX_CGROUP_PATH_MAX) < 0 ||
+	    own_dir(proc, false, "pids", cgroup_host.parent[1],
+		    SANDBOX_CGROUP_PATH_MAX) < 0) {
+		snprintf(why, whylen, "no cgroup v1 memory and pids hierarchies");
+		return false;
+	}
+	if (access(cgroup_host.parent[0], W_OK) < 0 ||
+	    access(cgroup_host.parent[1], W_OK) < 0) {
+		snprintf(why, whylen, "cgroup v1 hierarchies are read-only here");
+		return false;
+	}
+	return true;
+}
+
+/* Remove every task of the cgroup: SIGKILL each pid cgroup.procs lists. */
+static void kill_tasks(int dirfd)
+{
+	char buf[8192], *p, *end;
+	long pid;
+
+	if (write_control(dirfd, "cgroup.kill", "1") == 0)
+		return;
+	if (read_small(dirfd, "cgroup.procs", buf, sizeof(buf)) < 0)
+		return;
+	for (p = buf; *p; p = end) {
+		errno = 0;
+		pid = strtol(p, &end, 10);
+		if (errno || end == p || pid <= 0)
+			break;
+		kill((pid_t)pid, SIGKILL);
+		while (*end == '\n')
+			end++;
+	}
+}
+
+/*
+ * Remove one command's cgroup below parent_fd. Its processes are gone
+ * once the sandbox's pid 1 has been reaped (the kernel waits for the
+ * whole pid namespace), but a task can still be leaving its cgroup, so an
+ * EBUSY is retried for a bounded time. Returns 0 or -1.
+ */
+static int remove_cgroup(int parent_fd, const char *name)
+{
+	struct timespec pause = { 0, CGROUP_RMDIR_PAUSE_NS };
+	int dirfd, i;
+
+	for (i = 0; i < CGROUP_RMDIR_TRIES; i++) {
+		if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -1;
+		dirfd = openat(parent_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd >= 0) {
+			kill_tasks(dirfd);
+			close(dirfd);
+		}
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
+/* Whether name is "PID-START-N" of a supervisor that no longer runs. */
+static bool is_stale(const char *name)
+{
+	unsigned long long start;
+	char *end;
+	long pid;
+
+	errno = 0;
+	pid = strtol(name, &end, 10);
+	if (errno || end == name || *end != '-' || pid <= 0)
+		return false;
+	start = strtoull(end + 1, &end, 10);
+	if (errno || *end != '-')
+		return false;
+	return process_start_time(pid) != start;
+}
+
+/* Remove the cgroups that dead supervisors left in one coworker parent. */
+static void clean_stale(const char *own)
+{
+	char path[SANDBOX_CGROUP_PATH_MAX + 16];
+	struct dirent *e;
+	DIR *dir;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" CGROUP_PARENT, own);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		if (e->d_type == DT_DIR && e->d_name[0] != '.' &&
+		    is_stale(e->d_name))
+			remove_cgroup(dirfd(dir), e->d_name);
+	}
+	closedir(dir);
+}
+
+/* Detect once which cgroup version applies and clean up after the dead. */
+static void detect(void)
+{
+	struct proc_text proc;
+	char why2[128] = "", why1[128] = "";
+
+	/* A process that changed its uid since sees other permissions. */
+	if (cgroup_host.done && cgroup_host.euid == geteuid())
+		return;
+	cgroup_host.done = true;
+	cgroup_host.euid = geteuid();
+	cgroup_host.kind = 0;
+	cgroup_host.why[0] = '\0';
+	cgroup_host.start_time = process_start_time((long)getpid());
+	proc.mountinfo = read_proc("/proc/self/mountinfo");
+	proc.cgroup = read_proc("/proc/self/cgroup");
+
+	if (detect_v2(&proc, why2, sizeof(why2))) {
+		cgroup_host.kind = SANDBOX_LIMIT_CGROUP_V2;
+		clean_stale(cgroup_host.parent[0]);
+	} else if (detect_v1(&proc, why1, sizeof(why1))) {
+		cgroup_host.kind = SANDBOX_LIMIT_CGROUP_V1;
+		clean_stale(cgroup_host.parent[0]);
+		clean_stale(cgroup_host.parent[1]);
+	} else {
+		snprintf(cgroup_host.why, sizeof(cgroup_host.why), "%s; %s",
+			 why2, why1);
+	}
+	free(proc.mountinfo);
+	free(proc.cgroup);
+}
+
+/*
+ * Make NAME below the coworker cgroup under own and return an fd of its
+ * directory. The coworker cgroup is made on demand, because another
+ * supervisor removes it once it is empty.
+ */
+static int make_cgroup(const char *own, const char *name, bool v2)
+{
+	char path[SANDBOX_CGROUP_PATH_MAX + 16];
+	int parent = -1, fd = -1, tries;
+
+	snprintf(path, sizeof(path), "%s/" CGROUP_PARENT, own);
+	for (tries = 0; fd < 0 && tries < 3; tries++) {
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -1;
+		parent = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (parent < 0)
+			continue;
+		if ((!v2 || write_control(parent, "cgroup.subtree_control",
+					  "+memory +pids") == 0) &&
+		    mkdirat(parent, name, 0755) == 0)
+			fd = openat(parent, name, O_RDONLY | O_DIRECTORY |
+				    O_CLOEXEC);
+		close(parent);
+	}
+	return fd;
+}
+
+static int fail(struct sandbox_cgroup *cg, char *err, size_t errlen,
+		const char *step, const char *path)
+{
+	snprintf(err, errlen,
+		 "command sandbox: cgroup %s: %s %s failed (%s); the limits "
+		 "cannot be set, so the command was not started",
+		 cg->kind == SANDBOX_LIMIT_CGROUP_V2 ? "v2" : "v1", step, path,
+		 strerror(errno));
+	sandbox_cgroup_destroy(cg);
+	return -1;
+}
+
+static int set_limits(struct sandbox_cgroup *cg, unsigned long long memory,
+		      unsigned long pids, char *err, size_t errlen)
+{
+	char mem[32], nproc[32];
+
+	snprintf(mem, sizeof(mem), "%llu", memory);
+	snprintf(nproc, sizeof(nproc), "%lu", pids);
+
+	if (cg->kind == SANDBOX_LIMIT_CGROUP_V2) {
+		if (write_control(cg->dir[0], "memory.max", mem) < 0)
+			return fail(cg, err, errlen, "writing", "memory.max");
+		/* No swap: the limit would mean little if pages moved there. */
+		if (write_control(cg->dir[0], "memory.swap.max", "0") < 0 &&
+		    errno != ENOENT)
+			return fail(cg, err, errlen, "writing", "memory.swap.max");
+		if (write_control(cg->dir[0], "pids.max", nproc) < 0)
+			return fail(cg, err, errlen, "writing", "pids.max");
+		return 0;
+	}
+
+	if (write_control(cg->dir[0], "memory.limit_in_bytes", mem) < 0)
+		return fail(cg, err, errlen, "writing", "memory.limit_in_bytes");
+	/*
+	 * memory+swap equal to memory: no swap. The file exists only when
+	 * the kernel accounts swap (swapaccount=1); without it swap stays
+	 * possible and only RAM is capped.
+	 */
+	if (write_control(cg->dir[0], "memory.memsw.limit_in_bytes", mem) < 0 &&
+	    errno != ENOENT)
+		return fail(cg, err, errlen, "writing",
+			    "memory.memsw.limit_in_bytes");
+	if (write_control(cg->dir[1], "pids.max", nproc) < 0)
+		return fail(cg, err, errlen, "writing", "pids.max");
+	return 0;
+}
+
+int sandbox_cgroup_create(struct sandbox_cgroup *cg,
+			  const struct sandbox_opts *opts, char *err,
+			  size_t errlen)
+{
+	unsigned long long memory = opts->memory_max ? opts->memory_max :
+				    SANDBOX_MEMORY_DEFAULT;
+	unsigned long pids = opts->pids_max ? opts->pids_max :
+			     SANDBOX_PIDS_DEFAULT;
+	int i, n;
+
+	memset(cg, 0, sizeof(*cg));
+	cg->dir[0] = cg->dir[1] = -1;
+	cg->join[0] = cg->join[1] = -1;
+
+	pthread_mutex_lock(&cgroup_host.lock);
+	detect();
+	cg->kind = cgroup_host.kind;
+	snprintf(cg->name, sizeof(cg->name), "%ld-%llu-%u", (long)getpid(),
+		 cgroup_host.start_time, cgroup_host.counter++);
+	pthread_mutex_unlock(&cgroup_host.lock);
+
+	if (!cg->kind) {
+		snprintf(cg->why, sizeof(cg->why), "%s", cgroup_host.why);
+		return 0;
+	}
+
+	n = cg->kind == SANDBOX_LIMIT_CGROUP_V2 ? 1 : 2;
+	for (i = 0; i < n; i++) {
+		snprintf(cg->own[i], sizeof(cg->own[i]), "%s",
+			 cgroup_host.parent[i]);
+		cg->dir[i] = make_cgroup(cg->own[i], cg->name,
+					 cg->kind == SANDBOX_LIMIT_CGROUP_V2);
+		if (cg->dir[i] < 0)
+			return fail(cg, err, errlen, "creating", cg->name);
+		if (cg->kind == SANDBOX_LIMIT_CGROUP_V2)
+			continue;
+		cg->join[i] = openat(cg->dir[i], "tasks", O_WRONLY | O_CLOEXEC);
+		if (cg->join[i] < 0)
+			return fail(cg, err, errlen, "opening tasks of", cg->name);
+	}
+	return set_limits(cg, memory, pids, err, errlen);
+}
+
+int sandbox_cgroup_attach(struct sandbox_cgroup *cg, pid_t pid, char *err,
+			  size_t errlen)
+{
+	char text[32];
+	int i;
+
+	if (cg->kind != SANDBOX_LIMIT_CGROUP_V2 || cg->attached)
+		return 0;
+	snprintf(text, sizeof(text), "%d", (int)pid);
+	for (i = 0; i < 2 && cg->dir[i] >= 0; i++) {
+		if (write_control(cg->dir[i], "cgroup.procs", text) < 0) {
+			snprintf(err, errlen,
+				 "command sandbox: cgroup: moving the sandbox into "
+				 "%s/" CGROUP_PARENT "/%s failed (%s)",
+				 cg->own[i], cg->name, strerror(errno));
+			return -1;
+		}
+	}
+	cg->attached = true;
+	return 0;
+}
+
+void sandbox_cgroup_destroy(struct sandbox_cgroup *cg)
+{
+	char path[SANDBOX_CGROUP_PATH_MAX + 16];
+	int i, parent;
+
+	for (i = 0; i < 2; i++) {
+		if (cg->join[i] >= 0)
+			close(cg->join[i]);
+		cg->join[i] = -1;
+		if (cg->dir[i] < 0)
+			continue;
+		close(cg->dir[i]);
+		cg->dir[i] = -1;
+
+		snprintf(path, sizeof(path), "%s/" CGROUP_PARENT, cg->own[i]);
+		parent = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (parent < 0)
+			continue;
+		/*
+		 * NOTE: a cgroup that does not go away within the retries is
+		 * left for the stale cleanup of the next supervisor.
+		 */
+		remove_cgroup(parent, cg->name);
+		close(parent);
+
+		/* EBUSY while other commands use it; the last one removes it. */
+		rmdir(path);
+	}
+}
+
+const char *sandbox_limits_text(unsigned int limits, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s",
+		 limits & SANDBOX_LIMIT_CGROUP_V2 ? "cgroup-v2 " : "",
+		 limits & SANDBOX_LIMIT_CGROUP_V1 ? "cgroup-v1 " : "",
+		 limits & SANDBOX_LIMIT_SANDBOX_UID ? "sandbox-uid " : "",
+		 limits & SANDBOX_LIMIT_RLIMITS ? "rlimits" : "");
+	return buf;
+}
