@@ -136,9 +136,65 @@ bool policy_rule_matches_path(const struct policy *p,
 	return rule_matches_view(r, &v);
 }
 
-struct policy_verdict policy_decide_path(const struct policy *p,
+/* ASCII lower-case copy of s into buf; false when it does not fit. */
+static bool fold_copy(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (i + 1 >= size)
+			return false;
+		buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+	}
+	buf[i] = '\0';
+	return true;
+}
+
+/*
+ * Match r against the view with both sides folded to lower case, as a
+ * case-insensitive directory compares names. A name too long to fold
+ * counts as a match, because only deny, ask and protected rules are
+ * matched this way.
+ */
+static bool rule_matches_folded(const struct policy_rule *r,
+				const struct path_view *v)
+{
+	char pat[PATH_MAX], sub[PATH_MAX];
+	const char *pattern = r->pattern, *subject = v->rel;
+
+	if (!r->pattern)
+		return v->rel != NULL;
+	if (r->pattern[0] == '/') {
+		pattern = r->pattern + 1;
+		subject = v->abs ? v->abs + 1 : NULL;
+	} else if (r->pattern[0] == '~') {
+		pattern = r->pattern + 2;
+		subject = v->homerel;
+	}
+	if (!subject)
+		return false;
+	if (!fold_copy(pattern, pat, sizeof(pat)) ||
+	    !fold_copy(subject, sub, sizeof(sub)))
+		return true;
+	return policy_glob_match(pat, sub);
+}
+
+/*
+ * Does r match the view? With fold, rules that narrow (deny, ask and the
+ * protected list) also match by folded names; allow rules never do, so
+ * folding can only make a decision stricter.
+ */
+static bool rule_matches_case(const struct policy_rule *r,
+			      const struct path_view *v, bool fold)
+{
+	if (rule_matches_view(r, v))
+		return true;
+	return fold && r->decision != POLICY_ALLOW && rule_matches_folded(r, v);
+}
+
+static struct policy_verdict decide_path(const struct policy *p,
 					 enum policy_tool tool,
-					 const char *relpath)
+					 const char *relpath, bool fold)
 {
 	struct policy_verdict best = verdict_reason(POLICY_ASK,
 						    no_rule_matches);
@@ -155,7 +211,7 @@ struct policy_verdict policy_decide_path(const struct policy *p,
 
 	/* Secrets first: the protected list denies both tools. */
 	for (i = 0; i < p->nprotected; i++) {
-		if (rule_matches_view(&p->protected_rules[i], &v)) {
+		if (rule_matches_case(&p->protected_rules[i], &v, fold)) {
 			best.decision = POLICY_DENY;
 			best.rule = &p->protected_rules[i];
 			best.reason = NULL;
@@ -164,7 +220,7 @@ struct policy_verdict policy_decide_path(const struct policy *p,
 	}
 	for (i = 0; i < p->nby_tool[tool]; i++) {
 		r = &p->rules[p->by_tool[tool][i]];
-		if (!rule_matches_view(r, &v))
+		if (!rule_matches_case(r, &v, fold))
 			continue;
 		if (r->inactive)
 			inactive = true;
@@ -174,6 +230,20 @@ struct policy_verdict policy_decide_path(const struct policy *p,
 	if (!best.rule && inactive)
 		best.reason = only_inactive_matches;
 	return best;
+}
+
+struct policy_verdict policy_decide_path(const struct policy *p,
+					 enum policy_tool tool,
+					 const char *relpath)
+{
+	return decide_path(p, tool, relpath, false);
+}
+
+struct policy_verdict policy_decide_path_folded(const struct policy *p,
+						enum policy_tool tool,
+						const char *relpath)
+{
+	return decide_path(p, tool, relpath, true);
 }
 
 static bool host_matches(const char *pattern, const char *host)

@@ -250,6 +250,15 @@ struct policy_verdict policy_decide_path(const struct policy *p,
 					 const char *relpath);
 
 /*
+ * policy_decide_path for a path on a case-insensitive directory: deny and
+ * ask rules and the protected list also match when the names differ only
+ * in ASCII case. Allow rules still compare exactly.
+ */
+struct policy_verdict policy_decide_path_folded(const struct policy *p,
+						enum policy_tool tool,
+						const char *relpath);
+
+/*
  * Decide a connection to host (a name or address, without brackets) on
  * port (1-65535). Names compare case-insensitively.
  */

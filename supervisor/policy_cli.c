@@ -373,10 +373,11 @@ static char *request_text(const char *arg)
 
 /*
  * Apply the broker's own rules to the path parts, so explain gives the
- * decision a session would: paths outside the workspace are never
- * reached, and protected paths are never written, whatever the policy.
+ * decision a session would: paths outside the workspace and its roots are
+ * never reached, and protected paths are never written, whatever the
+ * policy.
  */
-static void apply_broker_rules(const char *workspace,
+static void apply_broker_rules(const char *workspace, const struct policy *p,
 			       struct policy_explanation *e)
 {
 	char rel[BROKER_PATH_MAX], real[BROKER_PATH_MAX], err[1024];
@@ -385,8 +386,11 @@ static void apply_broker_rules(const char *workspace,
 	struct broker b;
 	size_t i;
 
-	if (broker_open(&b, workspace, err, sizeof(err)) < 0)
+	if (broker_open(&b, workspace, err, sizeof(err)) < 0 ||
+	    broker_add_roots(&b, p, err, sizeof(err)) < 0) {
+		broker_close(&b);
 		return;
+	}
 	for (i = 0; i < e->count; i++) {
 		part = &e->parts[i];
 		if (part->kind != POLICY_PART_READ &&
@@ -446,7 +450,7 @@ static int cmd_explain(int argc, char **argv)
 		policy_free(&p);
 		return 2;
 	}
-	apply_broker_rules(o.workspace, &e);
+	apply_broker_rules(o.workspace, &p, &e);
 	if (o.json)
 		rc = print_json(request, &e);
 	else

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "policy/policy.h"
+#include "policy/internal.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -479,6 +479,41 @@ static void test_path_no_rule_asks(void **state)
 	add(&p, POLICY_ALLOW, "Read(docs/**)");
 	v = policy_decide_path(&p, POLICY_READ, "src/a.c");
 	assert_verdict(&v, POLICY_ASK, NULL, "no rule matches");
+	policy_free(&p);
+}
+
+static void test_path_folded_narrows_only(void **state)
+{
+	struct policy p;
+	struct policy_verdict v;
+	char err[256];
+
+	(void)state;
+	policy_init(&p);
+	assert_int_equal(policy_set_roots(&p, "/w", "/h"), 0);
+	assert_int_equal(policy_protected_load(&p, err, sizeof(err)), 0);
+	add(&p, POLICY_ALLOW, "Read(docs/*.md)");
+	add(&p, POLICY_DENY, "Read(build/out.bin)");
+	add(&p, POLICY_ASK, "Read(~/Notes/*)");
+
+	v = policy_decide_path_folded(&p, POLICY_READ, "app/.ENV");
+	assert_int_equal(v.decision, POLICY_DENY);
+	assert_string_equal(v.rule->text, "**/.env");
+	v = policy_decide_path(&p, POLICY_READ, "app/.ENV");
+	assert_int_equal(v.decision, POLICY_ASK);
+	v = policy_decide_path_folded(&p, POLICY_READ, "/h/.SSH/id_rsa");
+	assert_int_equal(v.decision, POLICY_DENY);
+	v = policy_decide_path_folded(&p, POLICY_READ, "BUILD/Out.bin");
+	assert_int_equal(v.decision, POLICY_DENY);
+	v = policy_decide_path_folded(&p, POLICY_READ, "/h/notes/a");
+	assert_int_equal(v.decision, POLICY_ASK);
+	assert_non_null(v.rule);
+
+	/* Allow rules never match by folded name. */
+	v = policy_decide_path_folded(&p, POLICY_READ, "DOCS/a.md");
+	assert_verdict(&v, POLICY_ASK, NULL, "no rule matches");
+	v = policy_decide_path_folded(&p, POLICY_READ, "docs/a.md");
+	assert_int_equal(v.decision, POLICY_ALLOW);
 	policy_free(&p);
 }
 
@@ -1571,6 +1606,7 @@ int main(void)
 		cmocka_unit_test(test_glob_table),
 		cmocka_unit_test(test_glob_hostile_patterns),
 		cmocka_unit_test(test_path_no_rule_asks),
+		cmocka_unit_test(test_path_folded_narrows_only),
 		cmocka_unit_test(test_path_strictest_wins),
 		cmocka_unit_test(test_path_first_rule_on_tie),
 		cmocka_unit_test(test_path_tools_separate),
