@@ -480,42 +480,87 @@ static bool rule_covers(const struct policy_rule *r, size_t risk_index)
 	return !r->pattern || !r->prefix || risk_index < r->nwords;
 }
 
+/* The state of judging one simple command against the Exec rules. */
+struct exec_scan {
+	const struct policy_simple_command *cmd;
+	struct command_facts facts;
+	const char *risk;	/* the risky form in cmd, or NULL */
+	size_t risk_index;
+	struct policy_verdict best;
+	const struct policy_rule *uncovered;	/* first allow rule that does not spell out risk */
+	bool inactive;
+};
+
+/*
+ * Keep the stricter of the best verdict and r. The rule lists are scanned
+ * one after another, so on a tie the rule added first (lower in p->rules)
+ * decides, as it would in one pass.
+ */
+static void consider_ordered(struct policy_verdict *best,
+			     const struct policy_rule *r)
+{
+	if (!best->rule || r->decision > best->decision ||
+	    (r->decision == best->decision && r < best->rule)) {
+		best->decision = r->decision;
+		best->rule = r;
+		best->reason = NULL;
+	}
+}
+
+static void scan_rules(const struct policy *p, const struct policy_index *x,
+		       struct exec_scan *s)
+{
+	const struct policy_rule *r;
+	size_t i;
+
+	for (i = 0; i < x->n; i++) {
+		r = &p->rules[x->v[i]];
+		if (!exec_rule_matches(r, s->cmd, &s->facts))
+			continue;
+		if (r->inactive) {
+			s->inactive = true;
+			continue;
+		}
+		if (r->decision == POLICY_ALLOW && s->risk &&
+		    !rule_covers(r, s->risk_index)) {
+			if (!s->uncovered || r < s->uncovered)
+				s->uncovered = r;
+			continue;
+		}
+		consider_ordered(&s->best, r);
+	}
+}
+
 static struct policy_verdict decide_simple(const struct policy *p,
 					   const struct policy_simple_command *cmd)
 {
-	struct policy_verdict best = verdict_reason(POLICY_ASK,
-						    no_rule_matches);
-	const struct policy_rule *r, *uncovered = NULL;
-	size_t i, risk_index = 0;
-	const char *risk = policy_program_risk(cmd, &risk_index);
-	const size_t *index = p->by_tool[POLICY_EXEC];
-	struct command_facts f;
-	bool inactive = false;
+	struct exec_scan s = { .cmd = cmd };
+	const struct policy_index *buckets = p->exec_buckets;
 
-	command_facts_init(&f, cmd);
-	for (i = 0; i < p->nby_tool[POLICY_EXEC]; i++) {
-		r = &p->rules[index[i]];
-		if (!exec_rule_matches(r, cmd, &f))
-			continue;
-		if (r->inactive) {
-			inactive = true;
-			continue;
-		}
-		if (r->decision == POLICY_ALLOW && risk &&
-		    !rule_covers(r, risk_index)) {
-			if (!uncovered)
-				uncovered = r;
-			continue;
-		}
-		consider(&best, r);
+	s.best = verdict_reason(POLICY_ASK, no_rule_matches);
+	s.risk = policy_program_risk(cmd, &s.risk_index);
+	command_facts_init(&s.facts, cmd);
+
+	/*
+	 * Allow rules with a pattern can only be in the buckets of the
+	 * command's first word and of its first two words.
+	 */
+	scan_rules(p, &p->exec_rest, &s);
+	if (buckets && cmd->nwords > 0) {
+		scan_rules(p, &buckets[policy_exec_bucket(cmd->words[0].text,
+							  NULL)], &s);
+		if (cmd->nwords > 1)
+			scan_rules(p, &buckets[policy_exec_bucket(
+				cmd->words[0].text, cmd->words[1].text)], &s);
 	}
-	if (!best.rule && uncovered) {
-		best.rule = uncovered;
-		best.reason = risk;
-	} else if (!best.rule && inactive) {
-		best.reason = only_inactive_matches;
+
+	if (!s.best.rule && s.uncovered) {
+		s.best.rule = s.uncovered;
+		s.best.reason = s.risk;
+	} else if (!s.best.rule && s.inactive) {
+		s.best.reason = only_inactive_matches;
 	}
-	return best;
+	return s.best;
 }
 
 static int add_part(struct policy_explanation *out, enum policy_part_kind kind,

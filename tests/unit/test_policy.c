@@ -554,6 +554,48 @@ static void test_path_first_rule_on_tie(void **state)
 	policy_free(&p);
 }
 
+static void test_exec_index_first_on_tie(void **state)
+{
+	struct policy p;
+
+	(void)state;
+	policy_init(&p);
+	add(&p, POLICY_ALLOW, "Exec(git status)");
+	add(&p, POLICY_ALLOW, "Exec");
+	add(&p, POLICY_ALLOW, "Exec(git:*)");
+	assert_command(&p, "git status", POLICY_ALLOW, "Exec(git status)",
+		       NULL);
+	assert_command(&p, "git log", POLICY_ALLOW, "Exec", NULL);
+	policy_free(&p);
+
+	policy_init(&p);
+	add(&p, POLICY_ALLOW, "Exec(git:*)");
+	add(&p, POLICY_ALLOW, "Exec(git status)");
+	add(&p, POLICY_ASK, "Exec(git push:*)");
+	assert_command(&p, "git status", POLICY_ALLOW, "Exec(git:*)", NULL);
+	assert_command(&p, "git push origin", POLICY_ASK, "Exec(git push:*)",
+		       NULL);
+	policy_free(&p);
+}
+
+static void test_exec_index_truncate(void **state)
+{
+	struct policy p;
+
+	(void)state;
+	policy_init(&p);
+	add(&p, POLICY_ALLOW, "Exec(make test)");
+	add(&p, POLICY_ALLOW, "Exec(make)");
+	add(&p, POLICY_DENY, "Exec(make clean)");
+	policy_truncate(&p, 1);
+	assert_command(&p, "make test", POLICY_ALLOW, "Exec(make test)", NULL);
+	assert_command(&p, "make", POLICY_ASK, NULL, "no rule matches");
+	assert_command(&p, "make clean", POLICY_ASK, NULL, "no rule matches");
+	add(&p, POLICY_ALLOW, "Exec(make)");
+	assert_command(&p, "make", POLICY_ALLOW, "Exec(make)", NULL);
+	policy_free(&p);
+}
+
 static void test_path_tools_separate(void **state)
 {
 	struct policy p;
@@ -1609,6 +1651,8 @@ int main(void)
 		cmocka_unit_test(test_path_folded_narrows_only),
 		cmocka_unit_test(test_path_strictest_wins),
 		cmocka_unit_test(test_path_first_rule_on_tie),
+		cmocka_unit_test(test_exec_index_first_on_tie),
+		cmocka_unit_test(test_exec_index_truncate),
 		cmocka_unit_test(test_path_tools_separate),
 		cmocka_unit_test(test_file_loads_all_sections),
 		cmocka_unit_test(test_file_empty_object),
