@@ -356,7 +356,7 @@ static struct policy_verdict decide_links(const struct broker *b,
 		rule = tool == POLICY_READ ? l->read : l->write;
 	if (rule) {
 		snprintf(c->reason, sizeof(c->reason), "\"%s\" is a hardlink "
-			 "of a file this rule denies", real);
+			 "of a file the policy denies", real);
 		v.decision = POLICY_DENY;
 		v.rule = rule;
 		v.reason = c->reason;
@@ -383,7 +383,9 @@ static struct policy_verdict decide_links(const struct broker *b,
 			 LINKS_SCAN_MAX);
 	else
 		return v;
+	/* The links raise the decision, not the rule that allowed the name. */
 	v.decision = POLICY_ASK;
+	v.rule = NULL;
 	v.reason = c->reason;
 	return v;
 }
@@ -401,9 +403,6 @@ struct policy_verdict broker_decide(const struct broker *b,
 		if (w.decision > v.decision)
 			v = w;
 	}
-	if (v.decision != POLICY_DENY)
-		v = decide_links(b, p, tool, real, v);
-
 	/* A root makes a path reachable; only a rule makes it allowed. */
 	if (v.decision != POLICY_DENY && !v.rule && real[0] == '/') {
 		snprintf(b->cache->reason, sizeof(b->cache->reason),
@@ -411,6 +410,9 @@ struct policy_verdict broker_decide(const struct broker *b,
 			 "names it", real);
 		v.decision = POLICY_DENY;
 		v.reason = b->cache->reason;
+		return v;
 	}
+	if (v.decision != POLICY_DENY)
+		v = decide_links(b, p, tool, real, v);
 	return v;
 }
