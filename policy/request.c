@@ -302,7 +302,7 @@ const char *policy_verdict_sentence(const struct policy_verdict *v,
 		return buf;
 	}
 	origin_text(r, where, sizeof(where));
-	/* A reason beside a rule of the same decision says how it matched. */
+	/* A reason beside a rule of the same decision explains how it matched. */
 	if (v->reason && v->decision == r->decision)
 		snprintf(buf, size, "%s: %s; %s rule \"%s\" in %s",
 			 policy_decision_name(v->decision), v->reason,
