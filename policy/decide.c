@@ -136,9 +136,65 @@ bool policy_rule_matches_path(const struct policy *p,
 	return rule_matches_view(r, &v);
 }
 
-struct policy_verdict policy_decide_path(const struct policy *p,
+/* ASCII lower-case copy of s into buf; false when it does not fit. */
+static bool fold_copy(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (i + 1 >= size)
+			return false;
+		buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+	}
+	buf[i] = '\0';
+	return true;
+}
+
+/*
+ * Match r against the view with both sides folded to lower case, as a
+ * case-insensitive directory compares names. A name too long to fold
+ * counts as a match, because only deny, ask and protected rules are
+ * matched this way.
+ */
+static bool rule_matches_folded(const struct policy_rule *r,
+				const struct path_view *v)
+{
+	char pat[PATH_MAX], sub[PATH_MAX];
+	const char *pattern = r->pattern, *subject = v->rel;
+
+	if (!r->pattern)
+		return v->rel != NULL;
+	if (r->pattern[0] == '/') {
+		pattern = r->pattern + 1;
+		subject = v->abs ? v->abs + 1 : NULL;
+	} else if (r->pattern[0] == '~') {
+		pattern = r->pattern + 2;
+		subject = v->homerel;
+	}
+	if (!subject)
+		return false;
+	if (!fold_copy(pattern, pat, sizeof(pat)) ||
+	    !fold_copy(subject, sub, sizeof(sub)))
+		return true;
+	return policy_glob_match(pat, sub);
+}
+
+/*
+ * Does r match the view? With fold, rules that narrow (deny, ask and the
+ * protected list) also match by folded names; allow rules never do, so
+ * folding can only make a decision stricter.
+ */
+static bool rule_matches_case(const struct policy_rule *r,
+			      const struct path_view *v, bool fold)
+{
+	if (rule_matches_view(r, v))
+		return true;
+	return fold && r->decision != POLICY_ALLOW && rule_matches_folded(r, v);
+}
+
+static struct policy_verdict decide_path(const struct policy *p,
 					 enum policy_tool tool,
-					 const char *relpath)
+					 const char *relpath, bool fold)
 {
 	struct policy_verdict best = verdict_reason(POLICY_ASK,
 						    no_rule_matches);
@@ -155,7 +211,7 @@ struct policy_verdict policy_decide_path(const struct policy *p,
 
 	/* Secrets first: the protected list denies both tools. */
 	for (i = 0; i < p->nprotected; i++) {
-		if (rule_matches_view(&p->protected_rules[i], &v)) {
+		if (rule_matches_case(&p->protected_rules[i], &v, fold)) {
 			best.decision = POLICY_DENY;
 			best.rule = &p->protected_rules[i];
 			best.reason = NULL;
@@ -164,7 +220,7 @@ struct policy_verdict policy_decide_path(const struct policy *p,
 	}
 	for (i = 0; i < p->nby_tool[tool]; i++) {
 		r = &p->rules[p->by_tool[tool][i]];
-		if (!rule_matches_view(r, &v))
+		if (!rule_matches_case(r, &v, fold))
 			continue;
 		if (r->inactive)
 			inactive = true;
@@ -174,6 +230,20 @@ struct policy_verdict policy_decide_path(const struct policy *p,
 	if (!best.rule && inactive)
 		best.reason = only_inactive_matches;
 	return best;
+}
+
+struct policy_verdict policy_decide_path(const struct policy *p,
+					 enum policy_tool tool,
+					 const char *relpath)
+{
+	return decide_path(p, tool, relpath, false);
+}
+
+struct policy_verdict policy_decide_path_folded(const struct policy *p,
+						enum policy_tool tool,
+						const char *relpath)
+{
+	return decide_path(p, tool, relpath, true);
 }
 
 static bool host_matches(const char *pattern, const char *host)
@@ -410,42 +480,87 @@ static bool rule_covers(const struct policy_rule *r, size_t risk_index)
 	return !r->pattern || !r->prefix || risk_index < r->nwords;
 }
 
+/* The state of judging one simple command against the Exec rules. */
+struct exec_scan {
+	const struct policy_simple_command *cmd;
+	struct command_facts facts;
+	const char *risk;	/* the risky form in cmd, or NULL */
+	size_t risk_index;
+	struct policy_verdict best;
+	const struct policy_rule *uncovered;	/* first allow rule that does not spell out risk */
+	bool inactive;
+};
+
+/*
+ * Keep the stricter of the best verdict and r. The rule lists are scanned
+ * one after another, so on a tie the rule added first (lower in p->rules)
+ * decides, as it would in one pass.
+ */
+static void consider_ordered(struct policy_verdict *best,
+			     const struct policy_rule *r)
+{
+	if (!best->rule || r->decision > best->decision ||
+	    (r->decision == best->decision && r < best->rule)) {
+		best->decision = r->decision;
+		best->rule = r;
+		best->reason = NULL;
+	}
+}
+
+static void scan_rules(const struct policy *p, const struct policy_index *x,
+		       struct exec_scan *s)
+{
+	const struct policy_rule *r;
+	size_t i;
+
+	for (i = 0; i < x->n; i++) {
+		r = &p->rules[x->v[i]];
+		if (!exec_rule_matches(r, s->cmd, &s->facts))
+			continue;
+		if (r->inactive) {
+			s->inactive = true;
+			continue;
+		}
+		if (r->decision == POLICY_ALLOW && s->risk &&
+		    !rule_covers(r, s->risk_index)) {
+			if (!s->uncovered || r < s->uncovered)
+				s->uncovered = r;
+			continue;
+		}
+		consider_ordered(&s->best, r);
+	}
+}
+
 static struct policy_verdict decide_simple(const struct policy *p,
 					   const struct policy_simple_command *cmd)
 {
-	struct policy_verdict best = verdict_reason(POLICY_ASK,
-						    no_rule_matches);
-	const struct policy_rule *r, *uncovered = NULL;
-	size_t i, risk_index = 0;
-	const char *risk = policy_program_risk(cmd, &risk_index);
-	const size_t *index = p->by_tool[POLICY_EXEC];
-	struct command_facts f;
-	bool inactive = false;
+	struct exec_scan s = { .cmd = cmd };
+	const struct policy_index *buckets = p->exec_buckets;
 
-	command_facts_init(&f, cmd);
-	for (i = 0; i < p->nby_tool[POLICY_EXEC]; i++) {
-		r = &p->rules[index[i]];
-		if (!exec_rule_matches(r, cmd, &f))
-			continue;
-		if (r->inactive) {
-			inactive = true;
-			continue;
-		}
-		if (r->decision == POLICY_ALLOW && risk &&
-		    !rule_covers(r, risk_index)) {
-			if (!uncovered)
-				uncovered = r;
-			continue;
-		}
-		consider(&best, r);
+	s.best = verdict_reason(POLICY_ASK, no_rule_matches);
+	s.risk = policy_program_risk(cmd, &s.risk_index);
+	command_facts_init(&s.facts, cmd);
+
+	/*
+	 * Allow rules with a pattern can only be in the buckets of the
+	 * command's first word and of its first two words.
+	 */
+	scan_rules(p, &p->exec_rest, &s);
+	if (buckets && cmd->nwords > 0) {
+		scan_rules(p, &buckets[policy_exec_bucket(cmd->words[0].text,
+							  NULL)], &s);
+		if (cmd->nwords > 1)
+			scan_rules(p, &buckets[policy_exec_bucket(
+				cmd->words[0].text, cmd->words[1].text)], &s);
 	}
-	if (!best.rule && uncovered) {
-		best.rule = uncovered;
-		best.reason = risk;
-	} else if (!best.rule && inactive) {
-		best.reason = only_inactive_matches;
+
+	if (!s.best.rule && s.uncovered) {
+		s.best.rule = s.uncovered;
+		s.best.reason = s.risk;
+	} else if (!s.best.rule && s.inactive) {
+		s.best.reason = only_inactive_matches;
 	}
-	return best;
+	return s.best;
 }
 
 static int add_part(struct policy_explanation *out, enum policy_part_kind kind,

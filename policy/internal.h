@@ -24,6 +24,16 @@ void policy_head(const char *s, size_t n, unsigned long long *head,
 /* Append a parsed rule to p (taking it over) and index it. */
 int policy_rule_append(struct policy *p, struct policy_rule *r);
 
+/*
+ * The Exec rule index (exec_index.c). policy_exec_bucket hashes a rule's
+ * or a command's first word, and second when given, to a bucket.
+ */
+size_t policy_exec_bucket(const char *first, const char *second);
+int policy_exec_index_add(struct policy *p, const struct policy_rule *r,
+			  size_t index);
+void policy_exec_index_truncate(struct policy *p, size_t count);
+void policy_exec_index_free(struct policy *p);
+
 /* A Read or Write rule whose pattern starts with "/" or "~/". */
 bool policy_rule_is_absolute(const struct policy_rule *r);
 

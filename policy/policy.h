@@ -85,6 +85,15 @@ struct policy_rule {
 /* Maximum length of a command policy_decide_command judges, in bytes. Longer commands are denied. */
 #define POLICY_COMMAND_MAX (256 * 1024)
 
+/* A growable list of rule indices. */
+struct policy_index {
+	size_t *v;
+	size_t n, cap;
+};
+
+/* Number of buckets in the Exec rule index; a power of two. */
+#define POLICY_EXEC_BUCKETS 256
+
 struct policy {
 	struct policy_rule *rules;
 	size_t count;
@@ -94,6 +103,14 @@ struct policy {
 	size_t *by_tool[POLICY_NTOOLS];
 	size_t nby_tool[POLICY_NTOOLS];
 	size_t cap_by_tool[POLICY_NTOOLS];
+
+	/*
+	 * The Exec rules once more, indexed for speed: allow rules with a
+	 * pattern in buckets by their first one or two words (NULL until
+	 * there is one), every other Exec rule in exec_rest.
+	 */
+	struct policy_index *exec_buckets;
+	struct policy_index exec_rest;
 
 	/*
 	 * The built-in protected list (secrets), checked before the rules.
@@ -248,6 +265,15 @@ extern const char *const policy_preset_names[];
 struct policy_verdict policy_decide_path(const struct policy *p,
 					 enum policy_tool tool,
 					 const char *relpath);
+
+/*
+ * policy_decide_path for a path on a case-insensitive directory: deny and
+ * ask rules and the protected list also match when the names differ only
+ * in ASCII case. Allow rules still compare exactly.
+ */
+struct policy_verdict policy_decide_path_folded(const struct policy *p,
+						enum policy_tool tool,
+						const char *relpath);
 
 /*
  * Decide a connection to host (a name or address, without brackets) on

@@ -296,12 +296,18 @@ const char *policy_verdict_sentence(const struct policy_verdict *v,
 	}
 	if (r->layer == POLICY_LAYER_PROTECTED) {
 		snprintf(buf, size,
-			 "denied: \"%s\" is on the built-in protected list of secrets; only the user file can unprotect it",
+			 "denied: %s%s\"%s\" is on the built-in protected list of secrets; only the user file can unprotect it",
+			 v->reason ? v->reason : "", v->reason ? "; " : "",
 			 r->text);
 		return buf;
 	}
 	origin_text(r, where, sizeof(where));
-	if (v->reason)
+	/* A reason beside a rule of the same decision explains how it matched. */
+	if (v->reason && v->decision == r->decision)
+		snprintf(buf, size, "%s: %s; %s rule \"%s\" in %s",
+			 policy_decision_name(v->decision), v->reason,
+			 verbs[v->decision], r->text, where);
+	else if (v->reason)
 		snprintf(buf, size,
 			 "%s: %s; rule \"%s\" (%s, %s) matches the command but does not spell out that form",
 			 policy_decision_name(v->decision), v->reason, r->text,

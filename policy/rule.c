@@ -131,6 +131,7 @@ void policy_free(struct policy *p)
 	free(p->home);
 	for (i = 0; i < POLICY_NTOOLS; i++)
 		free(p->by_tool[i]);
+	policy_exec_index_free(p);
 	policy_init(p);
 }
 
@@ -146,6 +147,7 @@ void policy_truncate(struct policy *p, size_t count)
 		       p->by_tool[t][p->nby_tool[t] - 1] >= count)
 			p->nby_tool[t]--;
 	}
+	policy_exec_index_truncate(p, count);
 }
 
 const char *policy_decision_name(enum policy_decision d)
@@ -674,6 +676,8 @@ int policy_rule_append(struct policy *p, struct policy_rule *r)
 			policy_head(r->words[1], strlen(r->words[1]) + 1,
 				    &r->head1, &r->head1_mask);
 	}
+	if (t == POLICY_EXEC && policy_exec_index_add(p, r, p->count) < 0)
+		return -1;
 	if (policy_rule_is_absolute(r))
 		p->has_absolute = true;
 	p->by_tool[t][p->nby_tool[t]++] = p->count;

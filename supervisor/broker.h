@@ -15,14 +15,41 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../policy/policy.h"
+
 #define BROKER_PATH_MAX 4096
 
 /* Largest listing returned by broker_list, in entries. */
 #define BROKER_LIST_MAX 1000
 
+/* Most roots outside the workspace that allow and ask rules can name. */
+#define BROKER_ROOTS_MAX 32
+
+/*
+ * A directory outside the workspace that a Read or Write rule reaches
+ * (Read(~/notes/...) gives ~/notes), opened once at session start. Paths
+ * beneath it are resolved beneath fd, never by string.
+ */
+struct broker_root {
+	int fd;			/* O_PATH descriptor */
+	char *path;		/* absolute, as the rule names it ("~/" expanded) */
+	char *real;		/* canonical absolute path (symlinks resolved) */
+};
+
+struct broker_cache;
+
 struct broker {
 	int root_fd;		/* O_PATH descriptor of the workspace */
 	char root[BROKER_PATH_MAX];	/* canonical absolute path */
+	char *home;		/* for "~/" paths; NULL when there are no roots */
+	struct broker_root roots[BROKER_ROOTS_MAX];
+	size_t nroots;
+	/*
+	 * State that judging builds on demand (the inodes of denied files,
+	 * reason text); a pointer, so judging through a const broker can
+	 * fill it.
+	 */
+	struct broker_cache *cache;
 };
 
 /* Outcome classes, so the caller can word the reply and the audit line. */
@@ -39,9 +66,18 @@ int broker_open(struct broker *b, const char *workspace,
 void broker_close(struct broker *b);
 
 /*
- * Turn a path from the worker (absolute inside the workspace, or relative
- * to it) into normalised relative form: no leading "/", no "." or ".."
- * components; the workspace itself is ".".
+ * Open a root for each directory outside the workspace that an allow or
+ * ask Read or Write rule of p reaches (see broker_root); a directory that
+ * does not exist is skipped. Call once, after the policy is loaded.
+ */
+int broker_add_roots(struct broker *b, const struct policy *p,
+		     char *err, size_t errlen);
+
+/*
+ * Turn a path from the worker (absolute, "~/..." or relative to the
+ * workspace) into normalised form: no "." or ".." components. Inside the
+ * workspace the result is relative (the workspace itself is "."); beneath
+ * a root it stays absolute. Anything else is BROKER_OUTSIDE.
  */
 enum broker_status broker_normalize(const struct broker *b, const char *path,
 				    char *rel, size_t relsize,
@@ -58,6 +94,26 @@ bool broker_is_protected(const char *rel);
 enum broker_status broker_resolve(const struct broker *b, const char *rel,
 				  char *real, size_t realsize,
 				  char *err, size_t errlen);
+
+/*
+ * Decide a Read or Write of a normalised path rel that resolved to real
+ * (both from broker_resolve), as the kernel sees the file: names compare
+ * folded on a case-insensitive directory, a hardlink of a denied or
+ * protected file gets that file's decision, a write to a file with more
+ * than one link gets at least ask, and a path outside the workspace that
+ * no rule names is denied. The verdict's reason may point into b's cache,
+ * valid until the next call.
+ */
+struct policy_verdict broker_decide(const struct broker *b,
+				    const struct policy *p,
+				    enum policy_tool tool, const char *rel,
+				    const char *real);
+
+/*
+ * Forget what broker_decide learnt about the files (after a command ran,
+ * since it may have added links or files).
+ */
+void broker_forget(const struct broker *b);
 
 /* Open a regular file read-only; *fd receives the descriptor. */
 enum broker_status broker_read(const struct broker *b, const char *rel,

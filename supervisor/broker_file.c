@@ -23,12 +23,16 @@
 enum broker_status broker_read(const struct broker *b, const char *rel,
 			       int *fd, char *err, size_t errlen)
 {
+	const char *sub;
 	struct stat st;
-	int f;
+	int f, base;
 
 	*fd = -1;
+	base = broker_base(b, rel, &sub);
+	if (base < 0)
+		return broker_fail_errno("open", rel, errno, err, errlen);
 	/* O_NONBLOCK so that a FIFO planted in the workspace cannot stall us. */
-	f = broker_openat2(b->root_fd, rel, O_RDONLY | O_NONBLOCK, 0);
+	f = broker_openat2(base, sub, O_RDONLY | O_NONBLOCK, 0);
 	if (f < 0)
 		return broker_fail_errno("open", rel, errno, err, errlen);
 	if (fstat(f, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -81,16 +85,25 @@ static int slurp_fd(int fd, char **data, size_t *len, char *err, size_t errlen)
 	return 0;
 }
 
-/* Open (creating as needed) the directory rel beneath the workspace. */
+/*
+ * Open (creating as needed) the directory rel beneath the workspace, or
+ * beneath its root when rel is absolute.
+ */
 static int open_parent_dir(const struct broker *b, const char *rel,
 			   char *err, size_t errlen)
 {
 	char prefix[BROKER_PATH_MAX];
-	const char *p = rel;
+	const char *p;
 	size_t n, len = 0;
-	int fd;
+	int fd, base;
 
-	fd = broker_openat2(b->root_fd, rel, O_RDONLY | O_DIRECTORY, 0);
+	base = broker_base(b, rel, &p);
+	if (base < 0) {
+		broker_fail_errno("open", rel, errno, err, errlen);
+		return -1;
+	}
+	rel = p;
+	fd = broker_openat2(base, rel, O_RDONLY | O_DIRECTORY, 0);
 	if (fd >= 0 || errno != ENOENT)
 		return fd >= 0 ? fd :
 		       (broker_fail_errno("open", rel, errno, err, errlen), -1);
@@ -105,11 +118,11 @@ static int open_parent_dir(const struct broker *b, const char *rel,
 		memcpy(prefix + len, p, n);
 		len += n;
 		prefix[len] = '\0';
-		if (mkdirat(b->root_fd, prefix, 0777) < 0 && errno != EEXIST)
+		if (mkdirat(base, prefix, 0777) < 0 && errno != EEXIST)
 			return broker_fail(err, errlen, "cannot create directory "
 					   "\"%s\": %s", prefix,
 					   strerror(errno));
-		fd = broker_openat2(b->root_fd, prefix, O_PATH | O_DIRECTORY, 0);
+		fd = broker_openat2(base, prefix, O_PATH | O_DIRECTORY, 0);
 		if (fd < 0) {
 			broker_fail_errno("open", prefix, errno, err, errlen);
 			return -1;
@@ -119,7 +132,7 @@ static int open_parent_dir(const struct broker *b, const char *rel,
 		while (*p == '/')
 			p++;
 	}
-	fd = broker_openat2(b->root_fd, rel, O_RDONLY | O_DIRECTORY, 0);
+	fd = broker_openat2(base, rel, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		broker_fail_errno("open", rel, errno, err, errlen);
 	return fd;
@@ -375,11 +388,15 @@ enum broker_status broker_list(const struct broker *b, const char *rel,
 {
 	char **names;
 	size_t n, total, i, size = 1, off = 0;
+	const char *sub;
 	DIR *dir;
-	int fd;
+	int fd, base;
 
 	*out = NULL;
-	fd = broker_openat2(b->root_fd, rel, O_RDONLY | O_DIRECTORY, 0);
+	base = broker_base(b, rel, &sub);
+	if (base < 0)
+		return broker_fail_errno("list", rel, errno, err, errlen);
+	fd = broker_openat2(base, sub, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		return broker_fail_errno("list", rel, errno, err, errlen);
 	dir = fdopendir(fd);

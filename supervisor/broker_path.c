@@ -1,6 +1,7 @@
 /*
  * Path handling for the file broker: lexical normalisation, the protected
- * list, and resolution beneath the workspace with openat2.
+ * list, and resolution beneath the workspace (or a root outside it) with
+ * openat2.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +46,11 @@ int broker_open(struct broker *b, const char *workspace, char *err,
 	char *real;
 
 	b->root_fd = -1;
+	b->home = NULL;
+	b->nroots = 0;
+	b->cache = calloc(1, sizeof(*b->cache));
+	if (!b->cache)
+		return broker_fail(err, errlen, "out of memory");
 	real = realpath(workspace, NULL);
 	if (!real)
 		return broker_fail(err, errlen, "workspace \"%s\": %s",
@@ -65,9 +71,89 @@ int broker_open(struct broker *b, const char *workspace, char *err,
 
 void broker_close(struct broker *b)
 {
+	size_t i;
+
 	if (b->root_fd >= 0)
 		close(b->root_fd);
 	b->root_fd = -1;
+	for (i = 0; i < b->nroots; i++) {
+		close(b->roots[i].fd);
+		free(b->roots[i].path);
+		free(b->roots[i].real);
+	}
+	b->nroots = 0;
+	free(b->home);
+	b->home = NULL;
+	broker_cache_free(b->cache);
+	b->cache = NULL;
+}
+
+const char *broker_beneath(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/' ? path + 1 : NULL;
+	if (strncmp(path, dir, n) != 0)
+		return NULL;
+	if (path[n] == '\0')
+		return "";
+	return path[n] == '/' ? path + n + 1 : NULL;
+}
+
+int broker_join(const char *dir, const char *sub, char *out, size_t size)
+{
+	const char *sep = "/";
+	int n;
+
+	if (sub[0] == '\0' || strcmp(sub, ".") == 0)
+		n = snprintf(out, size, "%s", dir);
+	else if (dir[0] == '\0')
+		n = snprintf(out, size, "%s", sub);
+	else {
+		if (dir[strlen(dir) - 1] == '/')
+			sep = "";
+		n = snprintf(out, size, "%s%s%s", dir, sep, sub);
+	}
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/*
+ * The outermost root holding abs, so that a symlink from a nested root
+ * to elsewhere in the outer one still resolves.
+ */
+const struct broker_root *broker_root_of(const struct broker *b,
+					 const char *abs)
+{
+	const struct broker_root *best = NULL;
+	size_t i;
+
+	for (i = 0; i < b->nroots; i++) {
+		if (!broker_beneath(b->roots[i].path, abs))
+			continue;
+		if (!best || strlen(b->roots[i].path) < strlen(best->path))
+			best = &b->roots[i];
+	}
+	return best;
+}
+
+int broker_base(const struct broker *b, const char *rel, const char **sub)
+{
+	const struct broker_root *r;
+
+	if (rel[0] != '/') {
+		*sub = rel;
+		return b->root_fd;
+	}
+	r = broker_root_of(b, rel);
+	if (!r) {
+		errno = EXDEV;
+		return -1;
+	}
+	*sub = broker_beneath(r->path, rel);
+	if (**sub == '\0')
+		*sub = ".";
+	return r->fd;
 }
 
 /* Append one component to rel (of length *len), or pop one for "..". */
@@ -96,12 +182,65 @@ static int push_component(char *rel, size_t relsize, size_t *len,
 	return 0;
 }
 
+int broker_fold_components(const char *p, bool absolute, char *rel,
+			   size_t relsize)
+{
+	size_t len = 0, n;
+	int rc;
+
+	rel[0] = '\0';
+	while (*p) {
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		rc = push_component(rel, relsize, &len, p, n);
+		if (rc == -1 && absolute)
+			rc = 0;
+		if (rc < 0)
+			return rc;
+		p += n;
+	}
+	return 0;
+}
+
+static enum broker_status normalize_absolute(const struct broker *b,
+					     const char *path, char *rel,
+					     size_t relsize, char *err,
+					     size_t errlen)
+{
+	char abs[BROKER_PATH_MAX];
+	const char *inside;
+
+	if (broker_fold_components(path, true, abs + 1, sizeof(abs) - 1) < 0) {
+		broker_fail(err, errlen, "invalid path: longer than %zu bytes",
+			    sizeof(abs) - 2);
+		return BROKER_FAILED;
+	}
+	abs[0] = '/';
+	inside = broker_beneath(b->root, abs);
+	if (inside) {
+		snprintf(rel, relsize, "%s", inside[0] ? inside : ".");
+		return BROKER_OK;
+	}
+	if (!broker_root_of(b, abs)) {
+		broker_fail(err, errlen, "denied: \"%s\" is outside the "
+			    "workspace", path);
+		return BROKER_OUTSIDE;
+	}
+	if ((size_t)snprintf(rel, relsize, "%s", abs) >= relsize) {
+		broker_fail(err, errlen, "invalid path: longer than %zu bytes",
+			    relsize - 1);
+		return BROKER_FAILED;
+	}
+	return BROKER_OK;
+}
+
 enum broker_status broker_normalize(const struct broker *b, const char *path,
 				    char *rel, size_t relsize,
 				    char *err, size_t errlen)
 {
-	size_t rootlen = strlen(b->root), len = 0, n;
-	const char *p = path, *end;
+	char home[BROKER_PATH_MAX];
+	const char *end;
 	int rc;
 
 	if (*path == '\0') {
@@ -115,35 +254,30 @@ enum broker_status broker_normalize(const struct broker *b, const char *path,
 			return BROKER_FAILED;
 		}
 
-	if (path[0] == '/') {
-		if (strncmp(path, b->root, rootlen) != 0 ||
-		    (path[rootlen] != '\0' && path[rootlen] != '/')) {
-			broker_fail(err, errlen, "denied: \"%s\" is outside the "
-				    "workspace", path);
-			return BROKER_OUTSIDE;
-		}
-		p = path + rootlen;
-	}
-
-	rel[0] = '\0';
-	while (*p) {
-		while (*p == '/')
-			p++;
-		n = strcspn(p, "/");
-		rc = push_component(rel, relsize, &len, p, n);
-		if (rc == -1) {
-			broker_fail(err, errlen, "denied: \"%s\" is outside the "
-				    "workspace", path);
-			return BROKER_OUTSIDE;
-		}
-		if (rc == -2) {
-			broker_fail(err, errlen, "invalid path: longer than %zu "
-				    "bytes", relsize - 1);
+	/* "~/" means the home directory only where a rule made it a root. */
+	if (b->home && (strcmp(path, "~") == 0 || strncmp(path, "~/", 2) == 0)) {
+		if ((size_t)snprintf(home, sizeof(home), "%s/%s", b->home,
+				     path + 1) >= sizeof(home)) {
+			broker_fail(err, errlen, "invalid path: too long");
 			return BROKER_FAILED;
 		}
-		p += n;
+		return normalize_absolute(b, home, rel, relsize, err, errlen);
 	}
-	if (len == 0)
+	if (path[0] == '/')
+		return normalize_absolute(b, path, rel, relsize, err, errlen);
+
+	rc = broker_fold_components(path, false, rel, relsize);
+	if (rc == -1) {
+		broker_fail(err, errlen, "denied: \"%s\" is outside the "
+			    "workspace", path);
+		return BROKER_OUTSIDE;
+	}
+	if (rc == -2) {
+		broker_fail(err, errlen, "invalid path: longer than %zu "
+			    "bytes", relsize - 1);
+		return BROKER_FAILED;
+	}
+	if (rel[0] == '\0')
 		snprintf(rel, relsize, ".");
 	return BROKER_OK;
 }
@@ -184,13 +318,17 @@ bool broker_is_protected(const char *rel)
 	       has_components(rel, ".git", "config");
 }
 
-/* Relative path of an open descriptor, from /proc/self/fd. */
+/*
+ * Path of an open descriptor, from /proc/self/fd: relative inside the
+ * workspace, absolute beneath a root.
+ */
 int broker_fd_relpath(const struct broker *b, int fd, char *real,
 		      size_t realsize, char *err, size_t errlen)
 {
 	char link[64], target[BROKER_PATH_MAX];
-	size_t rootlen = strlen(b->root);
+	const char *inside;
 	ssize_t n;
+	size_t i;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target) - 1);
@@ -198,17 +336,23 @@ int broker_fd_relpath(const struct broker *b, int fd, char *real,
 		return broker_fail(err, errlen, "readlink %s: %s", link,
 				   strerror(errno));
 	target[n] = '\0';
-	if (strcmp(target, b->root) == 0) {
-		snprintf(real, realsize, ".");
+	inside = broker_beneath(b->root, target);
+	if (inside) {
+		snprintf(real, realsize, "%s", inside[0] ? inside : ".");
 		return 0;
 	}
-	if (strncmp(target, b->root, rootlen) != 0 || target[rootlen] != '/')
-		return broker_fail(err, errlen, "resolved path is outside "
-				   "the workspace");
-	if ((size_t)snprintf(real, realsize, "%s", target + rootlen + 1) >=
-	    realsize)
-		return broker_fail(err, errlen, "resolved path is too long");
-	return 0;
+	for (i = 0; i < b->nroots; i++) {
+		inside = broker_beneath(b->roots[i].real, target);
+		if (!inside)
+			continue;
+		/* Named as the rules name it, so they match the real file. */
+		if (broker_join(b->roots[i].path, inside, real, realsize) < 0)
+			return broker_fail(err, errlen, "resolved path is "
+					   "too long");
+		return 0;
+	}
+	return broker_fail(err, errlen, "resolved path is outside the "
+			   "workspace");
 }
 
 /* Split rel into its parent ("." at top level) and final component. */
@@ -220,6 +364,11 @@ void broker_split(const char *rel, char *parent, size_t parentsize,
 	if (!slash) {
 		snprintf(parent, parentsize, ".");
 		*name = rel;
+		return;
+	}
+	if (slash == rel) {
+		snprintf(parent, parentsize, "/");
+		*name = rel + 1;
 		return;
 	}
 	snprintf(parent, parentsize, "%.*s", (int)(slash - rel), rel);
@@ -256,10 +405,13 @@ enum broker_status broker_resolve(const struct broker *b, const char *rel,
 				  char *err, size_t errlen)
 {
 	char parent[BROKER_PATH_MAX], preal[BROKER_PATH_MAX];
-	const char *name;
-	int fd;
+	const char *name, *sub;
+	int fd, base;
 
-	fd = broker_openat2(b->root_fd, rel, O_PATH, 0);
+	base = broker_base(b, rel, &sub);
+	if (base < 0)
+		return broker_fail_errno("resolve", rel, errno, err, errlen);
+	fd = broker_openat2(base, sub, O_PATH, 0);
 	if (fd >= 0) {
 		if (broker_fd_relpath(b, fd, real, realsize, err, errlen) < 0) {
 			close(fd);
@@ -278,14 +430,15 @@ enum broker_status broker_resolve(const struct broker *b, const char *rel,
 	 * on create could leave the workspace.
 	 */
 	broker_split(rel, parent, sizeof(parent), &name);
-	fd = broker_openat2(b->root_fd, rel, O_PATH | O_NOFOLLOW, 0);
+	fd = broker_openat2(base, sub, O_PATH | O_NOFOLLOW, 0);
 	if (fd >= 0) {
 		close(fd);
 		broker_fail(err, errlen, "denied: \"%s\" is a dangling symlink",
 			    rel);
 		return BROKER_FAILED;
 	}
-	if (strcmp(rel, ".") == 0 || strcmp(parent, rel) == 0)
+	if (strcmp(rel, ".") == 0 || strcmp(parent, rel) == 0 ||
+	    strcmp(sub, ".") == 0)
 		return broker_fail_errno("resolve", rel, ENOENT, err, errlen);
 	if (strcmp(parent, ".") != 0) {
 		enum broker_status st = broker_resolve(b, parent, preal,

@@ -373,29 +373,33 @@ static char *request_text(const char *arg)
 
 /*
  * Apply the broker's own rules to the path parts, so explain gives the
- * decision a session would: paths outside the workspace are never
- * reached, and protected paths are never written, whatever the policy.
+ * decision a session would: paths outside the workspace and its roots are
+ * never reached, protected paths are never written, whatever the policy,
+ * and the file itself is judged too (its hardlinks, a case-insensitive
+ * directory). notes[i] receives a copy of part i's new reason, for the
+ * caller to free.
  */
-static void apply_broker_rules(const char *workspace,
-			       struct policy_explanation *e)
+static void apply_broker_rules(const struct broker *b, const struct policy *p,
+			       struct policy_explanation *e, char **notes)
 {
 	char rel[BROKER_PATH_MAX], real[BROKER_PATH_MAX], err[1024];
 	struct policy_part *part;
+	struct policy_verdict v;
 	enum broker_status st;
-	struct broker b;
+	enum policy_tool tool;
 	size_t i;
 
-	if (broker_open(&b, workspace, err, sizeof(err)) < 0)
-		return;
 	for (i = 0; i < e->count; i++) {
 		part = &e->parts[i];
 		if (part->kind != POLICY_PART_READ &&
 		    part->kind != POLICY_PART_WRITE)
 			continue;
-		st = broker_normalize(&b, part->subject, rel, sizeof(rel), err,
+		tool = part->kind == POLICY_PART_READ ? POLICY_READ :
+		       POLICY_WRITE;
+		st = broker_normalize(b, part->subject, rel, sizeof(rel), err,
 				      sizeof(err));
 		if (st == BROKER_OK)
-			st = broker_resolve(&b, rel, real, sizeof(real), err,
+			st = broker_resolve(b, rel, real, sizeof(real), err,
 					    sizeof(err));
 		if (st == BROKER_NOT_FOUND) {
 			snprintf(real, sizeof(real), "%s", rel);
@@ -406,26 +410,36 @@ static void apply_broker_rules(const char *workspace,
 			part->verdict.rule = NULL;
 			part->verdict.reason = "the path is outside the "
 				"workspace: the broker never reaches it";
-		} else if (part->kind == POLICY_PART_WRITE &&
+		} else if (tool == POLICY_WRITE &&
 			   (broker_is_protected(rel) ||
 			    broker_is_protected(real))) {
 			part->verdict.decision = POLICY_DENY;
 			part->verdict.rule = NULL;
 			part->verdict.reason = "protected: the broker never "
 				"writes there, whatever the policy says";
+		} else {
+			v = broker_decide(b, p, tool, rel, real);
+			if (v.decision > part->verdict.decision ||
+			    (v.reason && v.decision == part->verdict.decision &&
+			     !part->verdict.reason)) {
+				notes[i] = v.reason ? strdup(v.reason) : NULL;
+				v.reason = notes[i];
+				part->verdict = v;
+			}
 		}
 		if (part->verdict.decision > e->verdict.decision)
 			e->verdict = part->verdict;
 	}
-	broker_close(&b);
 }
 
 static int cmd_explain(int argc, char **argv)
 {
 	struct policy_explanation e;
 	struct cli_options o;
+	struct broker b = { .root_fd = -1 };
 	struct policy p;
-	char err[2048], *request;
+	char err[2048], *request, **notes;
+	size_t i;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
@@ -446,11 +460,24 @@ static int cmd_explain(int argc, char **argv)
 		policy_free(&p);
 		return 2;
 	}
-	apply_broker_rules(o.workspace, &e);
+	notes = calloc(e.count ? e.count : 1, sizeof(*notes));
+	if (!notes || broker_open(&b, o.workspace, err, sizeof(err)) < 0 ||
+	    broker_add_roots(&b, &p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "coworker policy: %s\n",
+			notes ? err : "out of memory");
+		rc = 2;
+		goto out;
+	}
+	apply_broker_rules(&b, &p, &e, notes);
 	if (o.json)
 		rc = print_json(request, &e);
 	else
 		print_text(request, &e);
+out:
+	broker_close(&b);
+	for (i = 0; notes && i < e.count; i++)
+		free(notes[i]);
+	free(notes);
 	policy_explanation_free(&e);
 	free(request);
 	policy_free(&p);

@@ -217,19 +217,16 @@ static enum broker_status resolve_subject(struct session *s, const char *path,
 	return st;
 }
 
-/* The stricter of the decisions for the written and the resolved path. */
-static struct policy_verdict decide_both(const struct policy *p,
+/*
+ * The stricter of the decisions for the written and the resolved path,
+ * with the broker's view of the file (hardlinks, case-insensitive names).
+ */
+static struct policy_verdict decide_both(const struct broker *b,
+					 const struct policy *p,
 					 enum policy_tool tool, const char *rel,
 					 const char *real)
 {
-	struct policy_verdict v = policy_decide_path(p, tool, rel), w;
-
-	if (strcmp(real, rel) != 0) {
-		w = policy_decide_path(p, tool, real);
-		if (w.decision > v.decision)
-			v = w;
-	}
-	return v;
+	return broker_decide(b, p, tool, rel, real);
 }
 
 /*
@@ -256,7 +253,8 @@ static void judge_path(struct session *s, enum policy_tool tool,
 		judge_builtin(j, what);
 		return;
 	}
-	judge_verdict(j, decide_both(&s->policy, tool, rel, real));
+	judge_verdict(j, decide_both(&s->broker, &s->policy, tool, rel,
+				    real));
 	answer_headless(j);
 }
 
@@ -292,7 +290,8 @@ static void narrow_path(struct session *s, enum proto_type_id type,
 		kind = SKILLS_NARROW_LIST;
 	for (i = 0; i < s->nnarrowings && j->decision == POLICY_ALLOW; i++) {
 		p = skills_narrow_policy(&s->narrowings[i], kind);
-		if (decide_both(p, tool, rel, real).decision != POLICY_ALLOW)
+		if (decide_both(&s->broker, p, tool, rel, real).decision !=
+		    POLICY_ALLOW)
 			narrow_judgement(j, &s->narrowings[i]);
 	}
 	answer_headless(j);
@@ -448,7 +447,7 @@ static struct policy_verdict judge_redirection(void *ctx,
 		v.reason = "the redirection target is protected";
 		return v;
 	}
-	return decide_both(p, tool, rel, real);
+	return decide_both(&s->broker, p, tool, rel, real);
 }
 
 /*
@@ -529,7 +528,10 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	opts.network = opts.mode == SANDBOX_FULL_ACCESS;
 	opts.protected_paths = protected_paths;
 	/* TODO: this blocks the event loop; run commands as child events. */
-	if (sandbox_run(&opts, command, &r, err, sizeof(err)) < 0) {
+	rc = sandbox_run(&opts, command, &r, err, sizeof(err));
+	/* The command may have made links or files the broker had not seen. */
+	broker_forget(&s->broker);
+	if (rc < 0) {
 		session_note("command sandbox: %s", err);
 		return broker_failed(s, m, err);
 	}

@@ -1009,6 +1009,7 @@ static int prepare(struct session *s, const char *key, char *audit_path,
 
 	if (broker_open(&s->broker, s->cfg->workspace, err, errlen) < 0 ||
 	    load_policy(s, files, err, errlen) < 0 ||
+	    broker_add_roots(&s->broker, &s->policy, err, errlen) < 0 ||
 	    discover_skills(s, err, errlen) < 0 ||
 	    load_instructions(s) < 0 ||
 	    endpoint_parse(&s->endpoint, s->cfg->base_url, err, errlen) < 0 ||

@@ -227,3 +227,41 @@ JSON
 	run "$COWORKER" policy frobnicate
 	[ "$status" -eq 2 ]
 }
+
+@test "explain gives a hardlink the secret's decision" {
+	echo 'TOKEN=abc' > "$WS/.env"
+	ln "$WS/.env" "$WS/notes.txt"
+	cd "$WS"
+	run "$COWORKER" policy explain --allow Read --json 'Read(notes.txt)'
+	[ "$status" -eq 0 ]
+	[ "$(json_get "$output" 'j["decision"]')" = deny ]
+	[[ "$(json_get "$output" 'j["parts"][0]["reason"]')" == *'"notes.txt" is a hardlink of a file the policy denies'* ]]
+	[ "$(json_get "$output" 'j["parts"][0]["rule"]')" = '**/.env' ]
+}
+
+@test "explain asks before writing a linked file" {
+	echo 'x' > "$WS/a.txt"
+	ln "$WS/a.txt" "$WS/b.txt"
+	cd "$WS"
+	run "$COWORKER" policy explain --allow Write 'Write(b.txt)'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'ask Write(b.txt)'* ]]
+	[[ "$output" == *'"b.txt" has 2 links; a write would change the other names too'* ]]
+	run "$COWORKER" policy explain --allow Write 'Write(a2.txt)'
+	[[ "$output" == *'allow Write(a2.txt)'* ]]
+}
+
+@test "explain reaches a root a rule names" {
+	mkdir -p "$HOME/notes" "$TOP/elsewhere"
+	echo 'milk' > "$HOME/notes/todo.md"
+	echo 'no' > "$TOP/elsewhere/x.md"
+	ln -s "$TOP/elsewhere/x.md" "$HOME/notes/escape.md"
+	cd "$WS"
+	run "$COWORKER" policy explain --allow 'Read(~/notes/**)' 'Read(~/notes/todo.md)'
+	[[ "$output" == *'allow Read(~/notes/todo.md)'* ]]
+	run "$COWORKER" policy explain --allow 'Read(~/notes/**)' 'Read(~/notes/escape.md)'
+	[[ "$output" == *'deny Read(~/notes/escape.md)'* ]]
+	[[ "$output" == *'outside the workspace'* ]]
+	run "$COWORKER" policy explain --allow 'Read(~/notes/**)' "Read($TOP/elsewhere/x.md)"
+	[[ "$output" == *"deny Read($TOP/elsewhere/x.md)"* ]]
+}

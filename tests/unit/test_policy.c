@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "policy/policy.h"
+#include "policy/internal.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -482,6 +482,41 @@ static void test_path_no_rule_asks(void **state)
 	policy_free(&p);
 }
 
+static void test_path_folded_narrows_only(void **state)
+{
+	struct policy p;
+	struct policy_verdict v;
+	char err[256];
+
+	(void)state;
+	policy_init(&p);
+	assert_int_equal(policy_set_roots(&p, "/w", "/h"), 0);
+	assert_int_equal(policy_protected_load(&p, err, sizeof(err)), 0);
+	add(&p, POLICY_ALLOW, "Read(docs/*.md)");
+	add(&p, POLICY_DENY, "Read(build/out.bin)");
+	add(&p, POLICY_ASK, "Read(~/Notes/*)");
+
+	v = policy_decide_path_folded(&p, POLICY_READ, "app/.ENV");
+	assert_int_equal(v.decision, POLICY_DENY);
+	assert_string_equal(v.rule->text, "**/.env");
+	v = policy_decide_path(&p, POLICY_READ, "app/.ENV");
+	assert_int_equal(v.decision, POLICY_ASK);
+	v = policy_decide_path_folded(&p, POLICY_READ, "/h/.SSH/id_rsa");
+	assert_int_equal(v.decision, POLICY_DENY);
+	v = policy_decide_path_folded(&p, POLICY_READ, "BUILD/Out.bin");
+	assert_int_equal(v.decision, POLICY_DENY);
+	v = policy_decide_path_folded(&p, POLICY_READ, "/h/notes/a");
+	assert_int_equal(v.decision, POLICY_ASK);
+	assert_non_null(v.rule);
+
+	/* Allow rules never match by folded name. */
+	v = policy_decide_path_folded(&p, POLICY_READ, "DOCS/a.md");
+	assert_verdict(&v, POLICY_ASK, NULL, "no rule matches");
+	v = policy_decide_path_folded(&p, POLICY_READ, "docs/a.md");
+	assert_int_equal(v.decision, POLICY_ALLOW);
+	policy_free(&p);
+}
+
 static void test_path_strictest_wins(void **state)
 {
 	struct policy p;
@@ -516,6 +551,48 @@ static void test_path_first_rule_on_tie(void **state)
 	add(&p, POLICY_DENY, "Write");
 	v = policy_decide_path(&p, POLICY_WRITE, "a.pem");
 	assert_verdict(&v, POLICY_DENY, "Write(*.pem)", NULL);
+	policy_free(&p);
+}
+
+static void test_exec_index_first_on_tie(void **state)
+{
+	struct policy p;
+
+	(void)state;
+	policy_init(&p);
+	add(&p, POLICY_ALLOW, "Exec(git status)");
+	add(&p, POLICY_ALLOW, "Exec");
+	add(&p, POLICY_ALLOW, "Exec(git:*)");
+	assert_command(&p, "git status", POLICY_ALLOW, "Exec(git status)",
+		       NULL);
+	assert_command(&p, "git log", POLICY_ALLOW, "Exec", NULL);
+	policy_free(&p);
+
+	policy_init(&p);
+	add(&p, POLICY_ALLOW, "Exec(git:*)");
+	add(&p, POLICY_ALLOW, "Exec(git status)");
+	add(&p, POLICY_ASK, "Exec(git push:*)");
+	assert_command(&p, "git status", POLICY_ALLOW, "Exec(git:*)", NULL);
+	assert_command(&p, "git push origin", POLICY_ASK, "Exec(git push:*)",
+		       NULL);
+	policy_free(&p);
+}
+
+static void test_exec_index_truncate(void **state)
+{
+	struct policy p;
+
+	(void)state;
+	policy_init(&p);
+	add(&p, POLICY_ALLOW, "Exec(make test)");
+	add(&p, POLICY_ALLOW, "Exec(make)");
+	add(&p, POLICY_DENY, "Exec(make clean)");
+	policy_truncate(&p, 1);
+	assert_command(&p, "make test", POLICY_ALLOW, "Exec(make test)", NULL);
+	assert_command(&p, "make", POLICY_ASK, NULL, "no rule matches");
+	assert_command(&p, "make clean", POLICY_ASK, NULL, "no rule matches");
+	add(&p, POLICY_ALLOW, "Exec(make)");
+	assert_command(&p, "make", POLICY_ALLOW, "Exec(make)", NULL);
 	policy_free(&p);
 }
 
@@ -1571,8 +1648,11 @@ int main(void)
 		cmocka_unit_test(test_glob_table),
 		cmocka_unit_test(test_glob_hostile_patterns),
 		cmocka_unit_test(test_path_no_rule_asks),
+		cmocka_unit_test(test_path_folded_narrows_only),
 		cmocka_unit_test(test_path_strictest_wins),
 		cmocka_unit_test(test_path_first_rule_on_tie),
+		cmocka_unit_test(test_exec_index_first_on_tie),
+		cmocka_unit_test(test_exec_index_truncate),
 		cmocka_unit_test(test_path_tools_separate),
 		cmocka_unit_test(test_file_loads_all_sections),
 		cmocka_unit_test(test_file_empty_object),
