@@ -23,7 +23,7 @@
 /* One result line: a path and an excerpt, each at worst tripled by U+FFFD. */
 #define RESULT_LINE_MAX (3 * BROKER_PATH_MAX + 3 * SEARCH_LINE_MAX + 128)
 
-/* A match this far into an over-long line is shown with this much before it. */
+/* Bytes shown before the match when an over-long line is cut. */
 #define EXCERPT_LEAD 100
 
 struct entry {
@@ -49,7 +49,7 @@ struct walk {
 	regex_t re;
 	bool have_re;
 	long max_results;
-	char *buf;		/* SEARCH_FILE_BYTES_MAX bytes of one file */
+	char *buf;		/* one file's first bytes, NUL-terminated */
 	size_t bytes_read;
 
 	char path[BROKER_PATH_MAX];	/* workspace-relative, being walked */
@@ -484,6 +484,7 @@ static void grep_file(struct walk *w, int dirfd, const char *name)
 		w->large_files++;
 	}
 	len = read_upto(fd, w->buf, want < budget ? want : budget);
+	w->buf[len] = '\0';
 	close(fd);
 	w->bytes_read += len;
 
@@ -598,9 +599,9 @@ static int compare_entries(const void *a, const void *b)
 }
 
 /*
- * Read the names in dir, counting each against SEARCH_ENTRIES_MAX. Returns
- * the count, or stops the walk (and returns 0) at the bound or without
- * memory.
+ * Read the names in dir, counting each against SEARCH_ENTRIES_MAX, and
+ * return how many were read. At the bound, or when memory runs out, the
+ * walk stops and the names are left unsorted.
  */
 static size_t read_entries(struct walk *w, DIR *dir, struct entry **out)
 {
@@ -698,7 +699,8 @@ static int walk_init(struct walk *w, const struct broker *b,
 	    check_file_glob(q, err, errlen) < 0)
 		return -1;
 	w->have_re = true;
-	w->buf = malloc(SEARCH_FILE_BYTES_MAX);
+	/* One more byte for a NUL: ASan's regexec runs strlen on the text. */
+	w->buf = malloc(SEARCH_FILE_BYTES_MAX + 1);
 	if (!w->buf)
 		return broker_fail(err, errlen, "out of memory");
 	return 0;

@@ -8,8 +8,8 @@
  * follows a symlink and never leaves the workspace. It does not descend
  * into ".git" unless the search root is inside a ".git" directory. Every
  * directory it would enter and every file it would list or read is first
- * passed to the caller's filter, which stands for the policy; what the
- * filter rejects is skipped and counted, and the count ends the output.
+ * passed to the caller's filter, which applies the policy. What the filter
+ * rejects is skipped and counted, and the count ends the output.
  */
 #ifndef COWORKER_BROKER_SEARCH_H
 #define COWORKER_BROKER_SEARCH_H
@@ -33,7 +33,7 @@
 /* Bytes at the start of a file in which a NUL byte marks it as binary. */
 #define SEARCH_BINARY_PROBE 8192
 
-/* Longest excerpt of one matching line in the output, in bytes. */
+/* Maximum excerpt of one matching line in the output, in bytes. */
 #define SEARCH_LINE_MAX 500
 
 /* grep's default for max_results. */

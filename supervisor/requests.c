@@ -388,7 +388,7 @@ static int handle_list(struct session *s, struct proto_msg *m)
 	return reply(s, m->id, f, -1);
 }
 
-/* What search_may_read needs: the session and the narrowing to apply. */
+/* Context of search_may_read: the session and the narrowing to apply. */
 struct search_judge {
 	struct session *s;
 	enum skills_narrow_request kind;
@@ -397,9 +397,10 @@ struct search_judge {
 /*
  * A path the glob or grep walk came across, judged as read_file would
  * judge a Read of it. The walk follows no symlink, so the path is also
- * what it resolves to. Ask counts as no: nobody is asked about each file.
- * A loaded skill's allowed-tools narrow glob like list_directory and grep
- * like read_file, because grep hands over file contents.
+ * what it resolves to. An ask verdict skips the path too, because no one
+ * is prompted for each file. A loaded skill's allowed-tools narrow glob
+ * like list_directory and grep like read_file, because grep hands over
+ * file contents.
  */
 static bool search_may_read(void *ctx, const char *rel)
 {
@@ -443,9 +444,9 @@ static cJSON *search_result_fields(struct proto_msg *m,
 }
 
 /*
- * glob and grep: the root is judged like list_directory, as a Read of the
- * path; each file and directory beneath it is then judged on its own by
- * search_may_read while the broker walks.
+ * Handle glob and grep. The root is judged like list_directory, as a Read
+ * of the path. Each file and directory beneath it is then judged on its
+ * own by search_may_read while the broker walks.
  */
 static int handle_search(struct session *s, struct proto_msg *m)
 {
