@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "broker_search.h"
 #include "sandbox.h"
 #include "session_internal.h"
 
@@ -286,7 +287,8 @@ static void narrow_path(struct session *s, enum proto_type_id type,
 
 	if (type == PROTO_READ_FILE)
 		kind = SKILLS_NARROW_READ;
-	else if (type == PROTO_LIST_DIRECTORY)
+	else if (type == PROTO_LIST_DIRECTORY || type == PROTO_GLOB ||
+		 type == PROTO_GREP)
 		kind = SKILLS_NARROW_LIST;
 	for (i = 0; i < s->nnarrowings && j->decision == POLICY_ALLOW; i++) {
 		p = skills_narrow_policy(&s->narrowings[i], kind);
@@ -309,6 +311,10 @@ static int admit_path(struct session *s, struct proto_msg *m,
 	char msg[SESSION_ERR_MAX], what[BROKER_PATH_MAX + 16];
 	struct judgement j;
 	bool effects = tool == POLICY_WRITE;
+
+	/* glob and grep may leave path out: they search the workspace. */
+	if (!path)
+		path = ".";
 
 	judge_path(s, tool, path, rel, real, &j);
 	narrow_path(s, m->type->id, tool, rel, real, &j);
@@ -378,6 +384,114 @@ static int handle_list(struct session *s, struct proto_msg *m)
 	cJSON_AddBoolToObject(f, "ok", 1);
 	cJSON_AddStringToObject(f, "content", listing);
 	free(listing);
+	return reply(s, m->id, f, -1);
+}
+
+/* Context of search_may_read: the session and the narrowing to apply. */
+struct search_judge {
+	struct session *s;
+	enum skills_narrow_request kind;
+};
+
+/*
+ * A path the glob or grep walk came across, judged as read_file would
+ * judge a Read of it. The walk follows no symlink, so the path is also
+ * what it resolves to. An ask verdict skips the path too, because no one
+ * is prompted for each file. A loaded skill's allowed-tools narrow glob
+ * like list_directory and grep like read_file, because grep hands over
+ * file contents.
+ */
+static bool search_may_read(void *ctx, const char *rel)
+{
+	const struct search_judge *judge = ctx;
+	struct session *s = judge->s;
+	const struct policy *p;
+	size_t i;
+
+	if (policy_decide_path(&s->policy, POLICY_READ, rel).decision !=
+	    POLICY_ALLOW)
+		return false;
+	for (i = 0; i < s->nnarrowings; i++) {
+		p = skills_narrow_policy(&s->narrowings[i], judge->kind);
+		if (policy_decide_path(p, POLICY_READ, rel).decision !=
+		    POLICY_ALLOW)
+			return false;
+	}
+	return true;
+}
+
+static cJSON *search_result_fields(struct proto_msg *m,
+				   const struct search_result *r)
+{
+	cJSON *f = cJSON_CreateObject();
+	const char *cut = broker_search_cut_name(r->cut);
+
+	cJSON_AddStringToObject(f, "pattern", proto_str(m, "pattern"));
+	if (proto_str(m, "glob"))
+		cJSON_AddStringToObject(f, "glob", proto_str(m, "glob"));
+	cJSON_AddNumberToObject(f, "matches", (double)r->matches);
+	if (m->type->id == PROTO_GREP)
+		cJSON_AddNumberToObject(f, "files_searched",
+					(double)r->files_searched);
+	cJSON_AddNumberToObject(f, "entries", (double)r->entries);
+	cJSON_AddNumberToObject(f, "skipped_by_policy", (double)r->denied);
+	if (cut)
+		cJSON_AddStringToObject(f, "cut", cut);
+	else
+		cJSON_AddNullToObject(f, "cut");
+	return f;
+}
+
+/*
+ * Handle glob and grep. The root is judged like list_directory, as a Read
+ * of the path. Each file and directory beneath it is then judged on its
+ * own by search_may_read while the broker walks.
+ */
+static int handle_search(struct session *s, struct proto_msg *m)
+{
+	char rel[BROKER_PATH_MAX], real[BROKER_PATH_MAX], err[SESSION_ERR_MAX];
+	char msg[SESSION_ERR_MAX + 64];
+	bool grep = m->type->id == PROTO_GREP;
+	struct search_judge judge = {
+		s, grep ? SKILLS_NARROW_READ : SKILLS_NARROW_LIST
+	};
+	struct search_request q = {
+		.root = real,
+		.pattern = proto_str(m, "pattern"),
+		.file_glob = proto_str(m, "glob"),
+		.ignore_case = proto_bool(m, "ignore_case", false),
+		.max_results = (long)proto_int(m, "max_results", 0),
+		.may_read = search_may_read,
+		.ctx = &judge,
+	};
+	struct search_result r;
+	enum broker_status st;
+	cJSON *f;
+	int rc;
+
+	rc = admit_path(s, m, POLICY_READ, rel, real);
+	if (rc <= 0)
+		return rc;
+	if ((grep ? broker_grep_check(&q, err, sizeof(err)) :
+	     broker_glob_check(&q, err, sizeof(err))) < 0) {
+		snprintf(msg, sizeof(msg), "invalid arguments for %s: %s",
+			 m->type->name, err);
+		return broker_failed(s, m, msg);
+	}
+	st = grep ? broker_grep(&s->broker, &q, &r, err, sizeof(err)) :
+	     broker_glob(&s->broker, &q, &r, err, sizeof(err));
+	if (st != BROKER_OK)
+		return broker_failed(s, m, err);
+
+	if (audit_result(s, m->id, m->type->name, true, NULL,
+			 search_result_fields(m, &r)) < 0) {
+		broker_search_free(&r);
+		return -1;
+	}
+	f = cJSON_CreateObject();
+	cJSON_AddBoolToObject(f, "ok", 1);
+	cJSON_AddStringToObject(f, "content", r.content);
+	broker_search_free(&r);
 	return reply(s, m->id, f, -1);
 }
 
@@ -796,6 +910,9 @@ int session_handle_request(struct session *s, struct proto_msg *m)
 		return handle_edit(s, m);
 	case PROTO_LIST_DIRECTORY:
 		return handle_list(s, m);
+	case PROTO_GLOB:
+	case PROTO_GREP:
+		return handle_search(s, m);
 	case PROTO_RUN_COMMAND:
 		return handle_command(s, m);
 	case PROTO_LOAD_SKILL:

@@ -15,10 +15,12 @@
 #define TIMEOUT_MS_MAX 86400000LL	/* the protocol's timeout limit */
 #define LINES_MAX 1000000000LL		/* read_file offset and limit */
 #define SKILL_NAME_MAX_BYTES 64		/* the protocol's skill name limit */
+#define PATTERN_MAX_BYTES 1024		/* the protocol's glob and grep limit */
+#define RESULTS_MAX 10000LL		/* the protocol's grep max_results limit */
 
 struct tool_field {
 	const char *name;
-	const char *type;	/* JSON Schema type: string, integer or array */
+	const char *type;	/* JSON Schema type: string, integer, boolean or array */
 	const char *description;
 	bool required;
 };
@@ -62,7 +64,7 @@ struct tool_def {
 	enum tool_kind kind;
 	const char *name;
 	const char *description;
-	struct tool_field fields[4];	/* ends at name NULL */
+	struct tool_field fields[6];	/* ends at name NULL */
 };
 
 static const struct tool_def tool_defs[] = {
@@ -123,6 +125,44 @@ static const struct tool_def tool_defs[] = {
 	  "completed. At most 50 items.", {
 		{ "todos", "array", "The complete list, in order; it replaces "
 		  "the previous one.", true },
+		{ NULL } } },
+	{ TOOL_GLOB, "glob",
+	  "Find files and directories in the workspace whose paths match a "
+	  "glob pattern. \"*\" matches within one path component, \"?\" one "
+	  "character, \"[a-z]\" one character of a class, and \"**\" any "
+	  "number of directories. Returns paths relative to the workspace, "
+	  "one per line in path order; directories end in \"/\" and symlinks "
+	  "in \"@\". Symlinks are not followed, .git is skipped, and paths "
+	  "the policy does not let you read are left out and counted.", {
+		{ "pattern", "string",
+		  "Glob matched against each path relative to path, e.g. "
+		  "\"**/*.c\" or \"src/*/test_*.py\".", true },
+		{ "path", "string",
+		  "Directory to search, relative to the workspace (default: "
+		  "the workspace).", false },
+		{ NULL } } },
+	{ TOOL_GREP, "grep",
+	  "Search the contents of files in the workspace for lines matching "
+	  "a POSIX extended regular expression (as grep -E). Returns "
+	  "path:LINE:text for each matching line, in path order. Binary "
+	  "files, symlinks, .git and files the policy does not let you read "
+	  "are skipped; long lines are cut around the match. "
+	  "Back-references such as \\1 are not supported.", {
+		{ "pattern", "string",
+		  "POSIX extended regular expression matched against each "
+		  "line.", true },
+		{ "path", "string",
+		  "Directory or file to search, relative to the workspace "
+		  "(default: the workspace).", false },
+		{ "glob", "string",
+		  "Search only files whose name matches this glob, e.g. "
+		  "\"*.c\"; a glob with \"/\" is matched against the path "
+		  "relative to path instead.", false },
+		{ "ignore_case", "boolean",
+		  "Match letters in either case (default false).", false },
+		{ "max_results", "integer",
+		  "Most matching lines to return, from 1 to 10000 (default "
+		  "200).", false },
 		{ NULL } } },
 };
 
@@ -269,6 +309,9 @@ static void string_limits(const char *name, size_t *min, size_t *max)
 	} else if (strcmp(name, "file") == 0) {
 		*min = 1;
 		*max = PATH_MAX_BYTES;
+	} else if (strcmp(name, "pattern") == 0 || strcmp(name, "glob") == 0) {
+		*min = 1;
+		*max = PATTERN_MAX_BYTES;
 	}
 }
 
@@ -296,6 +339,7 @@ static int check_integer(const struct tool_def *def, const char *name,
 			 size_t errlen)
 {
 	long long max = strcmp(name, "timeout_ms") == 0 ? TIMEOUT_MS_MAX :
+			strcmp(name, "max_results") == 0 ? RESULTS_MAX :
 			LINES_MAX;
 	double d;
 
@@ -314,6 +358,8 @@ static long long *integer_slot(struct tool_args *args, const char *name)
 		return &args->offset;
 	if (strcmp(name, "limit") == 0)
 		return &args->limit;
+	if (strcmp(name, "max_results") == 0)
+		return &args->max_results;
 	return &args->timeout_ms;
 }
 
@@ -331,6 +377,10 @@ static const char **string_slot(struct tool_args *args, const char *name)
 		return &args->skill;
 	if (strcmp(name, "file") == 0)
 		return &args->skill_file;
+	if (strcmp(name, "pattern") == 0)
+		return &args->pattern;
+	if (strcmp(name, "glob") == 0)
+		return &args->file_glob;
 	return &args->command;
 }
 
@@ -355,6 +405,13 @@ static int check_fields(const struct tool_def *def, struct tool_args *args,
 				return invalid(err, errlen, def, "field \"%s\" "
 					       "must be an array", f->name);
 			args->todos = item;
+			continue;
+		}
+		if (strcmp(f->type, "boolean") == 0) {
+			if (!cJSON_IsBool(item))
+				return invalid(err, errlen, def, "field \"%s\" "
+					       "must be true or false", f->name);
+			args->ignore_case = cJSON_IsTrue(item);
 			continue;
 		}
 		if (strcmp(f->type, "integer") == 0) {

@@ -23,6 +23,8 @@ enum tool_kind {
 	TOOL_RUN_COMMAND,
 	TOOL_LOAD_SKILL,
 	TOOL_TODO_WRITE,
+	TOOL_GLOB,
+	TOOL_GREP,
 };
 
 /* A checked tool call; the strings point into root. */
@@ -40,6 +42,10 @@ struct tool_args {
 	long long timeout_ms;	/* 0 when not given */
 	long long offset;	/* read_file: first line, from 1; 0 when not given */
 	long long limit;	/* read_file: most lines; 0 when not given */
+	const char *pattern;	/* glob, grep */
+	const char *file_glob;	/* grep: file name filter */
+	bool ignore_case;	/* grep */
+	long long max_results;	/* grep; 0 when not given */
 };
 
 /* The "tools" array of a Chat Completions request. */

@@ -340,6 +340,15 @@ static cJSON *request_fields(const struct tool_args *args)
 	if (ok && args->timeout_ms)
 		ok = cJSON_AddNumberToObject(f, "timeout_ms",
 					     (double)args->timeout_ms) != NULL;
+	if (ok && args->pattern)
+		ok = cJSON_AddStringToObject(f, "pattern", args->pattern) != NULL;
+	if (ok && args->file_glob)
+		ok = cJSON_AddStringToObject(f, "glob", args->file_glob) != NULL;
+	if (ok && args->ignore_case)
+		ok = cJSON_AddBoolToObject(f, "ignore_case", 1) != NULL;
+	if (ok && args->max_results)
+		ok = cJSON_AddNumberToObject(f, "max_results",
+					     (double)args->max_results) != NULL;
 	if (!ok) {
 		cJSON_Delete(f);
 		return NULL;
@@ -375,6 +384,12 @@ char *tools_execute(struct channel *ch, const struct tool_args *args)
 		break;
 	case TOOL_TODO_WRITE:
 		result = todo_write(ch, args->todos);
+		break;
+	case TOOL_GLOB:
+		result = run_simple(ch, PROTO_GLOB, fields);
+		break;
+	case TOOL_GREP:
+		result = run_simple(ch, PROTO_GREP, fields);
 		break;
 	}
 	cJSON_Delete(fields);

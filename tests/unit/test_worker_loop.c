@@ -573,7 +573,7 @@ static void fixture_conversation(void **state)
 			    "error: unknown tool \"multiply\"");
 	assert_string_equal(field_str(body, "tool_choice"), "auto");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(body, "tools")),
-			 7);
+			 9);
 	assert_string_equal(s.srv.ex[0].authorization, "");
 	cJSON_Delete(body);
 

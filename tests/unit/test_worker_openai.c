@@ -132,7 +132,7 @@ static void request_body_shape(void **state)
 	const cJSON *tool;
 	const char *names[] = { "read_file", "write_file", "edit_file",
 				"list_directory", "run_command", "load_skill",
-				"todo_write" };
+				"todo_write", "glob", "grep" };
 	int i = 0;
 
 	(void)state;
@@ -145,7 +145,7 @@ static void request_body_shape(void **state)
 			    "auto");
 	assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 0),
 				"content")->valuestring, "/work/project"));
-	assert_int_equal(cJSON_GetArraySize(tools), 7);
+	assert_int_equal(cJSON_GetArraySize(tools), 9);
 	cJSON_ArrayForEach(tool, tools) {
 		const cJSON *f = cJSON_GetObjectItem(tool, "function");
 
