@@ -17,7 +17,7 @@
 /* Most diff lines an approval shows; the rest are counted. */
 #define TUI_APPROVAL_DIFF_LINES 200
 
-/* Longest message to the model read after "m", in bytes. */
+/* Maximum length of the message to the model read after "m", in bytes. */
 #define TUI_APPROVAL_MESSAGE_MAX 2000
 
 enum tui_action {

@@ -22,7 +22,7 @@
 /* Entries the history keeps; older ones are dropped when it is saved. */
 #define TUI_HISTORY_ENTRIES 1000
 
-/* Longest input stored in the history, in bytes. */
+/* Maximum length of an input stored in the history, in bytes. */
 #define TUI_HISTORY_ENTRY_MAX (16 * 1024)
 
 /* Largest history file loaded, in bytes; a larger one is left alone. */

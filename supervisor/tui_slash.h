@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Longest argument kept, in bytes (a model or provider name). */
+/* Maximum length of an argument (a model or provider name), in bytes. */
 #define TUI_SLASH_ARG_MAX 256
 
 enum tui_slash_command {

@@ -3,6 +3,7 @@
  * Ctrl-C) and its plain fallback on a pipe.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -97,10 +99,48 @@ static void pty_close(struct pty *t)
 	close(t->master);
 }
 
-static void type_keys(struct pty *t, const char *keys)
+struct typist {
+	pthread_t thread;
+	struct pty *t;
+	const char *keys;
+};
+
+/*
+ * Keys the kernel processes before libedit leaves canonical mode are
+ * cooked (Ctrl-C becomes a signal), so wait until it has left.
+ */
+static void *type_when_raw(void *arg)
 {
-	assert_int_equal(write(t->master, keys, strlen(keys)),
-			 (ssize_t)strlen(keys));
+	struct typist *ty = arg;
+	struct termios tio;
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		if (tcgetattr(ty->t->slave, &tio) == 0 &&
+		    !(tio.c_lflag & ICANON))
+			break;
+		usleep(1000);
+	}
+	if (write(ty->t->master, ty->keys, strlen(ty->keys)) !=
+	    (ssize_t)strlen(ty->keys))
+		return (void *)1;
+	return NULL;
+}
+
+static void type_keys(struct typist *ty, struct pty *t, const char *keys)
+{
+	ty->t = t;
+	ty->keys = keys;
+	assert_int_equal(pthread_create(&ty->thread, NULL, type_when_raw, ty),
+			 0);
+}
+
+static void typed(struct typist *ty)
+{
+	void *rc;
+
+	assert_int_equal(pthread_join(ty->thread, &rc), 0);
+	assert_null(rc);
 }
 
 static struct tui_editor *open_on_pty(struct pty *t)
@@ -135,6 +175,7 @@ static void drain(struct pty *t)
 static void test_edit_libedit_history(void **state)
 {
 	struct tui_editor *ed;
+	struct typist ty;
 	struct stat st;
 	struct pty t;
 	char buf[256];
@@ -144,8 +185,9 @@ static void test_edit_libedit_history(void **state)
 	pty_open(&t);
 	ed = open_on_pty(&t);
 	assert_true(libedit_mapped());
-	type_keys(&t, "hello world\r");
+	type_keys(&ty, &t, "hello world\r");
 	expect_line(ed, "hello world");
+	typed(&ty);
 	drain(&t);
 	tui_editor_close(ed);
 
@@ -163,13 +205,15 @@ static void test_edit_libedit_history(void **state)
 static void test_edit_history_reloaded(void **state)
 {
 	struct tui_editor *ed;
+	struct typist ty;
 	struct pty t;
 
 	(void)state;
 	pty_open(&t);
 	ed = open_on_pty(&t);
-	type_keys(&t, "\033[A\r");
+	type_keys(&ty, &t, "\033[A\r");
 	expect_line(ed, "hello world");
+	typed(&ty);
 	drain(&t);
 	tui_editor_close(ed);
 	pty_close(&t);
@@ -178,13 +222,15 @@ static void test_edit_history_reloaded(void **state)
 static void test_edit_bracketed_paste(void **state)
 {
 	struct tui_editor *ed;
+	struct typist ty;
 	struct pty t;
 
 	(void)state;
 	pty_open(&t);
 	ed = open_on_pty(&t);
-	type_keys(&t, "x \033[200~first\rsecond\nthird\033[201~ end\r");
+	type_keys(&ty, &t, "x \033[200~first\rsecond\nthird\033[201~ end\r");
 	expect_line(ed, "x first\nsecond\nthird end");
+	typed(&ty);
 	drain(&t);
 	tui_editor_close(ed);
 	pty_close(&t);
@@ -193,13 +239,15 @@ static void test_edit_bracketed_paste(void **state)
 static void test_edit_backslash_continues(void **state)
 {
 	struct tui_editor *ed;
+	struct typist ty;
 	struct pty t;
 
 	(void)state;
 	pty_open(&t);
 	ed = open_on_pty(&t);
-	type_keys(&t, "a \\\rb\r");
+	type_keys(&ty, &t, "a \\\rb\r");
 	expect_line(ed, "a \nb");
+	typed(&ty);
 	drain(&t);
 	tui_editor_close(ed);
 	pty_close(&t);
@@ -209,16 +257,19 @@ static void test_edit_ctrl_c_and_d(void **state)
 {
 	struct tui_editor *ed;
 	char *line = NULL;
+	struct typist ty;
 	struct pty t;
 
 	(void)state;
 	pty_open(&t);
 	ed = open_on_pty(&t);
-	type_keys(&t, "half\x03");
+	type_keys(&ty, &t, "half\x03");
 	assert_int_equal(tui_editor_read(ed, "> ", &line), TUI_READ_INTERRUPT);
+	typed(&ty);
 	assert_null(line);
-	type_keys(&t, "\x04");
+	type_keys(&ty, &t, "\x04");
 	assert_int_equal(tui_editor_read(ed, "> ", &line), TUI_READ_EOF);
+	typed(&ty);
 	drain(&t);
 	tui_editor_close(ed);
 	pty_close(&t);
@@ -238,7 +289,7 @@ static void test_edit_missing_library(void **state)
 	assert_non_null(ed);
 	assert_false(tui_editor_uses_libedit(ed));
 	assert_non_null(strstr(notice, "could not be loaded"));
-	type_keys(&t, "plain\n");
+	assert_int_equal(write(t.master, "plain\n", 6), 6);
 	expect_line(ed, "plain");
 	tui_editor_close(ed);
 	pty_close(&t);
