@@ -158,6 +158,8 @@ fuzz fuzz-smoke: $(FUZZ_TARGETS)
 	done
 
 # Every test emits TAP and runs under prove, so a failure names its test.
+# The suppressions matter only in sanitizer builds (libedit's own leaks).
+check: export LSAN_OPTIONS = suppressions=$(abspath tests/lsan.supp):print_suppressions=0
 check: deps
 	$(MAKE) all $(UNIT_TESTS) $(HELPERS)
 	scripts/check-banned
