@@ -31,7 +31,7 @@
 /* How long a worker that closed its socket may take to exit. */
 #define WORKER_REAP_GRACE_MS 2000
 
-/* How long a worker may take to answer "cancel" with "done". */
+/* How long a worker may take to send "done" after "cancel". */
 #define CANCEL_GRACE_SEC 2
 
 /* How long a worker may take from exec to "ready". */

@@ -14,7 +14,7 @@
 
 #include "supervisor/user_config.h"
 
-/* A config file is a few hundred bytes; anything near this is a mistake. */
+/* A config file is a few hundred bytes, so a larger one is a mistake. */
 #define USER_CONFIG_MAX (64 * 1024)
 
 static const char known_keys[] = "provider, model, base_url, max_turns, "

@@ -2,8 +2,8 @@
  * The user's defaults for `coworker exec`, from
  * $XDG_CONFIG_HOME/coworker/config.json (else ~/.config/coworker/...).
  * Command-line flags win over the file; the file wins over the provider's
- * environment variables. The file names the variable that holds the API
- * key, never the key itself.
+ * environment variables. The file contains the name of the variable with
+ * the API key, never the key itself.
  */
 #ifndef COWORKER_USER_CONFIG_H
 #define COWORKER_USER_CONFIG_H

@@ -5,7 +5,7 @@
  * A cancelled task must leave a conversation the next task can send:
  * every assistant message with tool calls is followed by one tool message
  * per call (calls not run yet get a "cancelled" result), and a user
- * message the model never answered is taken out again.
+ * message that got no model reply is removed again.
  */
 #include <stdio.h>
 #include <stdlib.h>

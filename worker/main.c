@@ -114,7 +114,7 @@ static void worker_lock_down(struct channel *ch)
 
 /*
  * compact_run (worker/compact.h) comes from another branch; until it is
- * merged, "compact" is answered here, and only here, with this error.
+ * merged, this is the one place that replies to "compact", with this error.
  * The lead replaces this function's body with the call.
  */
 static void worker_compact(struct agent *a)
@@ -123,7 +123,8 @@ static void worker_compact(struct agent *a)
 			"build");
 }
 
-static int worker_set_model(struct worker_config *cfg, const char *model)
+/* Later model requests read cfg->model, so the change applies from now on. */
+static void worker_set_model(struct worker_config *cfg, const char *model)
 {
 	char *copy = strdup(model);
 
@@ -131,7 +132,6 @@ static int worker_set_model(struct worker_config *cfg, const char *model)
 		channel_die("out of memory");
 	free(cfg->model);
 	cfg->model = copy;
-	return 0;
 }
 
 /*
