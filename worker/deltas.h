@@ -1,5 +1,5 @@
 /*
- * Streamed answer text for the supervisor: "text_delta" events, sent only
+ * Streamed model text for the supervisor: "text_delta" events, sent only
  * when the config asked for them. Pieces from the event stream are often a
  * few bytes each, so they are gathered and sent when enough text or time
  * has built up; the concatenation of all events is the text as it came.
@@ -31,7 +31,11 @@ struct deltas {
 
 void deltas_init(struct deltas *d, struct channel *ch, bool enabled);
 
-/* Add a piece of answer text (valid UTF-8); may send events. */
+/*
+ * Add a piece of the model's text (valid UTF-8); may send events.
+ * NOTE: the time is checked only when a piece arrives, so text gathered
+ * before a pause in the stream waits for the next piece or the end.
+ */
 void deltas_push(struct deltas *d, const char *text, size_t len);
 
 /* Send whatever text is still waiting. */
