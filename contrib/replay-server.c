@@ -30,7 +30,10 @@
  *   "truncate-stream"   a stream that ends cleanly half-way, at an event
  *                       boundary, without its final events;
  *   "non-json"          HTTP 200 with an HTML body;
- *   "huge-body"         HTTP 200 with a JSON body of 9 MiB.
+ *   "huge-body"         HTTP 200 with a JSON body of 9 MiB;
+ *   "stall-mid-stream"  the first half of the response, cut at an event
+ *                       boundary, then silence on an open connection
+ *                       (for tests that cancel or time out a transfer).
  * A turn with a fault or a status outside 2xx makes no tool calls: the
  * tool results of the last answered turn stay due.
  *
@@ -100,6 +103,7 @@ enum fault {
 	FAULT_TRUNCATE,		/* "truncate-stream" */
 	FAULT_NON_JSON,		/* "non-json" */
 	FAULT_HUGE,		/* "huge-body" */
+	FAULT_STALL,		/* "stall-mid-stream" */
 };
 
 /* The size of the "huge-body" fault: above any client's 8 MiB limit. */
@@ -656,6 +660,7 @@ static int turn_load_fault(struct turn *t, const cJSON *fault,
 		[FAULT_TRUNCATE] = "truncate-stream",
 		[FAULT_NON_JSON] = "non-json",
 		[FAULT_HUGE] = "huge-body",
+		[FAULT_STALL] = "stall-mid-stream",
 	};
 	size_t i;
 
@@ -668,7 +673,7 @@ static int turn_load_fault(struct turn *t, const cJSON *fault,
 	}
 	return fail(err, errlen, "%s: \"fault\" must be one of "
 		    "\"reset-mid-stream\", \"truncate-stream\", \"non-json\", "
-		    "\"huge-body\"", where);
+		    "\"huge-body\", \"stall-mid-stream\"", where);
 }
 
 static int turn_load(struct turn *t, const cJSON *obj, size_t index,
@@ -1919,12 +1924,16 @@ static int turn_body(const struct turn *t, bool stream, bool messages_api,
 		if (*owned)
 			r->body = *owned;
 	}
-	if (t->fault == FAULT_TRUNCATE) {
+	if (t->fault == FAULT_TRUNCATE || t->fault == FAULT_STALL) {
 		/* End at the first event boundary past the middle. */
 		end = memmem(r->body + r->body_len / 2,
 			     r->body_len - r->body_len / 2, "\n\n", 2);
 		cut = end ? (size_t)(end - r->body) + 2 : r->body_len / 2;
-		r->body_len = cut;
+		/* A stall announces the whole length and never sends the rest. */
+		if (t->fault == FAULT_STALL)
+			r->send_len = cut;
+		else
+			r->body_len = cut;
 	}
 	return 0;
 }

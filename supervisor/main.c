@@ -14,6 +14,7 @@
 #include "supervisor/sandbox.h"
 #include "supervisor/session.h"
 #include "supervisor/skills.h"
+#include "supervisor/user_config.h"
 
 #ifndef COWORKER_VERSION
 #define COWORKER_VERSION "0.1.0"
@@ -54,6 +55,10 @@ static const char usage_text[] =
 	"                         claude-sonnet-4-5)\n"
 	"  --json                 print JSON Lines events on standard output\n"
 	"                         instead of the final answer\n"
+	"  --json-deltas          with --json, also print text_delta events\n"
+	"                         as the answer streams in\n"
+	"  --timeout SEC          cancel the session after SEC seconds (exit\n"
+	"                         status 5)\n"
 	"  --max-turns N          stop after N model calls (default: 30)\n"
 	"  --context-tokens N     the model's context window in tokens; older\n"
 	"                         turns are summarised when the conversation\n"
@@ -67,7 +72,11 @@ static const char usage_text[] =
 	"  --weaker-worker-sandbox\n"
 	"                         if the kernel refuses user namespaces, run the\n"
 	"                         worker without namespaces (recorded in the\n"
-	"                         audit log) instead of refusing to start\n";
+	"                         audit log) instead of refusing to start\n"
+	"\n"
+	"Defaults for provider, model, base_url, max_turns, mode,\n"
+	"command_timeout and api_key_env come from\n"
+	"$XDG_CONFIG_HOME/coworker/config.json (default ~/.config); flags win.\n";
 
 static void usage_error(const char *fmt, const char *arg)
 {
@@ -141,7 +150,7 @@ enum {
 	OPT_POLICY = 256, OPT_AUDIT, OPT_BASE_URL, OPT_MODEL, OPT_MAX_TURNS,
 	OPT_KEY_ENV, OPT_CMD_TIMEOUT, OPT_MODE, OPT_ALLOW, OPT_ASK, OPT_DENY,
 	OPT_TRUST, OPT_JSON, OPT_PROVIDER, OPT_WEAKER,
-	OPT_CONTEXT_TOKENS, OPT_TOKEN_BUDGET,
+	OPT_CONTEXT_TOKENS, OPT_TOKEN_BUDGET, OPT_TIMEOUT, OPT_JSON_DELTAS,
 };
 
 /* Most rules or policy files one kind of option may add. */
@@ -193,6 +202,15 @@ static int parse_exec_option(int c, struct session_config *cfg,
 	case OPT_JSON:
 		cfg->json = true;
 		return 0;
+	case OPT_JSON_DELTAS:
+		cfg->json_deltas = true;
+		return 0;
+	case OPT_TIMEOUT:
+		if (parse_long(optarg, 1, 7 * 86400, &cfg->timeout_sec) == 0)
+			return 0;
+		usage_error("invalid --timeout \"%s\": expected seconds from 1 "
+			    "to 604800", optarg);
+		return -1;
 	case OPT_WEAKER:
 		cfg->weaker_worker_sandbox = true;
 		return 0;
@@ -273,6 +291,34 @@ static void apply_provider_defaults(struct session_config *cfg)
 			"OPENAI_API_KEY";
 }
 
+/* The task from the one argument or standard input, then the session. */
+static int exec_session(struct session_config *cfg, int argc, char **argv)
+{
+	char *stdin_task = NULL;
+	int rc;
+
+	if (optind != argc - 1) {
+		usage_error("%s", "exec needs exactly one TASK argument (or - "
+			    "to read it from standard input)");
+		return SESSION_EXIT_USAGE;
+	}
+	cfg->task = argv[optind];
+	if (strcmp(cfg->task, "-") == 0) {
+		stdin_task = read_task_stdin();
+		if (!stdin_task)
+			return SESSION_EXIT_USAGE;
+		cfg->task = stdin_task;
+	}
+	if (!*cfg->task || strlen(cfg->task) > PROTO_STR_MAX) {
+		usage_error("%s", "the task is empty or too long");
+		free(stdin_task);
+		return SESSION_EXIT_USAGE;
+	}
+	rc = session_run(cfg);
+	free(stdin_task);
+	return rc;
+}
+
 static int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -294,17 +340,18 @@ static int cmd_exec(int argc, char **argv)
 		{ "weaker-worker-sandbox", no_argument, NULL, OPT_WEAKER },
 		{ "context-tokens", required_argument, NULL, OPT_CONTEXT_TOKENS },
 		{ "token-budget", required_argument, NULL, OPT_TOKEN_BUDGET },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "json-deltas", no_argument, NULL, OPT_JSON_DELTAS },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct rule_options rules;
 	struct session_config cfg;
-	char *stdin_task = NULL;
+	struct user_config user;
+	char err[4200];
 	int c, rc;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.workspace = ".";
-	cfg.max_turns = 30;
-	cfg.command_timeout_ms = 120L * 1000;
 	cfg.argc = argc;
 	cfg.argv = argv;
 	cfg.policy_files = rules.policy;
@@ -321,26 +368,19 @@ static int cmd_exec(int argc, char **argv)
 		if (parse_exec_option(c, &cfg, &rules) < 0)
 			return SESSION_EXIT_USAGE;
 	}
+	/* Flags first, so that what they set is what the file cannot. */
+	if (user_config_apply(&user, NULL, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "coworker: %s\n", err);
+		user_config_free(&user);
+		return SESSION_EXIT_USAGE;
+	}
+	if (cfg.max_turns == 0)
+		cfg.max_turns = 30;
+	if (cfg.command_timeout_ms == 0)
+		cfg.command_timeout_ms = 120L * 1000;
 	apply_provider_defaults(&cfg);
-	if (optind != argc - 1) {
-		usage_error("%s", "exec needs exactly one TASK argument (or - "
-			    "to read it from standard input)");
-		return SESSION_EXIT_USAGE;
-	}
-	cfg.task = argv[optind];
-	if (strcmp(cfg.task, "-") == 0) {
-		stdin_task = read_task_stdin();
-		if (!stdin_task)
-			return SESSION_EXIT_USAGE;
-		cfg.task = stdin_task;
-	}
-	if (!*cfg.task || strlen(cfg.task) > PROTO_STR_MAX) {
-		usage_error("%s", "the task is empty or too long");
-		free(stdin_task);
-		return SESSION_EXIT_USAGE;
-	}
-	rc = session_run(&cfg);
-	free(stdin_task);
+	rc = exec_session(&cfg, argc, argv);
+	user_config_free(&user);
 	return rc;
 }
 

@@ -605,6 +605,17 @@ static cJSON *command_result_fields(const struct sandbox_result *r)
 	return f;
 }
 
+#define COMMAND_CANCELLED "the command was cancelled by the user; its " \
+	"processes were killed"
+
+static int reply_cancelled(struct session *s, long id)
+{
+	if (audit_result(s, id, "run_command", false, COMMAND_CANCELLED,
+			 NULL) < 0)
+		return -1;
+	return reply_error(s, id, COMMAND_CANCELLED);
+}
+
 static int handle_command(struct session *s, struct proto_msg *m)
 {
 	const char *command = proto_str(m, "command");
@@ -632,11 +643,18 @@ static int handle_command(struct session *s, struct proto_msg *m)
 		return reply_error(s, m->id, msg);
 	}
 
+	/* After "cancel" the task is over; nothing more runs for it. */
+	if (s->cancelling)
+		return reply_cancelled(s, m->id);
+
 	memset(&opts, 0, sizeof(opts));
 	opts.workspace = s->broker.root;
+	if (session_time_left_ms(s) > 0 && session_time_left_ms(s) < limit)
+		limit = session_time_left_ms(s);
 	opts.timeout_ms = proto_int(m, "timeout_ms", limit);
 	if (opts.timeout_ms > limit)
 		opts.timeout_ms = limit;
+	opts.cancel_fd = s->signal_fd;
 	opts.output_cap = SESSION_OUTPUT_CAP;
 	opts.mode = sandbox_mode_for(s->cfg->mode);
 	opts.network = opts.mode == SANDBOX_FULL_ACCESS;
@@ -654,6 +672,16 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	cJSON_AddStringToObject(f, "output_sha256", r.output_sha256);
 	cJSON_AddStringToObject(f, "limits", sandbox_limits_text(r.limits, msg,
 								 sizeof(msg)));
+	if (r.cancelled) {
+		close(r.output_fd);
+		cJSON_AddBoolToObject(f, "cancelled", 1);
+		if (audit_result(s, m->id, "run_command", false,
+				 COMMAND_CANCELLED, f) < 0)
+			return -1;
+		/* "cancel" first, so the worker stops after this reply. */
+		session_take_signals(s);
+		return reply_error(s, m->id, COMMAND_CANCELLED);
+	}
 	if (audit_result(s, m->id, "run_command", true, NULL, f) < 0) {
 		close(r.output_fd);
 		return -1;

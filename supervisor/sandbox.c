@@ -388,11 +388,13 @@ static int child_reap(struct sandbox_child *c, siginfo_t *info)
  * the supervisor.
  */
 static int supervise(struct sandbox_child *c, struct sandbox_output *out,
-		     int64_t deadline, bool *killed, char *err, size_t errlen)
+		     int64_t deadline, int cancel_fd, bool *killed,
+		     bool *cancelled, char *err, size_t errlen)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = c->output_fd, .events = POLLIN },
 		{ .fd = c->pidfd, .events = POLLIN },
+		{ .fd = cancel_fd > 0 ? cancel_fd : -1, .events = POLLIN },
 	};
 	int64_t left;
 	int rc;
@@ -404,7 +406,7 @@ static int supervise(struct sandbox_child *c, struct sandbox_output *out,
 			*killed = true;
 		}
 
-		rc = poll(pfd, 2, *killed ? -1 : (int)((left + 999999) / 1000000));
+		rc = poll(pfd, 3, *killed ? -1 : (int)((left + 999999) / 1000000));
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0) {
@@ -422,6 +424,15 @@ static int supervise(struct sandbox_child *c, struct sandbox_output *out,
 		}
 		if (pfd[1].revents)
 			break;
+		/* Cancelled: kill as at the deadline; the fd stays unread. */
+		if (pfd[2].fd >= 0 && pfd[2].revents) {
+			pfd[2].fd = -1;
+			if (!*killed) {
+				child_kill(c);
+				*killed = true;
+				*cancelled = true;
+			}
+		}
 	}
 
 	if (pfd[0].fd >= 0 &&
@@ -478,7 +489,8 @@ static int decode_end(const siginfo_t *info, bool killed, int have, int status,
 {
 	if (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED) {
 		result->signal = info->si_status;
-		result->timed_out = killed && info->si_status == SIGKILL;
+		result->timed_out = killed && !result->cancelled &&
+				    info->si_status == SIGKILL;
 		return 0;
 	}
 	if (!have) {
@@ -589,7 +601,8 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	sandbox_trace(t0, "parent: id maps written");
 
 	if (supervise(&c, &out, start + (int64_t)opts->timeout_ms * 1000000,
-		      &killed, err, errlen) < 0) {
+		      opts->cancel_fd, &killed, &result->cancelled, err,
+		      errlen) < 0) {
 		child_kill(&c);
 		child_reap(&c, &info);
 		goto out;

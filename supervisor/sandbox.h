@@ -54,12 +54,17 @@ struct sandbox_opts {
 					   else execute this argument vector
 					   directly (command is then only its
 					   text for messages) */
+	int cancel_fd;		/* when > 0, polled while the command runs:
+				   once readable, the whole pid namespace is
+				   killed and result->cancelled set; it is
+				   not read, so the caller still sees it */
 };
 
 struct sandbox_result {
 	int exit_code;		/* -1 when killed by a signal */
 	int signal;		/* 0 unless killed by a signal */
 	bool timed_out;
+	bool cancelled;		/* stopped because opts->cancel_fd fired */
 	size_t output_bytes;	/* all bytes produced, kept or not */
 	bool truncated;		/* output_bytes > output_cap */
 	int output_fd;		/* sealed memfd with the kept output, or -1 */

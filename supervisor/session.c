@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,6 +30,9 @@
 
 /* How long a worker that closed its socket may take to exit. */
 #define WORKER_REAP_GRACE_MS 2000
+
+/* How long a worker may take to send "done" after "cancel". */
+#define CANCEL_GRACE_SEC 2
 
 /* How long a worker may take from exec to "ready". */
 #define READY_TIMEOUT_SEC 30
@@ -354,6 +360,8 @@ static int send_config(struct session *s, const char *key, char *err,
 	if (s->cfg->token_budget > 0)
 		cJSON_AddNumberToObject(f, "token_budget",
 					(double)s->cfg->token_budget);
+	if (s->cfg->json && s->cfg->json_deltas)
+		cJSON_AddBoolToObject(f, "deltas", 1);
 	cJSON_AddStringToObject(f, "workspace", s->broker.root);
 	if (s->skills_section && s->skills_section[0])
 		cJSON_AddStringToObject(f, "skills", s->skills_section);
@@ -516,6 +524,23 @@ static int on_compaction(struct session *s, struct proto_msg *m, cJSON *f)
 	return session_audit(s, "compaction", f, false);
 }
 
+static bool cancelled_by_timeout(const struct session *s)
+{
+	return s->cancelling && strcmp(s->cancelling, "timeout") == 0;
+}
+
+/* The worker confirmed the cancel: the session ends as the cause says. */
+static void on_cancelled(struct session *s)
+{
+	if (cancelled_by_timeout(s)) {
+		s->end_status = "timeout";
+		s->exit_status = SESSION_EXIT_LIMIT;
+	} else {
+		s->end_status = "cancelled";
+		s->exit_status = SESSION_EXIT_INTERRUPTED;
+	}
+}
+
 static int on_event(struct session *s, struct proto_msg *m)
 {
 	static const struct timeval exit_grace = { 2, 0 };
@@ -580,7 +605,13 @@ static int on_event(struct session *s, struct proto_msg *m)
 	case PROTO_DONE:
 		cJSON_Delete(f);
 		s->done = true;
-		/* A worker exits after "done"; one that lingers is stopped. */
+		event_del(s->cancel_timer);
+		/*
+		 * One task per exec: closing our side ends the worker, which
+		 * waits for another task otherwise; one that lingers is
+		 * stopped after the grace.
+		 */
+		shutdown(s->worker.sock, SHUT_WR);
 		event_base_loopexit(s->base, &exit_grace);
 		text = proto_str(m, "status");
 		free(s->summary);
@@ -594,6 +625,8 @@ static int on_event(struct session *s, struct proto_msg *m)
 		} else if (strcmp(text, "token_budget") == 0) {
 			s->end_status = "token_budget";
 			s->exit_status = SESSION_EXIT_LIMIT;
+		} else if (strcmp(text, "cancelled") == 0) {
+			on_cancelled(s);
 		} else {
 			s->end_status = "error";
 			s->exit_status = SESSION_EXIT_MODEL;
@@ -782,17 +815,169 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 	proto_msg_free(&m);
 }
 
-static void signal_cb(evutil_socket_t sig, short what, void *arg)
+/*
+ * SIGINT and SIGTERM reach the session through an eventfd: a plain handler
+ * writes it, the loop reads it, and the sandbox of a running command polls
+ * it. libevent's own signal events fire only from the loop, which a
+ * running command blocks, so they could not stop that command.
+ */
+static int signal_wake_fd = -1;
+static volatile sig_atomic_t signal_last;
+static struct sigaction saved_sigint, saved_sigterm;
+
+static void signal_handler(int sig)
 {
-	struct session *s = arg;
+	uint64_t one = 1;
+	int saved = errno;
+	ssize_t n;
+
+	signal_last = sig;
+	/* A full counter already says a signal is pending. */
+	n = write(signal_wake_fd, &one, sizeof(one));
+	(void)n;
+	errno = saved;
+}
+
+static int signals_install(struct session *s)
+{
+	struct sigaction sa;
+
+	s->signal_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->signal_fd < 0)
+		return -1;
+	signal_wake_fd = s->signal_fd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = signal_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGINT, &sa, &saved_sigint) < 0)
+		return -1;
+	if (sigaction(SIGTERM, &sa, &saved_sigterm) < 0) {
+		sigaction(SIGINT, &saved_sigint, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void signals_restore(struct session *s)
+{
+	if (signal_wake_fd >= 0) {
+		sigaction(SIGINT, &saved_sigint, NULL);
+		sigaction(SIGTERM, &saved_sigterm, NULL);
+		signal_wake_fd = -1;
+	}
+	if (s->signal_fd >= 0)
+		close(s->signal_fd);
+	s->signal_fd = -1;
+}
+
+long session_time_left_ms(const struct session *s)
+{
+	struct timespec now;
+	long long left;
+
+	if (!s->deadline_ms)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = s->deadline_ms - ((long long)now.tv_sec * 1000 +
+				 now.tv_nsec / 1000000);
+	return left > 0 ? (long)left : 1;
+}
+
+/* Stop at once, as before the worker could be cancelled. */
+static void session_interrupt(struct session *s, int sig)
+{
 	cJSON *f = cJSON_CreateObject();
 
-	(void)what;
 	cJSON_AddNumberToObject(f, "signal", (double)sig);
 	session_audit(s, "interrupted", f, true);
 	session_abort(s, SESSION_EXIT_INTERRUPTED, "interrupted",
-		      "interrupted by signal %d; the worker was stopped",
-		      (int)sig);
+		      "interrupted by signal %d; the worker was stopped", sig);
+}
+
+/*
+ * Ask the worker to stop its task. A command running now has already
+ * been killed by its sandbox (signal) or is cut at the deadline (its
+ * timeout was capped), so only the worker is left to answer with "done".
+ */
+static void session_cancel(struct session *s, const char *why, int sig)
+{
+	static const struct timeval grace = { CANCEL_GRACE_SEC, 0 };
+	char err[SESSION_ERR_MAX];
+	cJSON *f = cJSON_CreateObject();
+
+	s->cancelling = why;
+	cJSON_AddStringToObject(f, "reason", why);
+	if (sig)
+		cJSON_AddNumberToObject(f, "signal", sig);
+	if (session_audit(s, "cancel", f, true) < 0)
+		return;
+	if (proto_send(s->worker.sock, PROTO_CANCEL, 1, NULL, -1, err,
+		       sizeof(err)) < 0) {
+		session_abort(s, SESSION_EXIT_WORKER, "error", "cannot send "
+			      "\"cancel\" to the worker: %s", err);
+		return;
+	}
+	if (sig)
+		session_note("interrupted by signal %d: cancelling the task; "
+			     "interrupt again to stop at once", sig);
+	else
+		session_note("the session reached --timeout %ld s: cancelling "
+			     "the task", s->cfg->timeout_sec);
+	evtimer_add(s->cancel_timer, &grace);
+}
+
+void session_take_signals(struct session *s)
+{
+	uint64_t count = 0;
+	int sig = signal_last;
+
+	if (read(s->signal_fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
+		return;
+	/* A second signal, or nothing to cancel: stop now. */
+	if (s->cancelling || s->done || count > 1 ||
+	    s->phase != PROTO_PHASE_RUN) {
+		session_interrupt(s, sig);
+		return;
+	}
+	session_cancel(s, "interrupted", sig);
+}
+
+static void signal_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	session_take_signals(arg);
+}
+
+static void cancel_grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	bool timeout = cancelled_by_timeout(s);
+
+	(void)fd;
+	(void)what;
+	session_abort(s, timeout ? SESSION_EXIT_LIMIT : SESSION_EXIT_INTERRUPTED,
+		      timeout ? "timeout" : "interrupted", "the worker did not "
+		      "confirm the cancel within %d s; it was stopped",
+		      CANCEL_GRACE_SEC);
+}
+
+static void timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->done || s->cancelling)
+		return;
+	if (s->phase != PROTO_PHASE_RUN) {
+		session_abort(s, SESSION_EXIT_LIMIT, "timeout", "the session "
+			      "reached --timeout %ld s before the task started",
+			      s->cfg->timeout_sec);
+		return;
+	}
+	session_cancel(s, "timeout", 0);
 }
 
 static void ready_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -817,6 +1002,20 @@ static void audit_sync_cb(evutil_socket_t fd, short what, void *arg)
 		session_abort(s, SESSION_EXIT_SETUP, "error", "audit log: %s", err);
 }
 
+/* --timeout counts from here; commands are capped by what is left. */
+static int setup_timeout(struct session *s)
+{
+	struct timeval tv = { s->cfg->timeout_sec, 0 };
+	struct timespec now;
+
+	if (s->cfg->timeout_sec <= 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s->deadline_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 +
+			 s->cfg->timeout_sec * 1000LL;
+	return event_add(s->timeout_timer, &tv);
+}
+
 static int setup_loop(struct session *s)
 {
 	struct timeval tv = { READY_TIMEOUT_SEC, 0 };
@@ -827,32 +1026,39 @@ static int setup_loop(struct session *s)
 		return -1;
 	s->sock_event = event_new(s->base, s->worker.sock, EV_READ | EV_PERSIST,
 				  sock_cb, s);
-	s->sigint_event = evsignal_new(s->base, SIGINT, signal_cb, s);
-	s->sigterm_event = evsignal_new(s->base, SIGTERM, signal_cb, s);
+	if (signals_install(s) < 0)
+		return -1;
+	s->signal_event = event_new(s->base, s->signal_fd,
+				    EV_READ | EV_PERSIST, signal_cb, s);
+	s->cancel_timer = evtimer_new(s->base, cancel_grace_cb, s);
+	s->timeout_timer = evtimer_new(s->base, timeout_cb, s);
 	s->ready_timer = evtimer_new(s->base, ready_timeout_cb, s);
 	s->sync_timer = event_new(s->base, -1, EV_PERSIST, audit_sync_cb, s);
 	s->log_event = event_new(s->base, s->worker.log_fd,
 				 EV_READ | EV_PERSIST, log_cb, s);
-	if (!s->sock_event || !s->sigint_event || !s->sigterm_event ||
-	    !s->ready_timer || !s->sync_timer || !s->log_event)
+	if (!s->sock_event || !s->signal_event || !s->cancel_timer ||
+	    !s->timeout_timer || !s->ready_timer || !s->sync_timer ||
+	    !s->log_event)
 		return -1;
 	event_add(s->log_event, NULL);
 	event_add(s->sync_timer, &sync_every);
 	event_add(s->sock_event, NULL);
-	event_add(s->sigint_event, NULL);
-	event_add(s->sigterm_event, NULL);
+	event_add(s->signal_event, NULL);
 	event_add(s->ready_timer, &tv);
-	return 0;
+	return setup_timeout(s);
 }
 
 static void teardown_loop(struct session *s)
 {
 	if (s->sock_event)
 		event_free(s->sock_event);
-	if (s->sigint_event)
-		event_free(s->sigint_event);
-	if (s->sigterm_event)
-		event_free(s->sigterm_event);
+	if (s->signal_event)
+		event_free(s->signal_event);
+	if (s->cancel_timer)
+		event_free(s->cancel_timer);
+	if (s->timeout_timer)
+		event_free(s->timeout_timer);
+	signals_restore(s);
 	if (s->ready_timer)
 		event_free(s->ready_timer);
 	if (s->sync_timer)
@@ -1060,6 +1266,7 @@ int session_run(const struct session_config *cfg)
 	s.worker.pid = -1;
 	s.worker.sock = -1;
 	s.worker.log_fd = -1;
+	s.signal_fd = -1;
 	s.end_status = "ok";
 	policy_init(&s.policy);
 	skills_init(&s.skills);
@@ -1103,7 +1310,9 @@ int session_run(const struct session_config *cfg)
 	} else if (s.done && s.summary && *s.summary) {
 		/* An error's text was already shown as the worker's log line. */
 		if (strcmp(s.end_status, "max_turns") == 0 ||
-		    strcmp(s.end_status, "token_budget") == 0)
+		    strcmp(s.end_status, "token_budget") == 0 ||
+		    strcmp(s.end_status, "cancelled") == 0 ||
+		    strcmp(s.end_status, "timeout") == 0)
 			session_note("%s", s.summary);
 		if (strstr(s.summary, "API key"))
 			session_note("the API key was read from %s",

@@ -11,9 +11,9 @@ enum session_exit {
 	SESSION_EXIT_USAGE = 2,		/* bad flags, policy or configuration */
 	SESSION_EXIT_WORKER = 3,	/* worker broke the protocol or died */
 	SESSION_EXIT_SETUP = 4,		/* a confinement layer failed */
-	SESSION_EXIT_LIMIT = 5,		/* --max-turns or --token-budget reached */
+	SESSION_EXIT_LIMIT = 5,		/* --max-turns, --token-budget, --timeout */
 	SESSION_EXIT_DENIED = 6,	/* finished, but actions were denied */
-	SESSION_EXIT_INTERRUPTED = 130,
+	SESSION_EXIT_INTERRUPTED = 130,	/* SIGINT or SIGTERM */
 };
 
 struct session_config {
@@ -26,6 +26,7 @@ struct session_config {
 	const char *const *deny;
 	bool trust_project;		/* --trust-project */
 	bool json;			/* --json: JSON Lines events on stdout */
+	bool json_deltas;		/* --json-deltas: text_delta events too */
 	bool weaker_worker_sandbox;	/* --weaker-worker-sandbox */
 	const char *audit_path;		/* --audit, may be NULL */
 	const char *provider;		/* "openai" or "anthropic" */
@@ -37,6 +38,7 @@ struct session_config {
 	long long context_tokens;	/* --context-tokens; 0: worker default */
 	long long token_budget;		/* --token-budget; 0: no budget */
 	long command_timeout_ms;	/* default and cap for run_command */
+	long timeout_sec;		/* --timeout for the session; 0: none */
 	int argc;
 	char **argv;
 };

@@ -37,8 +37,15 @@ struct session {
 
 	struct event_base *base;
 	struct event *sock_event;
-	struct event *sigint_event;
-	struct event *sigterm_event;
+	struct event *signal_event;	/* signal_fd became readable */
+	struct event *cancel_timer;	/* grace for "done" after "cancel" */
+	struct event *timeout_timer;	/* --timeout */
+	int signal_fd;			/* eventfd the signal handler writes;
+					   polled by running commands too */
+	const char *cancelling;		/* NULL, or why "cancel" was sent:
+					   "interrupted" or "timeout" */
+	long long deadline_ms;		/* CLOCK_MONOTONIC end of --timeout,
+					   0 for none */
 	struct event *ready_timer;
 	struct event *sync_timer;
 	struct event *log_event;	/* the worker's stderr pipe */
@@ -67,6 +74,20 @@ struct session {
 	struct skills_narrowing *narrowings;
 	size_t nnarrowings;
 };
+
+/*
+ * Milliseconds left before --timeout, at least 1; -1 when the session has
+ * no timeout. A command's own timeout is capped by this.
+ */
+long session_time_left_ms(const struct session *s);
+
+/*
+ * Act on SIGINT or SIGTERM received since the last call: the first sends
+ * "cancel" to the worker, a second one stops the session. The loop calls
+ * it; so does a request whose command a signal cut, so that "cancel"
+ * reaches the worker before the reply.
+ */
+void session_take_signals(struct session *s);
 
 /* Record a protocol violation, stop the worker and end the session. */
 void session_violation(struct session *s, const char *err);

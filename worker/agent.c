@@ -1,6 +1,11 @@
 /*
  * The agent loop. The conversation is kept in Chat Completions form;
  * model.c talks to whichever provider the config names.
+ *
+ * A cancelled task must leave a conversation the next task can send:
+ * every assistant message with tool calls is followed by one tool message
+ * per call (calls not run yet get a "cancelled" result), and a user
+ * message that got no model reply is removed again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +19,8 @@
 
 #define ERROR_MESSAGE_MAX 4000	/* fits the "log" message limit of 4096 */
 
-struct agent {
-	struct channel *ch;
-	struct model_client model;
-	const struct worker_config *cfg;
-	cJSON *messages;	/* the conversation, grown every turn */
-	cJSON *tools;
-	struct context_budget budget;
-};
+/* The tool result for calls a cancel stopped before they ran. */
+#define CANCELLED_RESULT "cancelled by the user before it ran"
 
 char *agent_redact(const char *text, const char *secret)
 {
@@ -44,7 +43,7 @@ bad:
 	return NULL;
 }
 
-static void send_done(struct agent *a, const char *status, const char *summary)
+void agent_send_done(struct agent *a, const char *status, const char *summary)
 {
 	cJSON *fields = cJSON_CreateObject();
 	char *cut = NULL;
@@ -73,7 +72,7 @@ static int agent_fail(struct agent *a, const char *message)
 		channel_die("out of memory");
 	text_truncate(clean, ERROR_MESSAGE_MAX);
 	channel_log(a->ch, "error", "%s", clean);
-	send_done(a, "error", clean);
+	agent_send_done(a, "error", clean);
 	free(clean);
 	return 1;
 }
@@ -130,7 +129,11 @@ static void append_message(struct agent *a, cJSON *m)
 		channel_die("out of memory");
 }
 
-/* Run every tool call in order and append one tool message for each. */
+/*
+ * Run every tool call in order and append one tool message for each. After
+ * a cancel, the calls not started yet get a result saying so, so that the
+ * assistant message never lacks one.
+ */
 static void agent_run_tools(struct agent *a, const struct openai_response *resp)
 {
 	const struct openai_tool_call *call;
@@ -140,6 +143,11 @@ static void agent_run_tools(struct agent *a, const struct openai_response *resp)
 	append_message(a, openai_assistant_message(resp));
 	for (i = 0; i < resp->tool_call_count; i++) {
 		call = &resp->tool_calls[i];
+		if (a->ch->cancelled) {
+			append_message(a, openai_tool_message(call->id,
+							      CANCELLED_RESULT));
+			continue;
+		}
 		result = tools_call(a->ch, call->name, call->arguments);
 		if (!result)
 			channel_die("out of memory");
@@ -180,19 +188,73 @@ static cJSON *system_message(const struct worker_config *cfg)
 	return m;
 }
 
+/*
+ * The answer stays in the conversation for the next task; a refusal or an
+ * empty answer still gets content, which the API requires.
+ */
+static void agent_keep_answer(struct agent *a,
+			      const struct openai_response *resp,
+			      const char *text)
+{
+	struct openai_response answer = *resp;
+
+	answer.content = text ? text : "";
+	append_message(a, openai_assistant_message(&answer));
+}
+
+static void send_turn_start(struct agent *a, long turn)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	if (!f || !cJSON_AddNumberToObject(f, "turn", (double)turn))
+		channel_die("out of memory");
+	channel_event(a->ch, PROTO_TURN_START, f);
+	cJSON_Delete(f);
+}
+
+/* True when the last message is a user message with no answer yet. */
+static bool ends_with_user(const struct agent *a)
+{
+	const cJSON *last = cJSON_GetArrayItem(a->messages,
+					       cJSON_GetArraySize(a->messages) - 1);
+	const cJSON *role = cJSON_GetObjectItemCaseSensitive(last, "role");
+
+	return cJSON_IsString(role) && strcmp(role->valuestring, "user") == 0;
+}
+
+static int agent_cancelled(struct agent *a, long turn)
+{
+	char summary[128];
+
+	snprintf(summary, sizeof(summary), "cancelled in model turn %ld",
+		 turn);
+	agent_send_done(a, "cancelled", summary);
+	return 0;
+}
+
 static int agent_loop(struct agent *a)
 {
 	struct openai_response resp;
 	char err[ERROR_MESSAGE_MAX + 1];
 	const char *text;
 	long turn;
+	int rc;
 
 	for (turn = 1; turn <= a->cfg->max_turns; turn++) {
+		if (a->ch->cancelled)
+			return agent_cancelled(a, turn);
 		if (compact_check(&a->model, a->messages, a->tools, turn,
-				  &a->budget, err, sizeof(err)) < 0)
+				  &a->budget, err, sizeof(err)) < 0) {
+			if (a->ch->cancelled)
+				return agent_cancelled(a, turn);
 			return agent_fail(a, err);
-		if (model_ask(&a->model, a->messages, a->tools, &resp, err,
-			      sizeof(err)) < 0)
+		}
+		send_turn_start(a, turn);
+		rc = model_ask(&a->model, a->messages, a->tools, &resp, err,
+			       sizeof(err));
+		if (rc == MODEL_CANCELLED)
+			return agent_cancelled(a, turn);
+		if (rc < 0)
 			return agent_fail(a, err);
 
 		/* A refusal is the answer when there is no other text. */
@@ -205,7 +267,8 @@ static int agent_loop(struct agent *a)
 			send_text(a, text);
 
 		if (!resp.tool_call_count) {
-			send_done(a, "ok", text ? text : "");
+			agent_keep_answer(a, &resp, text);
+			agent_send_done(a, "ok", text ? text : "");
 			openai_response_free(&resp);
 			return 0;
 		}
@@ -213,7 +276,7 @@ static int agent_loop(struct agent *a)
 		if (context_budget_reached(&a->budget)) {
 			context_budget_describe(&a->budget, turn, err,
 						sizeof(err));
-			send_done(a, "token_budget", err);
+			agent_send_done(a, "token_budget", err);
 			openai_response_free(&resp);
 			return 0;
 		}
@@ -226,29 +289,60 @@ static int agent_loop(struct agent *a)
 	snprintf(err, sizeof(err), "stopped after %ld model turn%s with tool "
 		 "calls still pending", a->cfg->max_turns,
 		 a->cfg->max_turns == 1 ? "" : "s");
-	send_done(a, "max_turns", err);
+	agent_send_done(a, "max_turns", err);
 	return 0;
 }
 
-int agent_run(struct channel *ch, struct http_client *http,
-	      const struct worker_config *cfg, const char *task)
+void agent_init(struct agent *a, struct channel *ch, struct http_client *http,
+		const struct worker_config *cfg)
 {
-	struct agent a = { .ch = ch, .cfg = cfg };
+	memset(a, 0, sizeof(*a));
+	a->ch = ch;
+	a->cfg = cfg;
+	model_init(&a->model, ch, http, cfg);
+	/* The budget covers the whole session, every task of it. */
+	a->budget.limit = cfg->token_budget;
+	a->tools = tools_schema();
+	if (!a->tools)
+		channel_die("out of memory");
+	agent_clear(a);
+}
 
-	a.budget.limit = cfg->token_budget;
+void agent_clear(struct agent *a)
+{
+	cJSON_Delete(a->messages);
+	a->messages = cJSON_CreateArray();
+	if (!a->messages)
+		channel_die("out of memory");
+	append_message(a, system_message(a->cfg));
+}
+
+int agent_task(struct agent *a, const char *text)
+{
 	int status;
 
-	model_init(&a.model, ch, http, cfg);
-	a.messages = cJSON_CreateArray();
-	a.tools = tools_schema();
-	if (!a.messages || !a.tools)
-		channel_die("out of memory");
-	append_message(&a, system_message(cfg));
-	append_message(&a, openai_user_message(task));
+	/* A cancel that came between tasks was for the one before. */
+	a->ch->cancelled = false;
+	append_message(a, openai_user_message(text));
+	status = agent_loop(a);
+	a->ch->cancelled = false;
 
-	status = agent_loop(&a);
-
-	cJSON_Delete(a.messages);
-	cJSON_Delete(a.tools);
+	/*
+	 * Cancelled or failed before the model answered: the task's message
+	 * goes, so the next task does not follow an unanswered one. Every
+	 * other end leaves an answer or complete tool results last.
+	 */
+	if (ends_with_user(a))
+		cJSON_DeleteItemFromArray(a->messages,
+					  cJSON_GetArraySize(a->messages) - 1);
 	return status;
+}
+
+void agent_free(struct agent *a)
+{
+	model_free(&a->model);
+	cJSON_Delete(a->messages);
+	cJSON_Delete(a->tools);
+	a->messages = NULL;
+	a->tools = NULL;
 }

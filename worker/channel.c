@@ -26,6 +26,7 @@ void channel_init(struct channel *ch, int sock)
 {
 	ch->sock = sock;
 	ch->next_id = 1;
+	ch->cancelled = false;
 }
 
 static long channel_take_id(struct channel *ch)
@@ -34,6 +35,20 @@ static long channel_take_id(struct channel *ch)
 		channel_die("request ids exhausted after %ld messages",
 			    PROTO_ID_MAX);
 	return ch->next_id++;
+}
+
+/* Receive one message; a closed socket or a bad frame ends the worker. */
+static void channel_receive(struct channel *ch, const char *phase,
+			    struct proto_msg *msg)
+{
+	char err[256];
+	int rc;
+
+	rc = proto_recv(ch->sock, PROTO_FROM_SUPERVISOR, msg, err, sizeof(err));
+	if (rc == 0)
+		channel_die("the supervisor closed the socket while %s", phase);
+	if (rc < 0)
+		channel_die("protocol violation while %s: %s", phase, err);
 }
 
 void channel_event(struct channel *ch, enum proto_type_id type,
@@ -55,23 +70,50 @@ void channel_request(struct channel *ch, enum proto_type_id type,
 	if (proto_send(ch->sock, type, id, fields, fd, err, sizeof(err)) < 0)
 		channel_die("cannot send to the supervisor: %s", err);
 
-	channel_expect(ch, PROTO_REPLY, "waiting for a reply", reply);
+	/* The supervisor answers a request even after it sent "cancel". */
+	for (;;) {
+		channel_receive(ch, "waiting for a reply", reply);
+		if (reply->type->id != PROTO_CANCEL)
+			break;
+		ch->cancelled = true;
+		proto_msg_free(reply);
+	}
+	if (reply->type->id != PROTO_REPLY)
+		channel_die("protocol violation while waiting for a reply: "
+			    "unexpected \"%s\" message", reply->type->name);
 	if (reply->id != id)
 		channel_die("protocol violation while waiting for a reply: "
 			    "reply has id %ld, expected %ld", reply->id, id);
 }
 
-void channel_expect(struct channel *ch, enum proto_type_id want,
-		    const char *phase, struct proto_msg *msg)
+void channel_take_cancel(struct channel *ch, const char *phase)
+{
+	struct proto_msg msg;
+
+	channel_receive(ch, phase, &msg);
+	if (msg.type->id != PROTO_CANCEL)
+		channel_die("protocol violation while %s: unexpected \"%s\" "
+			    "message", phase, msg.type->name);
+	proto_msg_free(&msg);
+	ch->cancelled = true;
+}
+
+int channel_next(struct channel *ch, struct proto_msg *msg)
 {
 	char err[256];
 	int rc;
 
 	rc = proto_recv(ch->sock, PROTO_FROM_SUPERVISOR, msg, err, sizeof(err));
-	if (rc == 0)
-		channel_die("the supervisor closed the socket while %s", phase);
 	if (rc < 0)
-		channel_die("protocol violation while %s: %s", phase, err);
+		channel_die("protocol violation while waiting for a task: %s",
+			    err);
+	return rc;
+}
+
+void channel_expect(struct channel *ch, enum proto_type_id want,
+		    const char *phase, struct proto_msg *msg)
+{
+	channel_receive(ch, phase, msg);
 	if (msg->type->id != want)
 		channel_die("protocol violation while %s: unexpected \"%s\" "
 			    "message", phase, msg->type->name);

@@ -306,8 +306,14 @@ static char *ask_summary(struct model_client *model, cJSON *request,
 {
 	struct openai_response resp;
 	char *summary = NULL;
+	bool deltas = model->deltas.enabled;
+	int rc;
 
-	if (model_ask(model, request, NULL, &resp, err, errlen) < 0)
+	/* The summary is for the model, not the user: do not stream it. */
+	model->deltas.enabled = false;
+	rc = model_ask(model, request, NULL, &resp, err, errlen);
+	model->deltas.enabled = deltas;
+	if (rc < 0)
 		return NULL;
 	r->prompt_tokens = resp.prompt_tokens;
 	r->completion_tokens = resp.completion_tokens;

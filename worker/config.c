@@ -136,6 +136,7 @@ int config_from_msg(struct proto_msg *msg, struct worker_config *cfg,
 	cfg->max_turns = (long)proto_int(msg, "max_turns", 1);
 	cfg->context_tokens = proto_int(msg, "context_tokens", 0);
 	cfg->token_budget = proto_int(msg, "token_budget", 0);
+	cfg->deltas = proto_bool(msg, "deltas", false);
 	if (!cfg->model || !cfg->base_url)
 		return fail(err, errlen, "config lacks model or base_url");
 	if (pick_provider(msg, cfg, err, errlen) < 0)

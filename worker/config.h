@@ -4,6 +4,7 @@
 #ifndef COWORKER_WORKER_CONFIG_H
 #define COWORKER_WORKER_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "proto/proto.h"
@@ -31,6 +32,7 @@ struct worker_config {
 	char *instructions;	/* the project's AGENTS.md text, or NULL */
 	char *ca;		/* PEM bundle read from the descriptor, or NULL */
 	size_t ca_len;
+	bool deltas;		/* send "text_delta" events as text streams */
 };
 
 /*

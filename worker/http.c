@@ -429,21 +429,38 @@ int http_client_init(struct http_client *hc, const struct worker_config *cfg,
 	return set_options(hc, cfg, err, errlen);
 }
 
-/* Run the transfer to its end; returns libcurl's result for it. */
+/*
+ * Run the transfer to its end; returns libcurl's result for it, or
+ * CURLE_ABORTED_BY_CALLBACK once the supervisor cancelled the task. The
+ * cancel may also have come while the open-socket callback waited for
+ * its "connect" reply, so the flag is checked after every step.
+ */
 static CURLcode http_drive(struct http_client *hc)
 {
+	struct curl_waitfd sup = { .fd = hc->ch->sock,
+				   .events = CURL_WAIT_POLLIN };
 	CURLcode result = CURLE_FAILED_INIT;
 	struct CURLMsg *m;
 	int running = 1, queued;
 	CURLMcode mc;
 
-	while (running) {
+	while (running && !hc->ch->cancelled) {
 		mc = curl_multi_perform(hc->multi, &running);
-		if (mc == CURLM_OK && running)
-			mc = curl_multi_poll(hc->multi, NULL, 0, POLL_MS, NULL);
+		if (mc == CURLM_OK && running && !hc->ch->cancelled) {
+			sup.revents = 0;
+			mc = curl_multi_poll(hc->multi, &sup, 1, hc->on_idle ?
+					     hc->idle_ms : POLL_MS, NULL);
+			if (sup.revents)
+				channel_take_cancel(hc->ch, "a model request "
+						    "was running");
+			if (hc->on_idle)
+				hc->on_idle(hc->idle_ctx);
+		}
 		if (mc != CURLM_OK)
 			return CURLE_RECV_ERROR;
 	}
+	if (hc->ch->cancelled)
+		return CURLE_ABORTED_BY_CALLBACK;
 	while ((m = curl_multi_info_read(hc->multi, &queued)))
 		if (m->msg == CURLMSG_DONE && m->easy_handle == hc->easy)
 			result = m->data.result;
@@ -453,6 +470,10 @@ static CURLcode http_drive(struct http_client *hc)
 static int http_result_error(struct http_client *hc, CURLcode result,
 			     char *err, size_t errlen)
 {
+	if (result == CURLE_ABORTED_BY_CALLBACK && hc->ch->cancelled) {
+		hc->failure = HTTP_FAIL_CANCELLED;
+		return fail(err, errlen, "the request was cancelled");
+	}
 	if (hc->connect_error[0]) {
 		hc->failure = HTTP_FAIL_CONNECT;
 		return fail(err, errlen, "the supervisor did not open a "

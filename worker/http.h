@@ -44,6 +44,7 @@ enum http_failure {
 	HTTP_FAIL_TOO_LARGE,
 	HTTP_FAIL_STREAM,	/* the stream callback rejected the data */
 	HTTP_FAIL_LOCAL,	/* set-up or memory; not the server's fault */
+	HTTP_FAIL_CANCELLED,	/* the supervisor sent "cancel" meanwhile */
 };
 
 struct http_client {
@@ -62,6 +63,10 @@ struct http_client {
 	size_t stream_bytes;
 	http_stream_fn on_stream;
 	void *stream_ctx;
+	/* Called when the transfer loop wakes, at least every idle_ms. */
+	void (*on_idle)(void *ctx);
+	void *idle_ctx;
+	int idle_ms;
 	char stream_error[512];
 	char retry_after[64];	/* the last response's Retry-After, or "" */
 	enum http_failure failure;
@@ -84,6 +89,10 @@ int http_client_init(struct http_client *hc, const struct worker_config *cfg,
  * any other body lands in hc->response (valid until the next call). On
  * success returns 0 with *status set. Returns -1 with err and
  * hc->failure when the transfer failed.
+ *
+ * The supervisor's socket is watched while the transfer runs: a "cancel"
+ * arriving then aborts the transfer at once (HTTP_FAIL_CANCELLED), and
+ * any other message ends the worker as a protocol violation.
  */
 int http_post_json(struct http_client *hc, const char *body,
 		   http_stream_fn on_stream, void *ctx, long *status,

@@ -2,6 +2,8 @@
  * coworker-worker: the confined side of coworker. The supervisor starts it
  * with a SOCK_SEQPACKET socket on descriptor 3, sends "config", waits for
  * "ready" after the lock-down, checks the confinement and sends "task".
+ * After each task's "done" the worker waits for the next message; the
+ * supervisor closing the socket is its normal end.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "compact.h"
 #include "channel.h"
 #include "config.h"
 #include "confine.h"
@@ -110,14 +113,86 @@ static void worker_lock_down(struct channel *ch)
 	cJSON_Delete(fields);
 }
 
+/*
+ * Compact the conversation on the supervisor's request, between tasks.
+ * The "compaction" event comes from compact_run; "done" ends the request.
+ */
+static void worker_compact(struct agent *a)
+{
+	struct compact_result r;
+	char err[1024], summary[160];
+	int rc;
+
+	rc = compact_run(&a->model, a->messages, 0, &r, err, sizeof(err));
+	context_budget_add(&a->budget, r.prompt_tokens, r.completion_tokens);
+	if (rc < 0) {
+		agent_send_done(a, "error", err);
+		return;
+	}
+	if (rc == 1) {
+		agent_send_done(a, "ok", "nothing to compact: the conversation "
+				"is already short");
+		return;
+	}
+	snprintf(summary, sizeof(summary), "compacted %zu messages into %zu",
+		 r.messages_before, r.messages_after);
+	agent_send_done(a, "ok", summary);
+}
+
+/* Later model requests read cfg->model, so the change applies from now on. */
+static void worker_set_model(struct worker_config *cfg, const char *model)
+{
+	char *copy = strdup(model);
+
+	if (!copy)
+		channel_die("out of memory");
+	free(cfg->model);
+	cfg->model = copy;
+}
+
+/*
+ * Serve messages until the supervisor closes the socket. Returns the
+ * status of the last task: 0 unless it ended with "error".
+ */
+static int worker_serve(struct channel *ch, struct agent *a,
+			struct worker_config *cfg)
+{
+	struct proto_msg msg;
+	int status = 0;
+
+	while (channel_next(ch, &msg) == 1) {
+		switch (msg.type->id) {
+		case PROTO_TASK:
+			status = agent_task(a, proto_str(&msg, "text"));
+			break;
+		case PROTO_CLEAR:
+			agent_clear(a);
+			break;
+		case PROTO_COMPACT:
+			worker_compact(a);
+			break;
+		case PROTO_SET_MODEL:
+			worker_set_model(cfg, proto_str(&msg, "model"));
+			break;
+		case PROTO_CANCEL:
+			/* Came after the task had ended: nothing to stop. */
+			break;
+		default:
+			channel_die("protocol violation while waiting for a "
+				    "task: unexpected \"%s\" message",
+				    msg.type->name);
+		}
+		proto_msg_free(&msg);
+	}
+	return status;
+}
+
 int main(void)
 {
 	struct worker_config cfg;
 	struct http_client http;
 	struct channel ch;
-	struct proto_msg msg;
-	char *task;
-	int status;
+	struct agent agent;
 
 	if (strcmp(confine_profile(), "normal") != 0)
 		fprintf(stderr, "coworker-worker: %s build: wider seccomp "
@@ -132,17 +207,12 @@ int main(void)
 	worker_start(&ch, &cfg, &http);
 	worker_lock_down(&ch);
 
-	channel_expect(&ch, PROTO_TASK, "waiting for the task", &msg);
-	task = strdup(proto_str(&msg, "text"));
-	proto_msg_free(&msg);
-	if (!task)
-		channel_die("out of memory");
+	agent_init(&agent, &ch, &http, &cfg);
+	worker_serve(&ch, &agent, &cfg);
 
-	status = agent_run(&ch, &http, &cfg, task);
-
-	free(task);
+	agent_free(&agent);
 	http_client_free(&http);
 	config_free(&cfg);
 	close(SUPERVISOR_FD);
-	return status;
+	return 0;
 }

@@ -21,6 +21,7 @@ enum attempt {
 	ATTEMPT_OK,
 	ATTEMPT_RETRY,
 	ATTEMPT_FAIL,
+	ATTEMPT_CANCELLED,
 };
 
 /* The decoder a streamed response feeds, chosen by provider. */
@@ -29,6 +30,10 @@ struct stream_ctx {
 	struct sse_parser sse;
 	struct openai_stream openai;
 	struct anthropic_stream anthropic;
+	struct deltas *deltas;
+	/* How much of the decoders' text went out as deltas already. */
+	size_t openai_sent;
+	size_t block_sent[ANTHROPIC_BLOCKS_MAX];
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -52,6 +57,12 @@ void model_init(struct model_client *m, struct channel *ch,
 	m->http = http;
 	m->cfg = cfg;
 	m->stream = true;
+	deltas_init(&m->deltas, ch, cfg->deltas);
+}
+
+void model_free(struct model_client *m)
+{
+	deltas_free(&m->deltas);
 }
 
 /* ---- waiting ---- */
@@ -136,34 +147,75 @@ static unsigned random_value(void)
 }
 
 /*
- * TODO: nothing may arrive from the supervisor while the worker waits
- * until a "cancel" message exists; whatever arrives ends the worker, as
- * any unexpected message does, and a closed socket ends it too.
+ * Wait ms before a retry. Only "cancel" may arrive meanwhile; it ends the
+ * wait. Returns true when the task was cancelled.
  */
-static void wait_or_die(struct model_client *m, long ms)
+static bool wait_or_cancel(struct model_client *m, long ms)
 {
-	struct proto_msg msg;
+	struct timespec start, now;
+	long left = ms;
 
-	if (!http_wait(m->http, ms, m->ch->sock))
-		return;
-	channel_expect(m->ch, PROTO_REPLY, "waiting to retry a model request",
-		       &msg);
-	channel_die("protocol violation while waiting to retry a model "
-		    "request: unexpected reply");
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (left > 0 && !m->ch->cancelled) {
+		if (http_wait(m->http, left, m->ch->sock))
+			channel_take_cancel(m->ch, "waiting to retry a model "
+					    "request");
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = ms - ((long)(now.tv_sec - start.tv_sec) * 1000 +
+			     (long)(now.tv_nsec - start.tv_nsec) / 1000000);
+	}
+	return m->ch->cancelled;
 }
 
 /* ---- one attempt ---- */
+
+/* Pass on the answer text the last event added to the decoder. */
+static void stream_deltas(struct stream_ctx *s)
+{
+	const struct anthropic_block *b;
+	size_t i;
+
+	if (!s->deltas->enabled)
+		return;
+	if (s->provider != PROVIDER_ANTHROPIC) {
+		if (s->openai.content.len > s->openai_sent)
+			deltas_push(s->deltas, s->openai.content.data +
+				    s->openai_sent,
+				    s->openai.content.len - s->openai_sent);
+		s->openai_sent = s->openai.content.len;
+		return;
+	}
+	for (i = 0; i < s->anthropic.block_slots; i++) {
+		b = &s->anthropic.blocks[i];
+		if (b->type != ANTHROPIC_BLOCK_TEXT ||
+		    b->text.len <= s->block_sent[i])
+			continue;
+		deltas_push(s->deltas, b->text.data + s->block_sent[i],
+			    b->text.len - s->block_sent[i]);
+		s->block_sent[i] = b->text.len;
+	}
+}
 
 static int on_sse_event(void *ctx, const struct sse_event *ev, char *err,
 			size_t errlen)
 {
 	struct stream_ctx *s = ctx;
+	int rc;
 
 	if (s->provider == PROVIDER_ANTHROPIC)
-		return anthropic_stream_event(&s->anthropic, ev->name, ev->data,
-					      ev->data_len, err, errlen);
-	return openai_stream_data(&s->openai, ev->data, ev->data_len, err,
-				  errlen);
+		rc = anthropic_stream_event(&s->anthropic, ev->name, ev->data,
+					    ev->data_len, err, errlen);
+	else
+		rc = openai_stream_data(&s->openai, ev->data, ev->data_len,
+					err, errlen);
+	if (rc == 0)
+		stream_deltas(s);
+	return rc;
+}
+
+static void on_idle(void *ctx)
+{
+	deltas_tick(ctx);
 }
 
 static int on_bytes(void *ctx, const char *data, size_t len, char *err,
@@ -174,9 +226,12 @@ static int on_bytes(void *ctx, const char *data, size_t len, char *err,
 	return sse_feed(&s->sse, data, len, err, errlen);
 }
 
-static void stream_init(struct stream_ctx *s, enum provider provider)
+static void stream_init(struct stream_ctx *s, enum provider provider,
+			struct deltas *deltas)
 {
+	memset(s, 0, sizeof(*s));
 	s->provider = provider;
+	s->deltas = deltas;
 	sse_init(&s->sse, 0, 0, on_sse_event, s);
 	openai_stream_init(&s->openai);
 	anthropic_stream_init(&s->anthropic);
@@ -233,8 +288,13 @@ static enum attempt body_finish(struct model_client *m,
 	else
 		rc = openai_parse_response(b->data, b->len, resp, detail,
 					   sizeof(detail));
-	if (rc == 0)
+	if (rc == 0) {
+		/* Not streamed: the whole text is one piece. */
+		if (resp->content)
+			deltas_push(&m->deltas, resp->content,
+				    strlen(resp->content));
 		return ATTEMPT_OK;
+	}
 	fail(err, errlen, "the model endpoint returned an invalid response: "
 	     "%s", detail);
 	return ATTEMPT_FAIL;
@@ -308,6 +368,8 @@ static enum attempt transfer_error(struct model_client *m,
 {
 	fail(err, errlen, "model request failed: %s", detail);
 	switch (m->http->failure) {
+	case HTTP_FAIL_CANCELLED:
+		return ATTEMPT_CANCELLED;
 	case HTTP_FAIL_TRANSFER:
 		return ATTEMPT_RETRY;
 	case HTTP_FAIL_STREAM:
@@ -329,9 +391,15 @@ static enum attempt model_attempt(struct model_client *m, cJSON *messages,
 	int rc;
 
 	text = request_text(m, messages, tools);
-	stream_init(&s, m->cfg->provider);
+	stream_init(&s, m->cfg->provider, &m->deltas);
+	if (m->deltas.enabled) {
+		m->http->on_idle = on_idle;
+		m->http->idle_ctx = &m->deltas;
+		m->http->idle_ms = (int)DELTAS_FLUSH_MS;
+	}
 	rc = http_post_json(m->http, text, on_bytes, &s, &status, detail,
 			    sizeof(detail));
+	m->http->on_idle = NULL;
 	free(text);
 
 	if (rc < 0)
@@ -343,6 +411,7 @@ static enum attempt model_attempt(struct model_client *m, cJSON *messages,
 	else
 		result = body_finish(m, resp, err, errlen);
 	stream_free(&s);
+	deltas_flush(&m->deltas);
 	return result;
 }
 
@@ -406,10 +475,15 @@ int model_ask(struct model_client *m, cJSON *messages, cJSON *tools,
 	for (;;) {
 		streamed = m->stream;
 		memset(resp, 0, sizeof(*resp));
+		/* A cancel may have come with a tool's reply, before this. */
+		if (m->ch->cancelled)
+			return MODEL_CANCELLED;
 		result = model_attempt(m, messages, tools, resp, err, errlen);
 		tries++;
 		if (result == ATTEMPT_OK)
 			return 0;
+		if (result == ATTEMPT_CANCELLED)
+			return MODEL_CANCELLED;
 		if (result == ATTEMPT_FAIL)
 			return -1;
 
@@ -419,6 +493,7 @@ int model_ask(struct model_client *m, cJSON *messages, cJSON *tools,
 		if (ms < 0)
 			return -1;
 		report_retry(m, err, tries + 1, ms);
-		wait_or_die(m, ms);
+		if (wait_or_cancel(m, ms))
+			return MODEL_CANCELLED;
 	}
 }

@@ -23,6 +23,7 @@
 
 #include "channel.h"
 #include "config.h"
+#include "deltas.h"
 #include "http.h"
 #include "openai.h"
 
@@ -36,15 +37,24 @@ struct model_client {
 	const struct worker_config *cfg;
 	bool stream;		/* ask for an event stream */
 	unsigned retries;	/* retries made over the whole session */
+	struct deltas deltas;	/* text_delta events, when cfg->deltas */
 };
+
+/* model_ask's result when the supervisor cancelled the task. */
+#define MODEL_CANCELLED (-2)
 
 void model_init(struct model_client *m, struct channel *ch,
 		struct http_client *http, const struct worker_config *cfg);
+void model_free(struct model_client *m);
 
 /*
  * Ask the model for the next message of the conversation (Chat
- * Completions form, see openai.h). Returns 0 with resp filled, or -1 with
- * err holding the message for the user (the API key redacted).
+ * Completions form, see openai.h). Returns 0 with resp filled, -1 with
+ * err holding the message for the user (the API key redacted), or
+ * MODEL_CANCELLED when a "cancel" came before or during the transfer or
+ * during a backoff wait (resp is then empty). With cfg->deltas, the
+ * answer's text goes out in "text_delta" events as it streams; a retry
+ * after a stream was cut starts the text over, behind a "retry" event.
  */
 int model_ask(struct model_client *m, cJSON *messages, cJSON *tools,
 	      struct openai_response *resp, char *err, size_t errlen);
