@@ -267,7 +267,9 @@ static void spawn_error(int saved, char *err, size_t errlen)
 /*
  * Clone the child into its namespaces. exit_signal 0 makes it a clone
  * child that a supervisor's waitpid(-1) loop does not reap by accident;
- * it is reaped through its pidfd.
+ * it is reaped through its pidfd. The network namespace is not made
+ * here: the child makes it in parallel with its mounts
+ * (sandbox_child.c).
  */
 static int spawn(struct sandbox_plan *plan, struct sandbox_child *c,
 		 char *err, size_t errlen)
@@ -278,8 +280,6 @@ static int spawn(struct sandbox_plan *plan, struct sandbox_child *c,
 	memset(&args, 0, sizeof(args));
 	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
 		     CLONE_NEWUTS | CLONE_PIDFD;
-	if (!plan->network)
-		args.flags |= CLONE_NEWNET;
 	args.pidfd = (uint64_t)(uintptr_t)&c->pidfd;
 	args.exit_signal = 0;
 	if (plan->cgroup_fd >= 0) {

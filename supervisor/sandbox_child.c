@@ -150,32 +150,98 @@ static int wait_for_maps(const struct sandbox_plan *plan)
 	return 0;
 }
 
+/*
+ * The sandbox's network namespace, made by a helper process while pid 1
+ * builds its mounts, because creating one is the largest single step of
+ * a start (docs/benchmarks.md). The helper shares pid 1's memory and fd
+ * table (CLONE_VM | CLONE_FILES), runs on the stack below with every
+ * signal blocked, and only makes system calls. pid 1 reads the results
+ * once the helper has exited, then joins the namespace before the
+ * command exists, so nothing of the command runs in the host's.
+ * NOTE: the helper shares pid 1's errno, so an error of both at the same
+ * moment may report the other's errno; either ends the sandbox.
+ */
+static struct {
+	_Alignas(16) char stack[16384];
+	pid_t pid;
+	int fd;			/* the new namespace, or -1 */
+	int error;		/* errno of the failed step */
+	const char *step;	/* the step running or failed */
+} net_helper = { .pid = -1, .fd = -1 };
+
 /* A new network namespace starts with lo down; 127.0.0.1 needs it up. */
-static int loopback_up(char *err, size_t errlen)
+static int net_helper_main(void *arg)
 {
 	struct ifreq ifr;
-	int fd, rc = -1;
+	int sock;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto out;
+	(void)arg;
+	net_helper.step = "unshare(CLONE_NEWNET)";
+	if (unshare(CLONE_NEWNET) < 0)
+		goto fail;
 
+	net_helper.step = "bringing up loopback";
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		goto fail;
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, "lo", 3);
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		goto out;
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
 	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (rc < 0)
-		snprintf(err, errlen,
-			 "command sandbox: network namespace: cannot bring up "
-			 "loopback (%s)", strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	close(sock);
+
+	net_helper.step = "opening /proc/self/ns/net";
+	net_helper.fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (net_helper.fd < 0)
+		goto fail;
+	return 0;
+fail:
+	net_helper.error = errno;
+	return 1;
+}
+
+static int net_helper_start(void)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	net_helper.pid = clone(net_helper_main,
+			       net_helper.stack + sizeof(net_helper.stack),
+			       CLONE_VM | CLONE_FILES, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return net_helper.pid < 0 ? -1 : 0;
+}
+
+/* Wait for the helper and move pid 1 into the namespace it made. */
+static int net_helper_join(char *err, size_t errlen)
+{
+	int status;
+
+	while (waitpid(net_helper.pid, &status, __WALL) < 0) {
+		if (errno != EINTR) {
+			net_helper.step = "waiting for the helper";
+			net_helper.error = errno;
+			goto fail;
+		}
+	}
+	if (net_helper.fd < 0)
+		goto fail;
+	net_helper.step = "setns";
+	if (setns(net_helper.fd, CLONE_NEWNET) < 0) {
+		net_helper.error = errno;
+		goto fail;
+	}
+	close(net_helper.fd);
+	return 0;
+fail:
+	snprintf(err, errlen, "command sandbox: network namespace: %s failed (%s)",
+		 net_helper.step ? net_helper.step : "the helper",
+		 strerror(net_helper.error));
+	return -1;
 }
 
 /* What the parent prepared on the host after clone, in pid 1's memory. */
@@ -276,9 +342,7 @@ static int setup_namespaces(struct sandbox_plan *plan, char *err,
 		return -1;
 	}
 
-	if (!plan->network && loopback_up(err, errlen) < 0)
-		return -1;
-	sandbox_trace(plan->trace_t0, "pid 1: hostname, loopback up");
+	sandbox_trace(plan->trace_t0, "pid 1: hostname");
 
 	if (sandbox_mount_begin(plan, &mounts, err, errlen) < 0) {
 		sandbox_mounts_close(&mounts);
@@ -291,6 +355,12 @@ static int setup_namespaces(struct sandbox_plan *plan, char *err,
 	sandbox_trace(plan->trace_t0, "pid 1: host-side preparation received");
 	if (sandbox_mount_finish(plan, &mounts, err, errlen) < 0)
 		return -1;
+	if (!plan->network) {
+		if (net_helper_join(err, errlen) < 0)
+			return -1;
+		sandbox_trace(plan->trace_t0,
+			      "pid 1: network namespace (loopback up) joined");
+	}
 
 	/*
 	 * pid 1 keeps its capabilities in the user namespace and becomes
@@ -509,6 +579,11 @@ _Noreturn void sandbox_child_main(const struct sandbox_plan *parent_plan)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
 	sandbox_trace(plan->trace_t0, "pid 1: started");
+	if (!plan->network && net_helper_start() < 0) {
+		snprintf(err, sizeof(err), "command sandbox: network namespace: "
+			 "clone of the helper failed (%s)", strerror(errno));
+		child_fail(plan, err);
+	}
 	if (wait_for_maps(plan) < 0)
 		_exit(127);
 	sandbox_trace(plan->trace_t0, "pid 1: id maps received");
