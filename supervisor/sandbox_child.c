@@ -579,14 +579,16 @@ _Noreturn void sandbox_child_main(const struct sandbox_plan *parent_plan)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
 	sandbox_trace(plan->trace_t0, "pid 1: started");
+	if (wait_for_maps(plan) < 0)
+		_exit(127);
+	sandbox_trace(plan->trace_t0, "pid 1: id maps received");
+
+	/* After the maps: it would only compete with the parent writing them. */
 	if (!plan->network && net_helper_start() < 0) {
 		snprintf(err, sizeof(err), "command sandbox: network namespace: "
 			 "clone of the helper failed (%s)", strerror(errno));
 		child_fail(plan, err);
 	}
-	if (wait_for_maps(plan) < 0)
-		_exit(127);
-	sandbox_trace(plan->trace_t0, "pid 1: id maps received");
 
 	if (setup_namespaces(plan, err, sizeof(err)) < 0)
 		child_fail(plan, err);

@@ -475,6 +475,21 @@ static int pin_parents(int workspace, const char *rel,
 	return 0;
 }
 
+/* Whether rel, without a trailing slash, is one of the placeholders. */
+static bool listed_as_placeholder(const struct sandbox_plan *plan,
+				  const char *rel)
+{
+	const char *const *ph;
+	size_t len = strlen(rel);
+
+	if (len > 0 && rel[len - 1] == '/')
+		len--;
+	for (ph = plan->placeholders; ph && *ph; ph++)
+		if (strlen(*ph) == len && strncmp(*ph, rel, len) == 0)
+			return true;
+	return false;
+}
+
 static int mount_protected(const struct sandbox_plan *plan, int workspace,
 			   char *err, size_t errlen)
 {
@@ -482,6 +497,10 @@ static int mount_protected(const struct sandbox_plan *plan, int workspace,
 	const char *const *rel;
 	size_t npinned = 0;
 
+	/* A placeholder is bound read-only whole, so it needs no pin. */
+	for (rel = plan->placeholders; rel && *rel; rel++)
+		if (npinned < SANDBOX_PLACEHOLDER_MAX)
+			snprintf(pinned[npinned++], sizeof(pinned[0]), "%s", *rel);
 	for (rel = plan->opts->protected_paths; rel && *rel; rel++) {
 		if (pin_parents(workspace, *rel, pinned, &npinned, err,
 				errlen) < 0)
@@ -492,8 +511,10 @@ static int mount_protected(const struct sandbox_plan *plan, int workspace,
 		if (protect_path(workspace, *rel, err, errlen) < 0)
 			return -1;
 	}
+	/* One read-only bind per path: a placeholder has had its own. */
 	for (rel = plan->opts->protected_paths; rel && *rel; rel++) {
-		if (protect_path(workspace, *rel, err, errlen) < 0)
+		if (!listed_as_placeholder(plan, *rel) &&
+		    protect_path(workspace, *rel, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
