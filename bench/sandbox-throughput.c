@@ -14,10 +14,10 @@
  * completed per second. A case whose first command fails is reported and
  * skipped. Times come from CLOCK_MONOTONIC.
  *
- * coworker runs with the protected paths of a session, in two workspaces:
+ * coworker runs with the protected paths of a session, in two workspaces.
  * "project" has the layout of a git repository with a coworker policy
- * (.git/hooks, .git/config, .coworker/policy.json; only .gitmodules is
- * missing), "empty" has nothing, so each command also holds read-only
+ * (.git/hooks, .git/config, .coworker/policy.json), so only .gitmodules
+ * is missing. "empty" has nothing, so each command also gets read-only
  * placeholders for .coworker, .git and .gitmodules.
  */
 #include <errno.h>

@@ -593,7 +593,7 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 
 	/*
 	 * The on-disk steps run here, while the child mounts its root, /dev,
-	 * the masks and /proc; it waits for them only before the workspace.
+	 * the masks and /proc. It waits for them only before the workspace.
 	 */
 	if (sandbox_prepare_host(&plan, &ph, err, errlen) < 0 ||
 	    (!early_cgroup && limits_prepare(&plan, &cg, err, errlen) < 0) ||

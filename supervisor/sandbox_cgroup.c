@@ -7,9 +7,10 @@
  *    controllers and we may enable them for a child (delegation). The
  *    child is cloned straight into its cgroup with CLONE_INTO_CGROUP.
  *  - cgroup v1, when the supervisor is root and the memory and pids
- *    hierarchies are mounted and writable. The child writes itself into
- *    both first thing, through "tasks" files the parent opened, so the
- *    command never runs outside them. A single-threaded process moving
+ *    hierarchies are mounted and writable. The sandbox's pid 1 writes
+ *    itself into both right before it starts the command, through "tasks"
+ *    files the parent opened, so the command never runs outside them.
+ *    A single-threaded process moving
  *    itself takes no global lock; the parent writing the child's pid into
  *    cgroup.procs waits for an RCU grace period (about 5 ms measured
  *    here, see docs/benchmarks.md).

@@ -244,7 +244,7 @@ fail:
 	return -1;
 }
 
-/* What the parent prepared on the host after clone, in pid 1's memory. */
+/* Placeholder paths from the parent's host-side preparation, for pid 1. */
 struct host_parts {
 	char names[SANDBOX_HOST_NAMES_MAX];
 	const char *list[SANDBOX_PLACEHOLDER_MAX + 1];

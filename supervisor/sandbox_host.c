@@ -2,8 +2,8 @@
  * The command sandbox's preparation on the host side, in the parent:
  * placeholders for missing protected paths, and under a root supervisor
  * the idmapped workspace and the ancestor to hide. Only the ancestor is
- * found before clone; the rest runs while the child builds its mounts
- * and reaches it over the sync socket.
+ * found before clone. The rest runs while the child builds its mounts,
+ * and reaches the child over the sync socket.
  */
 #include <errno.h>
 #include <fcntl.h>

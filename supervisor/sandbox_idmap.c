@@ -101,9 +101,9 @@ static void holder_reap(void)
  * its exit tears nothing down. It calls only close(2) and read(2), with
  * every signal blocked, so it neither sets errno nor runs a handler on
  * memory it shares with us. Exit signal 0: a waitpid(-1) loop elsewhere
- * in the supervisor does not reap it. We do not wait for it to exit,
- * which would add two wake-ups to the start of a command; the next call
- * reaps it before it reuses the stack. Called with the lock held.
+ * in the supervisor does not reap it. Waiting for it to exit would add
+ * two wake-ups to the start of a command, so the next call reaps it
+ * before it reuses the stack. Called with the lock held.
  */
 static int idmap_ns_make(uid_t owner, gid_t group, char *err, size_t errlen)
 {

@@ -223,11 +223,11 @@ struct sandbox_mounts {
 };
 
 /*
- * Build the command's mount namespace view and pivot_root into it, in two
- * parts: begin mounts what needs nothing from the parent's host-side
- * preparation (the read-only root, /dev, the masks, /proc), finish the
- * workspace, the protected paths and the pivot. Runs in the child with
- * full capabilities in its own user namespace. finish also closes m.
+ * Build the command's mount namespace view in two parts. begin mounts what
+ * needs nothing from the parent's host-side preparation (the read-only
+ * root, /dev, the masks, /proc), and finish mounts the workspace and the
+ * protected paths, then closes m. Both run in the child with full
+ * capabilities in its own user namespace.
  */
 int sandbox_mount_begin(const struct sandbox_plan *plan,
 			struct sandbox_mounts *m, char *err, size_t errlen);
