@@ -580,7 +580,7 @@ static void test_pid_one_inside(void **state)
 {
 	struct fixture *fx = *state;
 
-	/* The command's own pid depends on the helpers pid 1 started. */
+	/* The command's own pid depends on how many helpers pid 1 started. */
 	run(fx, "echo $PPID; cat /proc/1/comm");
 	assert_string_equal(fx->output, "1\nsandbox-init\n");
 }
