@@ -4,18 +4,21 @@
  * path) and through bwrap started with posix_spawn, the way a supervisor
  * without its own sandbox would run it.
  *
- * Build (from the top of the tree, after `make build/libcoworker-supervisor.a`):
- *   cc -O2 -std=c11 -D_GNU_SOURCE -I. -o build/bench-sandbox-throughput \
- *      bench/sandbox-throughput.c build/libcoworker-supervisor.a \
- *      -lcjson -levent -lseccomp -lcrypto -lpthread
+ * Build: make build/bench-sandbox-throughput (not part of make all).
  *
  * usage: build/bench-sandbox-throughput [SECONDS] [PARALLEL...]
  * Defaults: 3 seconds per case, parallelism 1 10 50. Each case runs
- * /bin/true in a workspace under a fresh temporary directory. N threads
+ * /bin/true in a workspace under a fresh directory in /var/tmp. N threads
  * each start commands one after the other until the time is up. The case
  * prints the median and 90th percentile latency and the commands
  * completed per second. A case whose first command fails is reported and
  * skipped. Times come from CLOCK_MONOTONIC.
+ *
+ * coworker runs with the protected paths of a session, in two workspaces.
+ * "project" has the layout of a git repository with a coworker policy
+ * (.git/hooks, .git/config, .coworker/policy.json), so only .gitmodules
+ * is missing. "empty" has nothing, so each command also gets read-only
+ * placeholders for .coworker, .git and .gitmodules.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,9 +42,14 @@ extern char **environ;
 
 enum launcher { LAUNCH_COWORKER, LAUNCH_BWRAP };
 
+/* The protected paths of a session (supervisor/requests.c). */
+static const char *const protected_paths[] = {
+	".coworker/", ".git/hooks/", ".git/config", ".gitmodules", NULL,
+};
+
 struct bench {
 	enum launcher how;
-	const char *workspace;
+	const char *workspace;	/* of coworker */
 	int64_t stop;
 	pthread_mutex_t lock;
 	double *samples;	/* ms */
@@ -65,6 +73,7 @@ static int run_coworker(const char *workspace)
 		.timeout_ms = 10000,
 		.output_cap = 65536,
 		.argv = argv,
+		.protected_paths = protected_paths,
 	};
 	struct sandbox_result r;
 	char err[1024];
@@ -147,20 +156,68 @@ static void run_case(struct bench *b, const char *name, int parallel,
 
 	qsort(b->samples, b->count, sizeof(double), cmp_double);
 	if (b->count == 0) {
-		printf("%-9s %4d  no command completed (%d failures)\n", name,
+		printf("%-17s %4d  no command completed (%d failures)\n", name,
 		       parallel, b->failures);
 		return;
 	}
-	printf("%-9s %4d %9.2f %9.2f %9.0f %8zu %6d\n", name, parallel,
+	printf("%-17s %4d %9.2f %9.2f %9.0f %8zu %6d\n", name, parallel,
 	       b->samples[b->count / 2],
 	       b->samples[(size_t)((double)b->count * 0.9)],
 	       (double)b->count / elapsed, b->count, b->failures);
 }
 
+/* Files and directories of the project workspace, in creation order. */
+static const struct {
+	const char *path;
+	bool dir;
+} project_layout[] = {
+	{ ".git", true }, { ".git/hooks", true }, { ".git/objects", true },
+	{ ".git/refs", true }, { ".git/HEAD", false }, { ".git/config", false },
+	{ ".coworker", true }, { ".coworker/policy.json", false },
+	{ "src", true }, { "src/main.c", false }, { "Makefile", false },
+};
+#define PROJECT_ENTRIES (sizeof(project_layout) / sizeof(project_layout[0]))
+
+static int make_project(const char *ws)
+{
+	char path[256];
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < PROJECT_ENTRIES; i++) {
+		snprintf(path, sizeof(path), "%s/%s", ws, project_layout[i].path);
+		if (project_layout[i].dir) {
+			if (mkdir(path, 0755) < 0)
+				return -1;
+			continue;
+		}
+		f = fopen(path, "w");
+		if (!f)
+			return -1;
+		fputs("\n", f);
+		fclose(f);
+	}
+	return 0;
+}
+
+static void remove_project(const char *ws)
+{
+	char path[256];
+	size_t i;
+
+	for (i = PROJECT_ENTRIES; i-- > 0;) {
+		snprintf(path, sizeof(path), "%s/%s", ws, project_layout[i].path);
+		if (project_layout[i].dir)
+			rmdir(path);
+		else
+			unlink(path);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const int defaults[] = { 1, 10, 50 };
-	char base[] = "/var/tmp/coworker-bench-XXXXXX", ws[64];
+	char base[] = "/var/tmp/coworker-bench-XXXXXX", empty[64], project[64];
 	struct bench b = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	double seconds = argc > 1 ? strtod(argv[1], NULL) : 3.0;
 	bool have_bwrap;
@@ -170,17 +227,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [SECONDS] [PARALLEL...]\n", argv[0]);
 		return 2;
 	}
-	snprintf(ws, sizeof(ws), "%s/ws", base);
-	if (mkdir(ws, 0755) < 0) {
-		perror(ws);
+	snprintf(empty, sizeof(empty), "%s/empty", base);
+	snprintf(project, sizeof(project), "%s/project", base);
+	if (mkdir(empty, 0755) < 0 || mkdir(project, 0755) < 0 ||
+	    make_project(project) < 0) {
+		perror(base);
 		return 1;
 	}
-	b.workspace = ws;
 	b.samples = calloc(MAX_SAMPLES, sizeof(double));
 	if (!b.samples)
 		return 1;
 
 	b.how = LAUNCH_COWORKER;
+	b.workspace = project;
 	if (run_one(&b) < 0)
 		return 1;
 	b.how = LAUNCH_BWRAP;
@@ -188,21 +247,27 @@ int main(int argc, char **argv)
 	if (!have_bwrap)
 		printf("# bwrap: not installed or failing, skipped\n");
 
-	printf("# %.1f s per case; latency in ms\n", seconds);
-	printf("%-9s %4s %9s %9s %9s %8s %6s\n", "launcher", "par", "median",
+	printf("# %.1f s per case; latency in ms; workspaces in %s\n", seconds,
+	       base);
+	printf("%-17s %4s %9s %9s %9s %8s %6s\n", "launcher", "par", "median",
 	       "p90", "per s", "count", "fail");
 	for (i = 0; i < count; i++) {
 		n = argc > 2 ? (int)strtol(argv[i + 2], NULL, 10) : defaults[i];
 		if (n < 1 || n > MAX_THREADS)
 			continue;
 		b.how = LAUNCH_COWORKER;
-		run_case(&b, "coworker", n, seconds);
+		b.workspace = project;
+		run_case(&b, "coworker project", n, seconds);
+		b.workspace = empty;
+		run_case(&b, "coworker empty", n, seconds);
 		if (have_bwrap) {
 			b.how = LAUNCH_BWRAP;
 			run_case(&b, "bwrap", n, seconds);
 		}
 	}
-	rmdir(ws);
+	remove_project(project);
+	rmdir(project);
+	rmdir(empty);
 	rmdir(base);
 	free(b.samples);
 	return 0;

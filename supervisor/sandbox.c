@@ -216,6 +216,14 @@ fail:
 	return -1;
 }
 
+/* Close the ends that only the child may hold, or end of file never comes. */
+static void plan_close_child_ends(struct sandbox_plan *plan)
+{
+	close_fd(&plan->sync_fd);
+	close_fd(&plan->report_fd);
+	close_fd(&plan->output_fd);
+}
+
 static void plan_close(struct sandbox_plan *plan)
 {
 	close_fd(&plan->sync_fd);
@@ -259,7 +267,9 @@ static void spawn_error(int saved, char *err, size_t errlen)
 /*
  * Clone the child into its namespaces. exit_signal 0 makes it a clone
  * child that a supervisor's waitpid(-1) loop does not reap by accident;
- * it is reaped through its pidfd.
+ * it is reaped through its pidfd. The network namespace is not made
+ * here: the child makes it in parallel with its mounts
+ * (sandbox_child.c).
  */
 static int spawn(struct sandbox_plan *plan, struct sandbox_child *c,
 		 char *err, size_t errlen)
@@ -270,8 +280,6 @@ static int spawn(struct sandbox_plan *plan, struct sandbox_child *c,
 	memset(&args, 0, sizeof(args));
 	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
 		     CLONE_NEWUTS | CLONE_PIDFD;
-	if (!plan->network)
-		args.flags |= CLONE_NEWNET;
 	args.pidfd = (uint64_t)(uintptr_t)&c->pidfd;
 	args.exit_signal = 0;
 	if (plan->cgroup_fd >= 0) {
@@ -557,7 +565,7 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	struct sandbox_placeholders ph;
 	int64_t start = sandbox_now_ns();
 	int64_t t0 = sandbox_trace_start(start);
-	bool killed = false;
+	bool killed = false, early_cgroup;
 	int have, status = 0, rc = -1;
 	siginfo_t info;
 
@@ -568,20 +576,19 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	if (plan_init(&plan, opts, command, err, errlen) < 0)
 		goto out;
 	plan.trace_t0 = t0;
+	sandbox_prepare_early(&plan);
 	sandbox_trace(t0, "parent: plan ready (bash, env)");
-	if (sandbox_prepare_host(&plan, &ph, err, errlen) < 0)
-		goto out;
-	sandbox_trace(t0, "parent: host prepared (placeholders, idmap)");
-	if (limits_prepare(&plan, &cg, err, errlen) < 0)
+
+	/* A v2 child is cloned straight into its cgroup, so that comes first. */
+	early_cgroup = sandbox_cgroup_detect() == SANDBOX_LIMIT_CGROUP_V2;
+	if (early_cgroup && limits_prepare(&plan, &cg, err, errlen) < 0)
 		goto out;
 	if (open_pipes(&plan, &c, err, errlen) < 0 ||
 	    (!opts->passthrough &&
 	     sandbox_output_open(&out, opts->output_cap, err, errlen) < 0) ||
 	    spawn(&plan, &c, err, errlen) < 0)
 		goto out;
-
-	/* Only the child may hold these ends, or end of file never comes. */
-	plan_close(&plan);
+	plan_close_child_ends(&plan);
 	sandbox_trace(t0, "parent: clone returned");
 
 	/*
@@ -592,13 +599,21 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	if (sandbox_cgroup_attach(&cg, c.pid, err, errlen) < 0 ||
 	    child_wait_ready(&plan, &c, err, errlen) < 0 ||
 	    write_id_maps(&plan, c.pid, err, errlen) < 0 ||
-	    send(c.sync_fd, "", 1, MSG_NOSIGNAL) != 1) {
-		child_kill(&c);
-		child_reap(&c, &info);
-		goto out;
-	}
-	close_fd(&c.sync_fd);
+	    send(c.sync_fd, "", 1, MSG_NOSIGNAL) != 1)
+		goto kill;
 	sandbox_trace(t0, "parent: id maps written");
+
+	/*
+	 * The on-disk steps run here, while the child mounts its root, /dev,
+	 * the masks and /proc. It waits for them only before the workspace.
+	 */
+	if (sandbox_prepare_host(&plan, &ph, err, errlen) < 0 ||
+	    (!early_cgroup && limits_prepare(&plan, &cg, err, errlen) < 0) ||
+	    sandbox_host_send(c.sync_fd, &plan, err, errlen) < 0)
+		goto kill;
+	close_fd(&c.sync_fd);
+	close_fd(&plan.workspace_tree);
+	sandbox_trace(t0, "parent: host-side preparation sent");
 
 	if (supervise(&c, &out, start + (int64_t)opts->timeout_ms * 1000000,
 		      opts->cancel_fd, &killed, &result->cancelled, err,
@@ -627,6 +642,10 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	result->duration_ms = (long)((sandbox_now_ns() - start) / 1000000);
 	sandbox_trace(t0, "parent: done");
 	rc = 0;
+	goto out;
+kill:
+	child_kill(&c);
+	child_reap(&c, &info);
 out:
 	if (rc < 0)
 		result_init(result);

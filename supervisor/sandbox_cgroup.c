@@ -7,9 +7,10 @@
  *    controllers and we may enable them for a child (delegation). The
  *    child is cloned straight into its cgroup with CLONE_INTO_CGROUP.
  *  - cgroup v1, when the supervisor is root and the memory and pids
- *    hierarchies are mounted and writable. The child writes itself into
- *    both first thing, through "tasks" files the parent opened, so the
- *    command never runs outside them. A single-threaded process moving
+ *    hierarchies are mounted and writable. The sandbox's pid 1 writes
+ *    itself into both right before it starts the command, through "tasks"
+ *    files the parent opened, so the command never runs outside them.
+ *    A single-threaded process moving
  *    itself takes no global lock; the parent writing the child's pid into
  *    cgroup.procs waits for an RCU grace period (about 5 ms measured
  *    here, see docs/benchmarks.md).
@@ -19,7 +20,9 @@
  * our own, where PID and START (the start time from /proc/PID/stat) name
  * the supervisor. Cgroups whose supervisor is gone are removed the first
  * time a later supervisor starts a command, so a SIGKILLed supervisor
- * leaves nothing behind for long.
+ * leaves nothing behind for long. The "coworker" cgroups themselves stay
+ * once made: they hold no task and no limit, and making and removing
+ * them with every command doubled the cgroup work of a short command.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,8 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "supervisor/sandbox_internal.h"
 
@@ -52,9 +58,12 @@ static struct {
 							   v2 in [0]; v1
 							   memory, pids */
 	char why[256];		/* why no cgroup applies, for the trace */
+	int coworker_fd[2];	/* the "coworker" cgroups below parent[],
+				   opened on first use; -1 before */
 	unsigned long long start_time;
 	unsigned int counter;
-} cgroup_host = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} cgroup_host = { .lock = PTHREAD_MUTEX_INITIALIZER,
+		  .coworker_fd = { -1, -1 } };
 
 /* Read a small file into buf, NUL-terminated. Returns its length or -1. */
 static ssize_t read_small(int dirfd, const char *path, char *buf, size_t len)
@@ -141,7 +150,7 @@ static unsigned long long process_start_time(long pid)
 	return value;
 }
 
-/* The two /proc files that detection reads, each read once. */
+/* The two /proc files that detection reads, each read at most once. */
 struct proc_text {
 	char *mountinfo;
 	char *cgroup;
@@ -263,15 +272,64 @@ static int own_cgroup(const char *cgroup, const char *controller,
 }
 
 /*
- * The directory of our own cgroup in one hierarchy: the mount point plus
- * our path with the mount's root taken off.
+ * Our own cgroup below the usual mount point of a hierarchy:
+ * "/sys/fs/cgroup" or "/sys/fs/cgroup/unified" for v2, and
+ * "/sys/fs/cgroup/CONTROLLER" for v1, when statfs shows a hierarchy of
+ * the right version there. It saves generating and parsing
+ * /proc/self/mountinfo at every start of a short-lived process such as
+ * "coworker sandbox".
+ * NOTE: this takes the mount's root to be the hierarchy's (or the cgroup
+ * namespace's) root and a v1 mount point to carry the controller it is
+ * named after. A machine where that is wrong gets a visible error when
+ * the limits are written, not a silent run without them.
  */
-static int own_dir(const struct proc_text *proc, bool v2,
+static int usual_dir(const struct proc_text *proc, bool v2,
+		     const char *controller, char *out, size_t len)
+{
+	static const char *const v2_points[] = {
+		"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
+	};
+	char point[64], own[CGROUP_LINE_MAX];
+	struct statfs fs;
+	struct stat st;
+	size_t i, count = v2 ? 2 : 1;
+
+	if (!proc->cgroup ||
+	    own_cgroup(proc->cgroup, v2 ? "" : controller, own, sizeof(own)) < 0)
+		return -1;
+	for (i = 0; i < count; i++) {
+		if (v2)
+			snprintf(point, sizeof(point), "%s", v2_points[i]);
+		else
+			snprintf(point, sizeof(point), "/sys/fs/cgroup/%s",
+				 controller);
+		if (statfs(point, &fs) < 0 ||
+		    fs.f_type != (v2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC))
+			continue;
+		if ((size_t)snprintf(out, len, "%s%s", point,
+				     strcmp(own, "/") == 0 ? "" : own) >= len)
+			return -1;
+		if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * The directory of our own cgroup in one hierarchy: the mount point plus
+ * our path with the mount's root taken off. The usual mount point is
+ * tried before mountinfo is read.
+ */
+static int own_dir(struct proc_text *proc, bool v2,
 		   const char *controller, char *out, size_t len)
 {
 	char root[CGROUP_LINE_MAX], dir[CGROUP_LINE_MAX], own[CGROUP_LINE_MAX];
 	size_t rlen;
 
+	if (usual_dir(proc, v2, controller, out, len) == 0)
+		return 0;
+	if (!proc->mountinfo)
+		proc->mountinfo = read_proc("/proc/self/mountinfo");
 	if (!proc->mountinfo || !proc->cgroup ||
 	    find_mount(proc->mountinfo, v2, controller, root, dir,
 		       sizeof(root)) < 0 ||
@@ -296,7 +354,7 @@ static int own_dir(const struct proc_text *proc, bool v2,
  * with Delegate=yes would need the supervisor to move itself into a leaf
  * first, which it does not do.
  */
-static bool detect_v2(const struct proc_text *proc, char *why,
+static bool detect_v2(struct proc_text *proc, char *why,
 		      size_t whylen)
 {
 	char *dir = cgroup_host.parent[0];
@@ -329,7 +387,7 @@ fail:
 	return false;
 }
 
-static bool detect_v1(const struct proc_text *proc, char *why,
+static bool detect_v1(struct proc_text *proc, char *why,
 		      size_t whylen)
 {
 	if (geteuid() != 0) {
@@ -445,16 +503,22 @@ static void detect(void)
 {
 	struct proc_text proc;
 	char why2[128] = "", why1[128] = "";
+	int i;
 
 	/* A process that changed its uid since sees other permissions. */
 	if (cgroup_host.done && cgroup_host.euid == geteuid())
 		return;
 	cgroup_host.done = true;
 	cgroup_host.euid = geteuid();
+	for (i = 0; i < 2; i++) {
+		if (cgroup_host.coworker_fd[i] >= 0)
+			close(cgroup_host.coworker_fd[i]);
+		cgroup_host.coworker_fd[i] = -1;
+	}
 	cgroup_host.kind = 0;
 	cgroup_host.why[0] = '\0';
 	cgroup_host.start_time = process_start_time((long)getpid());
-	proc.mountinfo = read_proc("/proc/self/mountinfo");
+	proc.mountinfo = NULL;	/* read only when needed, see own_dir */
 	proc.cgroup = read_proc("/proc/self/cgroup");
 
 	if (detect_v2(&proc, why2, sizeof(why2))) {
@@ -473,28 +537,55 @@ static void detect(void)
 }
 
 /*
- * Make NAME below the coworker cgroup under own and return an fd of its
- * directory. The coworker cgroup is made on demand, because another
- * supervisor removes it once it is empty.
+ * Open the coworker cgroup below our own cgroup in hierarchy i, making it
+ * when missing. Called with the lock held; the fd is kept for the life of
+ * the process. A v2 one gets the memory and pids controllers for its
+ * children.
  */
-static int make_cgroup(const char *own, const char *name, bool v2)
+static int coworker_open(int i, bool v2)
 {
 	char path[SANDBOX_CGROUP_PATH_MAX + 16];
-	int parent = -1, fd = -1, tries;
+	int fd;
 
-	snprintf(path, sizeof(path), "%s/" CGROUP_PARENT, own);
-	for (tries = 0; fd < 0 && tries < 3; tries++) {
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return -1;
-		parent = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (parent < 0)
-			continue;
-		if ((!v2 || write_control(parent, "cgroup.subtree_control",
-					  "+memory +pids") == 0) &&
-		    mkdirat(parent, name, 0755) == 0)
+	if (cgroup_host.coworker_fd[i] >= 0)
+		return cgroup_host.coworker_fd[i];
+	snprintf(path, sizeof(path), "%s/" CGROUP_PARENT, cgroup_host.parent[i]);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -1;
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (v2 && write_control(fd, "cgroup.subtree_control",
+				"+memory +pids") < 0) {
+		close(fd);
+		return -1;
+	}
+	cgroup_host.coworker_fd[i] = fd;
+	return fd;
+}
+
+/*
+ * Make NAME below the coworker cgroup of hierarchy i and return an fd of
+ * its directory. When an administrator removed the coworker cgroup since
+ * it was opened, it is made again once.
+ */
+static int make_cgroup(int i, const char *name, bool v2)
+{
+	int parent, fd = -1, tries;
+
+	for (tries = 0; fd < 0 && tries < 2; tries++) {
+		pthread_mutex_lock(&cgroup_host.lock);
+		if (tries > 0 && cgroup_host.coworker_fd[i] >= 0) {
+			close(cgroup_host.coworker_fd[i]);
+			cgroup_host.coworker_fd[i] = -1;
+		}
+		parent = coworker_open(i, v2);
+		if (parent >= 0 && mkdirat(parent, name, 0755) == 0)
 			fd = openat(parent, name, O_RDONLY | O_DIRECTORY |
 				    O_CLOEXEC);
-		close(parent);
+		pthread_mutex_unlock(&cgroup_host.lock);
+		if (parent < 0 || (fd < 0 && errno != ENOENT))
+			break;
 	}
 	return fd;
 }
@@ -547,6 +638,17 @@ static int set_limits(struct sandbox_cgroup *cg, unsigned long long memory,
 	return 0;
 }
 
+unsigned int sandbox_cgroup_detect(void)
+{
+	unsigned int kind;
+
+	pthread_mutex_lock(&cgroup_host.lock);
+	detect();
+	kind = cgroup_host.kind;
+	pthread_mutex_unlock(&cgroup_host.lock);
+	return kind;
+}
+
 int sandbox_cgroup_create(struct sandbox_cgroup *cg,
 			  const struct sandbox_opts *opts, char *err,
 			  size_t errlen)
@@ -577,7 +679,7 @@ int sandbox_cgroup_create(struct sandbox_cgroup *cg,
 	for (i = 0; i < n; i++) {
 		snprintf(cg->own[i], sizeof(cg->own[i]), "%s",
 			 cgroup_host.parent[i]);
-		cg->dir[i] = make_cgroup(cg->own[i], cg->name,
+		cg->dir[i] = make_cgroup(i, cg->name,
 					 cg->kind == SANDBOX_LIMIT_CGROUP_V2);
 		if (cg->dir[i] < 0)
 			return fail(cg, err, errlen, "creating", cg->name);
@@ -636,9 +738,6 @@ void sandbox_cgroup_destroy(struct sandbox_cgroup *cg)
 		 */
 		remove_cgroup(parent, cg->name);
 		close(parent);
-
-		/* EBUSY while other commands use it; the last one removes it. */
-		rmdir(path);
 	}
 }
 

@@ -125,7 +125,6 @@ static int wait_for_maps(const struct sandbox_plan *plan)
 	do
 		n = read(plan->sync_fd, &byte, 1);
 	while (n < 0 && errno == EINTR);
-	close(plan->sync_fd);
 	if (n != 1)
 		return -1;
 
@@ -151,37 +150,191 @@ static int wait_for_maps(const struct sandbox_plan *plan)
 	return 0;
 }
 
+/*
+ * The sandbox's network namespace, made by a helper process while pid 1
+ * builds its mounts, because creating one is the largest single step of
+ * a start (docs/benchmarks.md). The helper shares pid 1's memory and fd
+ * table (CLONE_VM | CLONE_FILES), runs on the stack below with every
+ * signal blocked, and only makes system calls. pid 1 reads the results
+ * once the helper has exited, then joins the namespace before the
+ * command exists, so nothing of the command runs in the host's.
+ * NOTE: the helper shares pid 1's errno, so an error of both at the same
+ * moment may report the other's errno; either ends the sandbox.
+ */
+static struct {
+	_Alignas(16) char stack[16384];
+	pid_t pid;
+	int fd;			/* the new namespace, or -1 */
+	int error;		/* errno of the failed step */
+	const char *step;	/* the step running or failed */
+} net_helper = { .pid = -1, .fd = -1 };
+
 /* A new network namespace starts with lo down; 127.0.0.1 needs it up. */
-static int loopback_up(char *err, size_t errlen)
+static int net_helper_main(void *arg)
 {
 	struct ifreq ifr;
-	int fd, rc = -1;
+	int sock;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto out;
+	(void)arg;
+	net_helper.step = "unshare(CLONE_NEWNET)";
+	if (unshare(CLONE_NEWNET) < 0)
+		goto fail;
 
+	net_helper.step = "bringing up loopback";
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		goto fail;
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, "lo", 3);
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		goto out;
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
 	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (rc < 0)
-		snprintf(err, errlen,
-			 "command sandbox: network namespace: cannot bring up "
-			 "loopback (%s)", strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	close(sock);
+
+	net_helper.step = "opening /proc/self/ns/net";
+	net_helper.fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (net_helper.fd < 0)
+		goto fail;
+	return 0;
+fail:
+	net_helper.error = errno;
+	return 1;
 }
 
-static int setup_namespaces(const struct sandbox_plan *plan, char *err,
+static int net_helper_start(void)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	net_helper.pid = clone(net_helper_main,
+			       net_helper.stack + sizeof(net_helper.stack),
+			       CLONE_VM | CLONE_FILES, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return net_helper.pid < 0 ? -1 : 0;
+}
+
+/* Wait for the helper and move pid 1 into the namespace it made. */
+static int net_helper_join(char *err, size_t errlen)
+{
+	int status;
+
+	while (waitpid(net_helper.pid, &status, __WALL) < 0) {
+		if (errno != EINTR) {
+			net_helper.step = "waiting for the helper";
+			net_helper.error = errno;
+			goto fail;
+		}
+	}
+	if (net_helper.fd < 0)
+		goto fail;
+	net_helper.step = "setns";
+	if (setns(net_helper.fd, CLONE_NEWNET) < 0) {
+		net_helper.error = errno;
+		goto fail;
+	}
+	close(net_helper.fd);
+	return 0;
+fail:
+	snprintf(err, errlen, "command sandbox: network namespace: %s failed (%s)",
+		 net_helper.step ? net_helper.step : "the helper",
+		 strerror(net_helper.error));
+	return -1;
+}
+
+/* Placeholder paths from the parent's host-side preparation, for pid 1. */
+struct host_parts {
+	char names[SANDBOX_HOST_NAMES_MAX];
+	const char *list[SANDBOX_PLACEHOLDER_MAX + 1];
+};
+
+/* Take the fds that head->fds names from msg into the plan. */
+static int take_fds(struct sandbox_plan *plan, const struct sandbox_host_msg *head,
+		    struct msghdr *msg)
+{
+	int *slots[3] = { &plan->workspace_tree, &plan->cgroup_join[0],
+			  &plan->cgroup_join[1] };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg);
+	size_t want = 0, i, next = 0;
+	int fds[3];
+
+	for (i = 0; i < 3; i++)
+		want += (head->fds >> i) & 1U;
+	if (want == 0)
+		return cmsg ? -1 : 0;
+	if (!cmsg || cmsg->cmsg_level != SOL_SOCKET ||
+	    cmsg->cmsg_type != SCM_RIGHTS ||
+	    cmsg->cmsg_len != CMSG_LEN(want * sizeof(int)))
+		return -1;
+	memcpy(fds, CMSG_DATA(cmsg), want * sizeof(int));
+	for (i = 0; i < 3; i++)
+		if ((head->fds >> i) & 1U)
+			*slots[i] = fds[next++];
+	return 0;
+}
+
+/*
+ * Wait for the parent's host-side preparation (sandbox_host_send): the
+ * placeholders exist on disk from then on, and the plan gets the
+ * idmapped workspace and the v1 cgroups' "tasks" files.
+ */
+static int receive_host(struct sandbox_plan *plan, struct host_parts *parts,
+			char *err, size_t errlen)
+{
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct sandbox_host_msg head;
+	struct iovec iov = { .iov_base = &head, .iov_len = sizeof(head) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	size_t got = 0, pos, i;
+	ssize_t n;
+
+	do
+		n = recvmsg(plan->sync_fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(head) || (msg.msg_flags & MSG_CTRUNC) ||
+	    take_fds(plan, &head, &msg) < 0 ||
+	    head.len > sizeof(parts->names) || head.count > SANDBOX_PLACEHOLDER_MAX)
+		goto fail;
+	while (got < head.len) {
+		n = read(plan->sync_fd, parts->names + got, head.len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		got += (size_t)n;
+	}
+
+	for (i = 0, pos = 0; i < head.count; i++) {
+		if (pos >= head.len || !memchr(parts->names + pos, '\0',
+					       head.len - pos))
+			goto fail;
+		parts->list[i] = parts->names + pos;
+		pos += strlen(parts->names + pos) + 1;
+	}
+	parts->list[head.count] = NULL;
+	plan->placeholders = parts->list;
+	close(plan->sync_fd);
+	plan->sync_fd = -1;
+	return 0;
+fail:
+	snprintf(err, errlen, "command sandbox: the supervisor's host-side "
+		 "preparation did not arrive intact");
+	return -1;
+}
+
+static int setup_namespaces(struct sandbox_plan *plan, char *err,
 			    size_t errlen)
 {
+	struct sandbox_mounts mounts;
+	struct host_parts parts;
+
 	if (sethostname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) < 0) {
 		snprintf(err, errlen,
 			 "command sandbox: UTS namespace: sethostname failed (%s)",
@@ -189,12 +342,25 @@ static int setup_namespaces(const struct sandbox_plan *plan, char *err,
 		return -1;
 	}
 
-	if (!plan->network && loopback_up(err, errlen) < 0)
-		return -1;
-	sandbox_trace(plan->trace_t0, "pid 1: hostname, loopback up");
+	sandbox_trace(plan->trace_t0, "pid 1: hostname");
 
-	if (sandbox_mount_view(plan, err, errlen) < 0)
+	if (sandbox_mount_begin(plan, &mounts, err, errlen) < 0) {
+		sandbox_mounts_close(&mounts);
 		return -1;
+	}
+	if (receive_host(plan, &parts, err, errlen) < 0) {
+		sandbox_mounts_close(&mounts);
+		return -1;
+	}
+	sandbox_trace(plan->trace_t0, "pid 1: host-side preparation received");
+	if (sandbox_mount_finish(plan, &mounts, err, errlen) < 0)
+		return -1;
+	if (!plan->network) {
+		if (net_helper_join(err, errlen) < 0)
+			return -1;
+		sandbox_trace(plan->trace_t0,
+			      "pid 1: network namespace (loopback up) joined");
+	}
 
 	/*
 	 * pid 1 keeps its capabilities in the user namespace and becomes
@@ -398,8 +564,10 @@ static pid_t command_spawn(const struct sandbox_plan *plan)
 	return pid;
 }
 
-_Noreturn void sandbox_child_main(const struct sandbox_plan *plan)
+_Noreturn void sandbox_child_main(const struct sandbox_plan *parent_plan)
 {
+	struct sandbox_plan own = *parent_plan;
+	struct sandbox_plan *plan = &own;	/* completed by receive_host */
 	char err[SANDBOX_REPORT_MAX];
 	char rec[1 + sizeof(int)];
 	pid_t bash;
@@ -411,15 +579,24 @@ _Noreturn void sandbox_child_main(const struct sandbox_plan *plan)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
 	sandbox_trace(plan->trace_t0, "pid 1: started");
-	join_cgroups(plan);
-	sandbox_trace(plan->trace_t0, "pid 1: joined its cgroups");
 	if (wait_for_maps(plan) < 0)
 		_exit(127);
 	sandbox_trace(plan->trace_t0, "pid 1: id maps received");
 
+	/* After the maps: it would only compete with the parent writing them. */
+	if (!plan->network && net_helper_start() < 0) {
+		snprintf(err, sizeof(err), "command sandbox: network namespace: "
+			 "clone of the helper failed (%s)", strerror(errno));
+		child_fail(plan, err);
+	}
+
 	if (setup_namespaces(plan, err, sizeof(err)) < 0)
 		child_fail(plan, err);
 	sandbox_trace(plan->trace_t0, "pid 1: namespaces set up");
+
+	/* Before the command exists, so none of it runs outside. */
+	join_cgroups(plan);
+	sandbox_trace(plan->trace_t0, "pid 1: joined its cgroups");
 
 	bash = command_spawn(plan);
 	if (bash < 0) {

@@ -1,13 +1,16 @@
 /*
- * The command sandbox's preparation on the host side, in the parent before
- * clone: placeholders for missing protected paths, and under a root
- * supervisor the idmapped workspace and the ancestor to hide.
+ * The command sandbox's preparation on the host side, in the parent:
+ * placeholders for missing protected paths, and under a root supervisor
+ * the idmapped workspace and the ancestor to hide. Only the ancestor is
+ * found before clone. The rest runs while the child builds its mounts,
+ * and reaches the child over the sync socket.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -238,6 +241,12 @@ static void find_hidden_ancestor(struct sandbox_plan *plan)
 	}
 }
 
+void sandbox_prepare_early(struct sandbox_plan *plan)
+{
+	if (plan->switch_ids)
+		find_hidden_ancestor(plan);
+}
+
 int sandbox_prepare_host(struct sandbox_plan *plan,
 			 struct sandbox_placeholders *ph, char *err,
 			 size_t errlen)
@@ -245,9 +254,66 @@ int sandbox_prepare_host(struct sandbox_plan *plan,
 	if (make_placeholders(plan->opts, ph, err, errlen) < 0)
 		return -1;
 	plan->placeholders = ph->list;
+	sandbox_trace(plan->trace_t0, "parent: placeholders");
 	if (!plan->switch_ids)
 		return 0;
-	find_hidden_ancestor(plan);
-	return sandbox_idmap_workspace(plan->opts, &plan->workspace_tree, err,
-				       errlen);
+	if (sandbox_idmap_workspace(plan->opts, &plan->workspace_tree, err,
+				    errlen) < 0)
+		return -1;
+	sandbox_trace(plan->trace_t0, "parent: idmapped workspace");
+	return 0;
+}
+
+int sandbox_host_send(int sock, const struct sandbox_plan *plan, char *err,
+		      size_t errlen)
+{
+	const int sources[3] = { plan->workspace_tree, plan->cgroup_join[0],
+				 plan->cgroup_join[1] };
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	char names[SANDBOX_HOST_NAMES_MAX];
+	struct sandbox_host_msg head = { 0 };
+	struct iovec iov[2];
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	const char *const *rel;
+	struct cmsghdr *cmsg;
+	int fds[3], i, nfds = 0;
+	size_t len = 0, n;
+
+	for (rel = plan->placeholders; rel && *rel; rel++) {
+		n = strlen(*rel) + 1;
+		if (len + n > sizeof(names))
+			break;
+		memcpy(names + len, *rel, n);
+		len += n;
+		head.count++;
+	}
+	head.len = (uint16_t)len;
+	for (i = 0; i < 3; i++) {
+		if (sources[i] < 0)
+			continue;
+		head.fds |= (uint8_t)(1U << i);
+		fds[nfds++] = sources[i];
+	}
+
+	iov[0] = (struct iovec){ .iov_base = &head, .iov_len = sizeof(head) };
+	iov[1] = (struct iovec){ .iov_base = names, .iov_len = len };
+	if (nfds) {
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+		memcpy(CMSG_DATA(cmsg), fds, (size_t)nfds * sizeof(int));
+	}
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)(sizeof(head) + len))
+		return 0;
+	snprintf(err, errlen, "command sandbox: handing the workspace, "
+		 "placeholders and cgroup to the sandbox init failed (%s)",
+		 strerror(errno));
+	return -1;
 }

@@ -35,7 +35,10 @@ static struct {
 	int fd;
 	uid_t owner;
 	gid_t group;
-} idmap_ns = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+	pid_t holder;		/* the last holder, until reaped; or -1 */
+	int pipe[2];		/* the holder's; it may start after we return */
+	_Alignas(16) char stack[16384];	/* the holder's */
+} idmap_ns = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .holder = -1 };
 
 static int idmap_fail(char *err, size_t errlen, const char *step)
 {
@@ -81,30 +84,43 @@ static int hold_ns(void *arg)
 	return 0;
 }
 
+/* Reap the holder of an earlier call; it exits as soon as its pipe closes. */
+static void holder_reap(void)
+{
+	if (idmap_ns.holder < 0)
+		return;
+	while (waitpid(idmap_ns.holder, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	idmap_ns.holder = -1;
+}
+
 /*
  * A user namespace held by a short-lived child, with owner -> sandbox ids.
- * The child shares our memory (CLONE_VM) and runs on a stack in this
- * frame: it makes no copy of the supervisor's page tables, which a fork
- * would, and its exit tears nothing down. It calls only close(2) and
- * read(2), with every signal blocked, so it neither sets errno nor runs a
- * handler on memory it shares with us. Exit signal 0: a waitpid(-1) loop elsewhere in
- * the supervisor does not reap it.
+ * The child shares our memory (CLONE_VM) and runs on idmap_ns.stack: it
+ * makes no copy of the supervisor's page tables, which a fork would, and
+ * its exit tears nothing down. It calls only close(2) and read(2), with
+ * every signal blocked, so it neither sets errno nor runs a handler on
+ * memory it shares with us. Exit signal 0: a waitpid(-1) loop elsewhere
+ * in the supervisor does not reap it. Waiting for it to exit would add
+ * two wake-ups to the start of a command, so the next call reaps it
+ * before it reuses the stack. Called with the lock held.
  */
 static int idmap_ns_make(uid_t owner, gid_t group, char *err, size_t errlen)
 {
-	_Alignas(16) char stack[16384];
+	int *hold = idmap_ns.pipe;
 	char path[64];
 	sigset_t all, old;
-	int hold[2], fd = -1;
+	int fd = -1;
 	pid_t pid;
 
+	holder_reap();
 	if (pipe2(hold, O_CLOEXEC) < 0)
 		return idmap_fail(err, errlen, "pipe");
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = clone(hold_ns, stack + sizeof(stack), CLONE_VM | CLONE_NEWUSER,
-		    hold);
+	pid = clone(hold_ns, idmap_ns.stack + sizeof(idmap_ns.stack),
+		    CLONE_VM | CLONE_NEWUSER, hold);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		close(hold[0]);
@@ -119,11 +135,10 @@ static int idmap_ns_make(uid_t owner, gid_t group, char *err, size_t errlen)
 	if (fd < 0)
 		idmap_fail(err, errlen, "writing the idmap namespace's maps");
 
-	/* The child runs on our stack: it must be gone before we return. */
+	/* End of file on the pipe ends the holder. */
 	close(hold[1]);
-	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
-		;
 	close(hold[0]);
+	idmap_ns.holder = pid;
 	if (fd < 0)
 		return -1;
 

@@ -91,6 +91,9 @@ struct sandbox_cgroup {
 	char why[256];		/* with kind 0: why no cgroup applies */
 };
 
+/* Detect, once per process, which cgroup version applies; returns it or 0. */
+unsigned int sandbox_cgroup_detect(void);
+
 /*
  * Make the command's cgroup with its memory and pids limits, when the
  * machine offers one (cg->kind 0 otherwise, with the reason in cg->why).
@@ -158,12 +161,38 @@ void sandbox_placeholders_init(struct sandbox_placeholders *ph);
 void sandbox_placeholders_release(struct sandbox_placeholders *ph);
 
 /*
- * Host-side preparation before clone: placeholders for missing protected
- * paths and, under a root supervisor, the idmapped workspace.
+ * Host-side preparation, in two parts. Before clone: the workspace
+ * ancestor to hide, which the child reads from its copy of the plan.
+ * After clone, while the child builds its mounts: placeholders for
+ * missing protected paths and, under a root supervisor, the idmapped
+ * workspace. sandbox_host_send then hands the child what the second part
+ * made.
  */
+void sandbox_prepare_early(struct sandbox_plan *plan);
 int sandbox_prepare_host(struct sandbox_plan *plan,
 			 struct sandbox_placeholders *ph, char *err,
 			 size_t errlen);
+
+/*
+ * The message on the sync socket that follows the id maps byte: a header,
+ * then "count" placeholder paths of "len" bytes in all, each ending in
+ * NUL. SCM_RIGHTS carries the fds that the "fds" bits name, in the order
+ * of the bits.
+ */
+#define SANDBOX_HOST_WORKSPACE	0x1	/* plan->workspace_tree */
+#define SANDBOX_HOST_JOIN0	0x2	/* plan->cgroup_join[0] */
+#define SANDBOX_HOST_JOIN1	0x4	/* plan->cgroup_join[1] */
+#define SANDBOX_HOST_NAMES_MAX \
+	(SANDBOX_PLACEHOLDER_MAX * SANDBOX_PLACEHOLDER_PATH_MAX)
+
+struct sandbox_host_msg {
+	uint8_t fds;		/* SANDBOX_HOST_* bits */
+	uint8_t count;		/* placeholder paths that follow */
+	uint16_t len;		/* their bytes, NULs included */
+};
+
+int sandbox_host_send(int sock, const struct sandbox_plan *plan, char *err,
+		      size_t errlen);
 
 /* Resource limits of the command; in the forked command before execve. */
 int sandbox_rlimits_apply(const struct sandbox_opts *opts, char *err,
@@ -184,12 +213,27 @@ void sandbox_seccomp_program(const struct sock_filter **insns,
 /* Run the sandbox's pid 1 in the new namespaces; never returns. */
 _Noreturn void sandbox_child_main(const struct sandbox_plan *plan);
 
+/* Sources of the view, taken before anything hides them. */
+#define SANDBOX_DEV_NODE_COUNT 5
+
+struct sandbox_mounts {
+	int root;
+	int workspace;
+	int dev[SANDBOX_DEV_NODE_COUNT];
+};
+
 /*
- * Build the command's mount namespace view and pivot_root into it. Runs in
- * the child with full capabilities in its own user namespace.
+ * Build the command's mount namespace view in two parts. begin mounts what
+ * needs nothing from the parent's host-side preparation (the read-only
+ * root, /dev, the masks, /proc), and finish mounts the workspace and the
+ * protected paths, then closes m. Both run in the child with full
+ * capabilities in its own user namespace.
  */
-int sandbox_mount_view(const struct sandbox_plan *plan, char *err,
-		       size_t errlen);
+int sandbox_mount_begin(const struct sandbox_plan *plan,
+			struct sandbox_mounts *m, char *err, size_t errlen);
+int sandbox_mount_finish(const struct sandbox_plan *plan,
+			 struct sandbox_mounts *m, char *err, size_t errlen);
+void sandbox_mounts_close(struct sandbox_mounts *m);
 
 /* Capture of the command's output into a sealed memfd. */
 struct sandbox_output {

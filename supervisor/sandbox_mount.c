@@ -2,17 +2,20 @@
  * The command sandbox's mount namespace view, built inside the child with
  * the new mount API (open_tree, fsmount, move_mount, mount_setattr).
  *
- * Approach: first take detached recursive clones of "/", of the workspace
- * and of the few device nodes, before anything else is mounted, so later
- * masks cannot hide a source. The root clone is made read-only, nosuid and
- * nodev with one recursive mount_setattr while it is still detached, so no
- * submount is ever writable in the view, however many the host has. The
- * clone is then attached on top of "/", and everything else is mounted
- * relative to its fd in this order: tmpfs masks, /proc, the workspace and
- * the read-only protected paths inside it. The workspace comes after the
- * masks, so a workspace under /tmp or /dev/shm stays visible at its own
- * path. Last, pivot_root makes the clone the root and the old root is
- * detached.
+ * Approach: first take detached clones of the workspace and of the few
+ * device nodes, before anything else is mounted, so later masks cannot
+ * hide a source. Then the namespace's own copy of the host's mounts, which
+ * clone made, is made read-only, nosuid and nodev with one recursive
+ * mount_setattr on "/", so no submount is writable in the view, however
+ * many the host has. Everything else is mounted relative to "/" in this
+ * order: /dev, tmpfs masks, /proc, the workspace and the read-only
+ * protected paths inside it. The workspace comes after the masks, so a
+ * workspace under /tmp or /dev/shm stays visible at its own path.
+ *
+ * A recursive clone of "/" attached on top and a pivot_root into it, as
+ * this file did before, showed the same view. It cost a second copy of
+ * every host mount, the pivot and the detach of the old root, which also
+ * made the namespace's teardown longer (docs/benchmarks.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +32,10 @@
 
 #define MOUNT_PATH_MAX 4096
 
-static const char *const dev_nodes[] = {
+static const char *const dev_nodes[SANDBOX_DEV_NODE_COUNT] = {
 	"null", "zero", "full", "random", "urandom",
 };
-#define DEV_NODE_COUNT (sizeof(dev_nodes) / sizeof(dev_nodes[0]))
+#define DEV_NODE_COUNT SANDBOX_DEV_NODE_COUNT
 
 /*
  * Parts of the new /proc that would let uid 0 inside (the caller's uid
@@ -40,12 +43,6 @@ static const char *const dev_nodes[] = {
  */
 static const char *const proc_read_only[] = {
 	"sys", "sysrq-trigger", "irq", "bus",
-};
-
-struct mount_trees {
-	int root;
-	int workspace;
-	int dev[DEV_NODE_COUNT];
 };
 
 static int fail(char *err, size_t errlen, const char *step, const char *path)
@@ -73,7 +70,7 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-static void trees_close(struct mount_trees *t)
+void sandbox_mounts_close(struct sandbox_mounts *t)
 {
 	size_t i;
 
@@ -92,7 +89,7 @@ static int set_attrs(int tree, unsigned int flags, unsigned long long attrs)
 }
 
 /* Take every source before the view hides any of them. */
-static int trees_clone(const struct sandbox_plan *plan, struct mount_trees *t,
+static int trees_clone(const struct sandbox_plan *plan, struct sandbox_mounts *t,
 		       char *err, size_t errlen)
 {
 	const struct sandbox_opts *opts = plan->opts;
@@ -101,17 +98,15 @@ static int trees_clone(const struct sandbox_plan *plan, struct mount_trees *t,
 	char path[64];
 	size_t i;
 
-	t->root = open_tree(AT_FDCWD, "/", rec);
+	t->root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (t->root < 0)
-		return fail(err, errlen, "open_tree", "/");
+		return fail(err, errlen, "opening", "/");
 
-	/* The parent made it already when it had to be idmapped. */
-	if (plan->workspace_tree >= 0) {
-		t->workspace = fcntl(plan->workspace_tree, F_DUPFD_CLOEXEC, 3);
-		if (t->workspace < 0)
-			return fail(err, errlen, "dup of the workspace tree",
-				    opts->workspace);
-	} else {
+	/*
+	 * An idmapped workspace comes from the parent later; it is a detached
+	 * tree, which no mask made here can hide.
+	 */
+	if (!plan->switch_ids) {
 		t->workspace = open_tree(AT_FDCWD, opts->workspace, rec);
 		if (t->workspace < 0)
 			return fail(err, errlen, "open_tree", opts->workspace);
@@ -170,7 +165,7 @@ static int mount_tmpfs(int dirfd, const char *path, const char *mode,
 }
 
 /* A fresh /dev with only harmless nodes, read-only once populated. */
-static int mount_dev(int root, struct mount_trees *t, char *err,
+static int mount_dev(int root, struct sandbox_mounts *t, char *err,
 		     size_t errlen)
 {
 	static const char *const links[][2] = {
@@ -366,7 +361,7 @@ static int hide_ancestor(int root, const struct sandbox_plan *plan,
 }
 
 static int mount_workspace(int root, const struct sandbox_opts *opts,
-			   struct mount_trees *t, char *err, size_t errlen)
+			   struct sandbox_mounts *t, char *err, size_t errlen)
 {
 	int point = open_mount_point(root, opts->workspace, err, errlen);
 	int rc = 0;
@@ -480,6 +475,21 @@ static int pin_parents(int workspace, const char *rel,
 	return 0;
 }
 
+/* Whether rel, without a trailing slash, is one of the placeholders. */
+static bool listed_as_placeholder(const struct sandbox_plan *plan,
+				  const char *rel)
+{
+	const char *const *ph;
+	size_t len = strlen(rel);
+
+	if (len > 0 && rel[len - 1] == '/')
+		len--;
+	for (ph = plan->placeholders; ph && *ph; ph++)
+		if (strlen(*ph) == len && strncmp(*ph, rel, len) == 0)
+			return true;
+	return false;
+}
+
 static int mount_protected(const struct sandbox_plan *plan, int workspace,
 			   char *err, size_t errlen)
 {
@@ -487,6 +497,10 @@ static int mount_protected(const struct sandbox_plan *plan, int workspace,
 	const char *const *rel;
 	size_t npinned = 0;
 
+	/* A placeholder is bound read-only whole, so it needs no pin. */
+	for (rel = plan->placeholders; rel && *rel; rel++)
+		if (npinned < SANDBOX_PLACEHOLDER_MAX)
+			snprintf(pinned[npinned++], sizeof(pinned[0]), "%s", *rel);
 	for (rel = plan->opts->protected_paths; rel && *rel; rel++) {
 		if (pin_parents(workspace, *rel, pinned, &npinned, err,
 				errlen) < 0)
@@ -497,96 +511,84 @@ static int mount_protected(const struct sandbox_plan *plan, int workspace,
 		if (protect_path(workspace, *rel, err, errlen) < 0)
 			return -1;
 	}
+	/* One read-only bind per path: a placeholder has had its own. */
 	for (rel = plan->opts->protected_paths; rel && *rel; rel++) {
-		if (protect_path(workspace, *rel, err, errlen) < 0)
+		if (!listed_as_placeholder(plan, *rel) &&
+		    protect_path(workspace, *rel, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/*
- * Make the attached clone the root. pivot_root(".", ".") stacks the old
- * root on top of the new one, so the old root is detached from below
- * through an fd opened before the pivot.
- */
-static int pivot_into(int root, char *err, size_t errlen)
-{
-	int old = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int rc = -1;
-
-	if (old < 0)
-		return fail(err, errlen, "opening", "/");
-
-	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0) {
-		fail(err, errlen, "pivot_root into", "the new root");
-		goto out;
-	}
-	if (fchdir(old) < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
-		fail(err, errlen, "detaching", "the old root");
-		goto out;
-	}
-	rc = 0;
-out:
-	close(old);
-	return rc;
-}
-
-int sandbox_mount_view(const struct sandbox_plan *plan, char *err,
-		       size_t errlen)
+int sandbox_mount_begin(const struct sandbox_plan *plan,
+			struct sandbox_mounts *m, char *err, size_t errlen)
 {
 	const struct sandbox_opts *opts = plan->opts;
-	struct mount_trees t = { .root = -1, .workspace = -1 };
 	unsigned long long root_attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-	int rc = -1;
 	size_t i;
 
+	m->root = m->workspace = -1;
 	for (i = 0; i < DEV_NODE_COUNT; i++)
-		t.dev[i] = -1;
+		m->dev[i] = -1;
 
 	/* Nothing mounted from here on may propagate back to the host. */
-	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		fail(err, errlen, "making private", "/");
-		goto out;
-	}
+	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail(err, errlen, "making private", "/");
 
-	if (trees_clone(plan, &t, err, errlen) < 0)
-		goto out;
+	if (trees_clone(plan, m, err, errlen) < 0)
+		return -1;
 
 	if (opts->mode != SANDBOX_FULL_ACCESS)
 		root_attrs |= MOUNT_ATTR_RDONLY;
-	if (set_attrs(t.root, AT_RECURSIVE, root_attrs) < 0) {
-		fail(err, errlen, "mount_setattr read-only on", "/");
-		goto out;
-	}
-	if (move_mount(t.root, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-		fail(err, errlen, "attaching the read-only copy of", "/");
-		goto out;
-	}
+	if (set_attrs(m->root, AT_RECURSIVE, root_attrs) < 0)
+		return fail(err, errlen, "mount_setattr read-only on", "/");
+	sandbox_trace(plan->trace_t0, "pid 1: root made read-only");
 
-	sandbox_trace(plan->trace_t0, "pid 1: read-only root attached");
-
-	if (mount_dev(t.root, &t, err, errlen) < 0)
-		goto out;
+	if (mount_dev(m->root, m, err, errlen) < 0)
+		return -1;
 	sandbox_trace(plan->trace_t0, "pid 1: /dev");
-	if (mount_masks(t.root, opts->mode, err, errlen) < 0 ||
-	    sandbox_mask_home(t.root, plan->home, err, errlen) < 0)
-		goto out;
+	if (mount_masks(m->root, opts->mode, err, errlen) < 0 ||
+	    sandbox_mask_home(m->root, plan->home, err, errlen) < 0)
+		return -1;
 	sandbox_trace(plan->trace_t0, "pid 1: tmpfs masks, home secrets");
-	if (mount_proc(t.root, err, errlen) < 0)
-		goto out;
+	if (mount_proc(m->root, err, errlen) < 0)
+		return -1;
 	sandbox_trace(plan->trace_t0, "pid 1: /proc");
-	if (hide_ancestor(t.root, plan, err, errlen) < 0 ||
-	    mount_workspace(t.root, opts, &t, err, errlen) < 0 ||
-	    sandbox_mask_workspace(t.root, opts->workspace, t.workspace,
+	return 0;
+}
+
+int sandbox_mount_finish(const struct sandbox_plan *plan,
+			 struct sandbox_mounts *m, char *err, size_t errlen)
+{
+	const struct sandbox_opts *opts = plan->opts;
+	int rc = -1;
+
+	/* The parent made it when it had to be idmapped. */
+	if (m->workspace < 0) {
+		m->workspace = plan->workspace_tree >= 0 ?
+			fcntl(plan->workspace_tree, F_DUPFD_CLOEXEC, 3) : -1;
+		if (m->workspace < 0) {
+			if (plan->workspace_tree < 0)
+				errno = EBADF;
+			fail(err, errlen, "taking the idmapped workspace tree of",
+			     opts->workspace);
+			goto out;
+		}
+	}
+
+	if (hide_ancestor(m->root, plan, err, errlen) < 0 ||
+	    mount_workspace(m->root, opts, m, err, errlen) < 0 ||
+	    sandbox_mask_workspace(m->root, opts->workspace, m->workspace,
 				   err, errlen) < 0 ||
-	    mount_protected(plan, t.workspace, err, errlen) < 0)
+	    mount_protected(plan, m->workspace, err, errlen) < 0)
 		goto out;
 	sandbox_trace(plan->trace_t0, "pid 1: workspace, .env masks, protected");
-	if (pivot_into(t.root, err, errlen) < 0)
+	if (chdir("/") < 0) {
+		fail(err, errlen, "changing directory to", "/");
 		goto out;
-	sandbox_trace(plan->trace_t0, "pid 1: pivot_root, old root detached");
+	}
 	rc = 0;
 out:
-	trees_close(&t);
+	sandbox_mounts_close(m);
 	return rc;
 }
