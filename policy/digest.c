@@ -8,11 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "lib/sha256.h"
 #include "policy.h"
 
-static int digest_rules(EVP_MD_CTX *ctx, const struct policy *p)
+static void digest_rules(struct sha256 *c, const struct policy *p)
 {
 	const struct policy_rule *r;
 	const char *name;
@@ -21,31 +20,20 @@ static int digest_rules(EVP_MD_CTX *ctx, const struct policy *p)
 	for (i = 0; i < p->count; i++) {
 		r = &p->rules[i];
 		name = policy_decision_name(r->decision);
-		if (!EVP_DigestUpdate(ctx, name, strlen(name)) ||
-		    !EVP_DigestUpdate(ctx, "\t", 1) ||
-		    !EVP_DigestUpdate(ctx, r->text, strlen(r->text)) ||
-		    !EVP_DigestUpdate(ctx, "\n", 1))
-			return -1;
+		sha256_update(c, name, strlen(name));
+		sha256_update(c, "\t", 1);
+		sha256_update(c, r->text, strlen(r->text));
+		sha256_update(c, "\n", 1);
 	}
-	return 0;
 }
 
-/* On a libcrypto failure hex is the empty string, never a valid digest. */
 void policy_digest(const struct policy *p, char hex[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[SHA256_BYTES];
+	struct sha256 c;
 
-	hex[0] = '\0';
-	if (!ctx)
-		return;
-	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    digest_rules(ctx, p) < 0 ||
-	    !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
-		goto out;
-	for (i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-out:
-	EVP_MD_CTX_free(ctx);
+	sha256_init(&c);
+	digest_rules(&c, p);
+	sha256_final(&c, md);
+	sha256_to_hex(md, hex);
 }

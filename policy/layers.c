@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "internal.h"
+#include "lib/sha256.h"
 
 const char *const policy_preset_names[] = {
 	"read-only", "workspace-write", "full-access", NULL,
@@ -159,7 +159,7 @@ static void project_paths(const char *workspace, char project[4096],
 }
 
 /* Add one file to the digest: its name, a presence byte and its bytes. */
-static int digest_file(EVP_MD_CTX *ctx, const char *name, const char *path)
+static int digest_file(struct sha256 *c, const char *name, const char *path)
 {
 	char buf[8192];
 	ssize_t n;
@@ -169,23 +169,14 @@ static int digest_file(EVP_MD_CTX *ctx, const char *name, const char *path)
 
 	if (fd < 0 && open_errno != ENOENT)
 		return -1;
-	if (!EVP_DigestUpdate(ctx, name, strlen(name) + 1) ||
-	    !EVP_DigestUpdate(ctx, &present, 1))
-		goto fail;
+	sha256_update(c, name, strlen(name) + 1);
+	sha256_update(c, &present, 1);
 	if (fd < 0)
 		return 0;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
-			goto fail;
-	}
-	if (n < 0)
-		goto fail;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sha256_update(c, buf, (size_t)n);
 	close(fd);
-	return 1;
-fail:
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	return n < 0 ? -1 : 1;
 }
 
 /*
@@ -194,30 +185,22 @@ fail:
  */
 static int project_digest(const char *workspace, char hex[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char md[SHA256_BYTES];
 	char project[4096], local[4096];
-	unsigned int mdlen = 0, i;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int a, b, ret = -1;
+	struct sha256 c;
+	int a, b;
 
 	hex[0] = '\0';
-	if (!ctx)
-		return -1;
 	project_paths(workspace, project, local);
-	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-		goto out;
-	a = digest_file(ctx, "policy.json", project);
-	b = digest_file(ctx, "policy.local.json", local);
-	if (a < 0 || b < 0 || !EVP_DigestFinal_ex(ctx, md, &mdlen))
-		goto out;
-	if (a || b) {
-		for (i = 0; i < mdlen && i < 32; i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	}
-	ret = 0;
-out:
-	EVP_MD_CTX_free(ctx);
-	return ret;
+	sha256_init(&c);
+	a = digest_file(&c, "policy.json", project);
+	b = digest_file(&c, "policy.local.json", local);
+	sha256_final(&c, md);
+	if (a < 0 || b < 0)
+		return -1;
+	if (a || b)
+		sha256_to_hex(md, hex);
+	return 0;
 }
 
 /* Read the trust record (an object of workspace: digest), or NULL. */

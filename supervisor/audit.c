@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "audit.h"
+#include "lib/sha256.h"
 
 /* Batched mode syncs at the latest after this many lines or this long. */
 #define AUDIT_BATCH_LINES 256
@@ -78,7 +78,7 @@ static int secrets_init(struct audit_log *log, const char *secret)
 {
 	size_t len = strlen(secret);
 	size_t b64_len = 4 * ((len + 2) / 3);
-	unsigned char *b64;
+	char *b64;
 	int rc = -1;
 
 	if (len == 0)
@@ -87,18 +87,18 @@ static int secrets_init(struct audit_log *log, const char *secret)
 	b64 = malloc(b64_len + 1);
 	if (!b64)
 		return -1;
-	EVP_EncodeBlock(b64, (const unsigned char *)secret, (int)len);
+	base64_encode(secret, len, b64);
 
 	if (secrets_add(log, secret) < 0 ||
-	    secrets_add(log, (char *)b64) < 0)
+	    secrets_add(log, b64) < 0)
 		goto out;
 	while (b64_len > 0 && b64[b64_len - 1] == '=')
 		b64[--b64_len] = '\0';
-	if (secrets_add(log, (char *)b64) < 0)
+	if (secrets_add(log, b64) < 0)
 		goto out;
 	rc = 0;
 out:
-	OPENSSL_cleanse(b64, b64_len);
+	explicit_bzero(b64, b64_len);
 	free(b64);
 	return rc;
 }
@@ -561,7 +561,7 @@ static void log_free(struct audit_log *log)
 	if (log->fd >= 0)
 		close(log->fd);
 	for (i = 0; i < log->secret_count; i++) {
-		OPENSSL_cleanse(log->secrets[i], strlen(log->secrets[i]));
+		explicit_bzero(log->secrets[i], strlen(log->secrets[i]));
 		free(log->secrets[i]);
 	}
 	free(log->line);

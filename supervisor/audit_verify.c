@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "audit.h"
+#include "lib/sha256.h"
 
 #define READ_CHUNK (64 * 1024)
 
@@ -27,19 +27,8 @@ static const char audit_usage[] =
 
 int audit_digest_hex(const void *data, size_t len, char hex[AUDIT_DIGEST_HEX])
 {
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0, i;
-
-	if (!EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) ||
-	    md_len * 2 + 1 != AUDIT_DIGEST_HEX)
-		return -1;
-
-	for (i = 0; i < md_len; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0xf];
-	}
-	hex[2 * md_len] = '\0';
+	_Static_assert(AUDIT_DIGEST_HEX == SHA256_HEX, "a sha256 in hex");
+	sha256_hex(data, len, hex);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lib/sha256.h"
 #include "supervisor/sandbox.h"
 
 /* Maximum size of one record on the report pipe, below PIPE_BUF (atomic). */
@@ -241,7 +242,7 @@ struct sandbox_output {
 	size_t cap;		/* bytes kept at most */
 	size_t kept;
 	size_t total;		/* bytes read, kept or not */
-	void *digest;		/* EVP_MD_CTX over the kept bytes */
+	struct sha256 digest;	/* over the kept bytes */
 };
 
 int sandbox_output_open(struct sandbox_output *out, size_t cap, char *err,

@@ -10,7 +10,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "supervisor/sandbox_internal.h"
 
@@ -23,7 +22,6 @@ int sandbox_output_open(struct sandbox_output *out, size_t cap, char *err,
 	out->cap = cap;
 	out->kept = 0;
 	out->total = 0;
-	out->digest = NULL;
 
 	out->memfd = memfd_create("coworker-output",
 				  MFD_ALLOW_SEALING | MFD_CLOEXEC);
@@ -34,14 +32,7 @@ int sandbox_output_open(struct sandbox_output *out, size_t cap, char *err,
 		return -1;
 	}
 
-	out->digest = EVP_MD_CTX_new();
-	if (!out->digest ||
-	    EVP_DigestInit_ex(out->digest, EVP_sha256(), NULL) != 1) {
-		snprintf(err, errlen,
-			 "command sandbox: cannot start a sha256 digest (OpenSSL)");
-		sandbox_output_close(out);
-		return -1;
-	}
+	sha256_init(&out->digest);
 	return 0;
 }
 
@@ -68,10 +59,7 @@ static int output_keep(struct sandbox_output *out, const char *buf,
 		done += (size_t)n;
 	}
 
-	if (len && EVP_DigestUpdate(out->digest, buf, len) != 1) {
-		snprintf(err, errlen, "command sandbox: sha256 update failed");
-		return -1;
-	}
+	sha256_update(&out->digest, buf, len);
 	out->kept += len;
 	return 0;
 }
@@ -103,31 +91,15 @@ int sandbox_output_read(struct sandbox_output *out, int fd, char *err,
 	}
 }
 
-static void hex_encode(const unsigned char *bin, size_t len, char *hex)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		hex[2 * i] = digits[bin[i] >> 4];
-		hex[2 * i + 1] = digits[bin[i] & 0xf];
-	}
-	hex[2 * len] = '\0';
-}
-
 int sandbox_output_finish(struct sandbox_output *out,
 			  struct sandbox_result *result, char *err,
 			  size_t errlen)
 {
 	const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
 			  F_SEAL_SEAL;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[SHA256_BYTES];
 
-	if (EVP_DigestFinal_ex(out->digest, md, &mdlen) != 1 || mdlen != 32) {
-		snprintf(err, errlen, "command sandbox: sha256 final failed");
-		return -1;
-	}
+	sha256_final(&out->digest, md);
 
 	if (fcntl(out->memfd, F_ADD_SEALS, seals) < 0 ||
 	    lseek(out->memfd, 0, SEEK_SET) < 0) {
@@ -137,7 +109,7 @@ int sandbox_output_finish(struct sandbox_output *out,
 		return -1;
 	}
 
-	hex_encode(md, mdlen, result->output_sha256);
+	sha256_to_hex(md, result->output_sha256);
 	result->output_bytes = out->total;
 	result->truncated = out->total > out->kept;
 	result->output_fd = out->memfd;
@@ -150,6 +122,4 @@ void sandbox_output_close(struct sandbox_output *out)
 	if (out->memfd >= 0)
 		close(out->memfd);
 	out->memfd = -1;
-	EVP_MD_CTX_free(out->digest);
-	out->digest = NULL;
 }
