@@ -256,7 +256,7 @@ static void test_signal_reported(void **state)
 	assert_false(fx->result.timed_out);
 }
 
-static void sha256_hex(const char *data, size_t len, char *hex)
+static void libcrypto_sha256_hex(const char *data, size_t len, char *hex)
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
@@ -280,7 +280,7 @@ static void test_output_captured_with_sha256(void **state)
 	assert_int_equal(fx->result.output_bytes, strlen(fx->output));
 	assert_false(fx->result.truncated);
 
-	sha256_hex(fx->output, strlen(fx->output), hex);
+	libcrypto_sha256_hex(fx->output, strlen(fx->output), hex);
 	assert_string_equal(fx->result.output_sha256, hex);
 
 	assert_int_equal(fcntl(fx->result.output_fd, F_GET_SEALS) & seals, seals);
@@ -303,7 +303,7 @@ static void test_output_cap_truncates(void **state)
 	assert_int_equal(fstat(fx->result.output_fd, &st), 0);
 	assert_int_equal(st.st_size, 1000);
 	assert_int_equal(strlen(fx->output), 1000);
-	sha256_hex(fx->output, 1000, hex);
+	libcrypto_sha256_hex(fx->output, 1000, hex);
 	assert_string_equal(fx->result.output_sha256, hex);
 }
 
