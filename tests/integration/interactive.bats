@@ -250,3 +250,118 @@ PY
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"chat does not take --json"* ]]
 }
+
+# slash_scenario: a todo list, an allowed command, an answer; then one
+# answer after /config model and one after /clear.
+slash_scenario() {
+	response_tool "$TOP/scenario/t0.json" call_todo0000000000000001 \
+		todo_write '{"todos":[{"content":"Count the notes","status":"completed"},{"content":"Report back","status":"in_progress"}]}'
+	response_tool "$TOP/scenario/t1.json" call_wc000000000000000001 \
+		run_command '{"command":"wc -c notes.txt"}'
+	response_text "$TOP/scenario/t2.json" "Todo written."
+	response_text "$TOP/scenario/t3.json" "Model switched."
+	response_text "$TOP/scenario/t4.json" "Fresh start."
+	scenario '{"response": "t0.json"}' '{"response": "t1.json"}' \
+		'{"response": "t2.json"}' \
+		'{"response": "t3.json", "contains": ["First task text", "Second task text"]}' \
+		'{"response": "t4.json", "contains": ["Third task text"], "lacks": ["First task text"]}'
+	start_server "$TOP/scenario/scenario.json"
+}
+
+@test "slash commands show and change the session" {
+	echo "some notes" > "$WS/notes.txt"
+	mkdir -p "$XDG_CONFIG_HOME/coworker/skills/tidy-notes"
+	printf -- '---\nname: tidy-notes\ndescription: Tidy the notes file.\n---\nTidy.\n' \
+		> "$XDG_CONFIG_HOME/coworker/skills/tidy-notes/SKILL.md"
+	slash_scenario
+	start_chat
+
+	type_line "/help"
+	wait_pane "/compact"
+	type_line "First task text"
+	wait_pane "Todo written."
+	type_line "/todo"
+	wait_count "[>] Report back" 2
+	wait_count "[x] Count the notes" 2
+
+	type_line "/skills"
+	wait_pane "tidy-notes: Tidy the notes file."
+	type_line "/policy"
+	wait_pane "recent decisions (1 in this session):"
+	pane | grep -qF "rules (deny beats ask beats allow"
+	pane | grep -qE "allow +run_command +wc -c notes.txt  \(policy\)"
+	type_line "/cost"
+	wait_pane "turns: 3"
+	pane | grep -qF "tokens: 350 in, 50 out, 400 total"
+
+	type_line "/config"
+	wait_pane "provider:  openai"
+	type_line "/config mode read-only"
+	wait_pane "[read-only] gpt-4o"
+	type_line "/config model gpt-test"
+	wait_pane "[read-only] gpt-test"
+	type_line "/config provider anthropic"
+	wait_pane "changing the provider needs a new session"
+	type_line "Second task text"
+	wait_pane "Model switched."
+
+	type_line "/compact"
+	wait_pane "nothing to compact"
+	type_line "/clear"
+	wait_pane "the conversation was cleared"
+	type_line "Third task text"
+	wait_pane "Fresh start."
+	type_line "/bogus"
+	wait_pane "coworker: unknown command; type /help for the list"
+	type_line "/exit"
+	wait_pane "chat-exit=0"
+	stop_server
+
+	python3 - "$RECORD_DIR" <<'PY'
+import json, sys
+d = sys.argv[1]
+assert json.load(open(d + "/turn2.request.json"))["model"] == "gpt-4o"
+assert json.load(open(d + "/turn3.request.json"))["model"] == "gpt-test"
+PY
+	audit_lines "$TOP/audit.jsonl" policy_reload mode read-only | grep -q read-only
+	audit_lines "$TOP/audit.jsonl" set_model model gpt-test | grep -q gpt-test
+	audit_lines "$TOP/audit.jsonl" clear | grep -q clear
+}
+
+@test "untrusted project is asked about once at start" {
+	mkdir -p "$WS/.coworker"
+	echo '{"allow": ["Exec(date -u)"]}' > "$WS/.coworker/policy.json"
+	one_command_scenario "date -u"
+	start_shell
+	tm send-keys -t "$TMUX_NAME" "'$COWORKER' chat -C '$WS' --audit" \
+		" '$TOP/audit.jsonl' --base-url '$BASE_URL'; echo chat-exit=\$?" Enter
+	wait_pane "Trust this project? [y/n]"
+	key y
+	wait_pane "] gpt-4o"
+	type_line "What is the time?"
+	wait_pane "Finished the task."
+	[ "$(count_in_pane 'Approval needed')" -eq 0 ]
+	key C-d
+	wait_pane "chat-exit=0"
+	grep -qF "$WS" "$XDG_CONFIG_HOME/coworker/trusted-projects.json"
+	audit_lines "$TOP/audit.jsonl" session_start | grep -q '"project_trusted": true'
+}
+
+@test "declined project trust keeps its allow rules inactive" {
+	mkdir -p "$WS/.coworker"
+	echo '{"allow": ["Exec(date -u)"]}' > "$WS/.coworker/policy.json"
+	one_command_scenario "date -u"
+	start_shell
+	tm send-keys -t "$TMUX_NAME" "'$COWORKER' chat -C '$WS' --audit" \
+		" '$TOP/audit.jsonl' --base-url '$BASE_URL'; echo chat-exit=\$?" Enter
+	wait_pane "Trust this project? [y/n]"
+	key n
+	wait_pane "] gpt-4o"
+	type_line "What is the time?"
+	wait_pane "Allow? [y]"
+	key y
+	wait_pane "Finished the task."
+	key C-d
+	wait_pane "chat-exit=0"
+	[ ! -e "$XDG_CONFIG_HOME/coworker/trusted-projects.json" ]
+}

@@ -59,6 +59,17 @@ count_in_pane() {
 	pane | grep -cF -- "$1" || true
 }
 
+# wait_count TEXT N: wait until at least N lines of the pane contain TEXT.
+wait_count() {
+	for _ in $(seq 1 300); do
+		[ "$(count_in_pane "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "gave up waiting for $2 lines with \"$1\" in the pane:" >&2
+	pane >&2
+	return 1
+}
+
 # start_shell: a plain shell in a 120x40 tmux pane, in the workspace.
 start_shell() {
 	tm -f /dev/null new-session -d -s "$TMUX_NAME" -x 120 -y 40 \
