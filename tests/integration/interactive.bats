@@ -365,3 +365,29 @@ PY
 	wait_pane "chat-exit=0"
 	[ ! -e "$XDG_CONFIG_HOME/coworker/trusted-projects.json" ]
 }
+
+@test "worker crash ends the session and restores the terminal" {
+	response_text "$TOP/scenario/t0.json" \
+		"$(python3 -c 'print(" ".join("word%d" % i for i in range(400)))')"
+	scenario '{"response": "t0.json", "fault": "stall-mid-stream"}'
+	start_server "$TOP/scenario/scenario.json"
+	start_shell
+	key "stty -a > '$TOP/stty.before'" Enter
+	start_chat_in_shell
+	type_line "Say something long"
+	wait_pane "word10 "
+	local shell_pid chat_pid worker_pid
+	shell_pid=$(tm display-message -p -t "$TMUX_NAME" '#{pane_pid}')
+	chat_pid=$(pgrep -P "$shell_pid" -x coworker)
+	worker_pid=$(pgrep -P "$chat_pid" -x coworker-worker)
+	[ -n "$worker_pid" ]
+	kill -KILL "$worker_pid"
+	wait_pane "the worker ended before finishing the task (killed by signal 9"
+	wait_pane "chat-exit=3"
+	key "stty -a > '$TOP/stty.after'" Enter
+	for _ in $(seq 1 100); do
+		[ -s "$TOP/stty.after" ] && break
+		sleep 0.1
+	done
+	diff "$TOP/stty.before" "$TOP/stty.after"
+}

@@ -82,10 +82,15 @@ start_shell() {
 # server, with the audit log at $TOP/audit.jsonl. Waits for the prompt.
 start_chat() {
 	start_shell
+	start_chat_in_shell "$@"
+}
+
+# start_chat_in_shell ARGS...: start_chat in the shell already running.
+start_chat_in_shell() {
 	tm send-keys -t "$TMUX_NAME" "'$COWORKER' chat -C '$WS'" \
 		" --audit '$TOP/audit.jsonl' --base-url '$BASE_URL'" \
 		" --model gpt-4o $*; echo chat-exit=\$?" Enter
-	wait_pane '[workspace-write] gpt-4o' || wait_pane '] gpt-4o'
+	wait_pane '] gpt-4o'
 }
 
 # type_line TEXT: type TEXT at the prompt and press Enter.
