@@ -59,7 +59,7 @@ void interactive_show_event(struct session *s, const struct proto_msg *m)
 		tui_text_delta(&ui->tui, text, strlen(text));
 		break;
 	case PROTO_TEXT:
-		/* The whole text of a turn; shown only when nothing streamed. */
+		/* The whole text of a turn, shown only when nothing streamed. */
 		text = proto_str(m, "text");
 		if (!ui->deltas_seen)
 			tui_text_delta(&ui->tui, text, strlen(text));
@@ -293,8 +293,8 @@ int interactive_send(struct interactive *ui, int type, cJSON *fields)
 
 	if (proto_send(s->worker.sock, (enum proto_type_id)type, ui->next_id++,
 		       fields, -1, err, sizeof(err)) < 0) {
-		session_abort(s, SESSION_EXIT_WORKER, "error", "cannot send to "
-			      "the worker: %s", err);
+		session_abort(s, SESSION_EXIT_WORKER, "error", "sending to the "
+			      "worker failed: %s", err);
 		return -1;
 	}
 	return 0;
@@ -358,7 +358,7 @@ static int run_task(struct interactive *ui, const char *text)
 }
 
 /*
- * Whether the project brings anything that waits for trust: policy files,
+ * Return whether the project has anything that waits for trust: policy files,
  * skills, or AGENTS.md / CLAUDE.md.
  */
 static bool project_has_content(const char *root)

@@ -1,6 +1,6 @@
 /*
- * What each slash command does in an interactive session. Parsing and
- * validation are tui_slash's; everything shown from the policy, skills or
+ * The actions of the slash commands in an interactive session. Parsing
+ * and validation are in tui_slash.c. Everything shown from the policy, skills or
  * the worker goes through the sanitiser.
  */
 #include <stdio.h>

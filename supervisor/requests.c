@@ -208,7 +208,7 @@ static int reply_error(struct session *s, long id, const char *msg)
 	return reply(s, id, f, -1);
 }
 
-/* Interactive mode: one result line from what the audit records. */
+/* Show one result line in interactive mode, from the audit record's fields. */
 static void show_result(struct session *s, bool ok, const char *error,
 			const cJSON *f)
 {
@@ -387,7 +387,7 @@ static int ask_user(struct session *s, struct judgement *j, const char *tool,
 
 /*
  * Read all of fd from offset 0, at most cap bytes, into a malloc'd
- * buffer with a NUL after it. *cut says whether more was left.
+ * buffer with a NUL after it. *cut is set when more was left.
  */
 static char *read_whole(int fd, size_t cap, size_t *len, bool *cut)
 {
@@ -415,7 +415,7 @@ static char *read_whole(int fd, size_t cap, size_t *len, bool *cut)
 }
 
 /*
- * The approval for a write_file: the file's current content read through
+ * Ask about a write_file, showing the file's current content read through
  * the broker (none for a new file) against the content in the request's
  * memfd. The digest covers all of the new content, so an "s" answer
  * covers only this exact write.
@@ -459,7 +459,7 @@ static int ask_about_write(struct session *s, struct proto_msg *m,
 	return rc;
 }
 
-/* The approval for a file request other than write_file. */
+/* Ask about a file request other than write_file. */
 static int ask_about_path(struct session *s, struct proto_msg *m,
 			  const char *real, struct judgement *j)
 {
