@@ -11,6 +11,7 @@
 #include "policy/policy_cli.h"
 #include "proto/proto.h"
 #include "supervisor/audit.h"
+#include "supervisor/interactive.h"
 #include "supervisor/sandbox.h"
 #include "supervisor/session.h"
 #include "supervisor/skills.h"
@@ -21,7 +22,8 @@
 #endif
 
 static const char usage_text[] =
-	"usage: coworker exec [options] TASK|-\n"
+	"usage: coworker [chat [options]]\n"
+	"       coworker exec [options] TASK|-\n"
 	"       coworker sandbox [options] -- CMD [ARGS...]\n"
 	"       coworker policy check|explain|show|trust ...\n"
 	"       coworker skills list|show|check ...\n"
@@ -29,6 +31,10 @@ static const char usage_text[] =
 	"       coworker version\n"
 	"\n"
 	"Each command takes --help. See docs/cli.md for exit statuses.\n"
+	"\n"
+	"coworker with no command, or coworker chat, opens an interactive\n"
+	"session in the workspace (docs/interactive.md). chat takes the exec\n"
+	"options below except --json, --json-deltas and --timeout.\n"
 	"\n"
 	"exec runs one headless session in the workspace and prints the\n"
 	"agent's final answer. TASK is the task text, or - to read it from\n"
@@ -319,7 +325,24 @@ static int exec_session(struct session_config *cfg, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_exec(int argc, char **argv)
+/* Interactive mode has no JSON stream and no session deadline. */
+static int check_chat_config(const struct session_config *cfg)
+{
+	if (cfg->json || cfg->json_deltas || cfg->timeout_sec) {
+		usage_error("%s", "chat does not take --json, --json-deltas or "
+			    "--timeout; use exec for headless runs");
+		return -1;
+	}
+	if (optind != cfg->argc) {
+		usage_error("chat takes no task argument (\"%s\"); type tasks "
+			    "at the prompt", cfg->argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* exec, or with chat set, an interactive session. */
+static int cmd_session(int argc, char **argv, bool chat)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, OPT_POLICY },
@@ -379,20 +402,31 @@ static int cmd_exec(int argc, char **argv)
 	if (cfg.command_timeout_ms == 0)
 		cfg.command_timeout_ms = 120L * 1000;
 	apply_provider_defaults(&cfg);
-	rc = exec_session(&cfg, argc, argv);
+	if (chat)
+		rc = check_chat_config(&cfg) < 0 ? SESSION_EXIT_USAGE :
+		     interactive_run(&cfg);
+	else
+		rc = exec_session(&cfg, argc, argv);
 	user_config_free(&user);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-		fputs(usage_text, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	static char chat_name[] = "chat";
+	char *chat_argv[] = { chat_name, NULL };
+
+	if (argc < 2)
+		return cmd_session(1, chat_argv, true);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
 	}
 	if (strcmp(argv[1], "exec") == 0)
-		return cmd_exec(argc - 1, argv + 1);
+		return cmd_session(argc - 1, argv + 1, false);
+	if (strcmp(argv[1], "chat") == 0)
+		return cmd_session(argc - 1, argv + 1, true);
 	if (strcmp(argv[1], "policy") == 0)
 		return policy_cli(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sandbox") == 0)

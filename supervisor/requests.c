@@ -14,6 +14,7 @@
 #include "broker_search.h"
 #include "sandbox.h"
 #include "session_internal.h"
+#include "tui.h"
 
 /*
  * Kept read-only inside every command's sandbox. A missing one gets an
@@ -34,6 +35,10 @@ struct judgement {
 	bool asked;		/* ask, answered deny in headless mode */
 	/* The loaded skill whose allowed-tools raised allow to ask, or NULL. */
 	const struct skills_narrowing *narrowed;
+	/* Interactive mode: how the user answered an ask, or NULL. */
+	const char *answer;
+	const char *answered_by;
+	char message[sizeof(((struct interactive_answer *)0)->message)];
 };
 
 static const char *tool_rule_name(enum policy_tool tool)
@@ -63,10 +68,13 @@ static void judge_verdict(struct judgement *j, struct policy_verdict v)
 		 v.reason ? v.reason : "");
 }
 
-/* Headless mode cannot prompt anyone, so ask becomes deny. */
-static void answer_headless(struct judgement *j)
+/*
+ * Headless mode cannot prompt anyone, so ask becomes deny. Interactive
+ * mode keeps ask for ask_user, once every narrowing has been applied.
+ */
+static void answer_headless(const struct session *s, struct judgement *j)
 {
-	if (j->decision == POLICY_ASK) {
+	if (j->decision == POLICY_ASK && !s->ui) {
 		j->decision = POLICY_DENY;
 		j->asked = true;
 	}
@@ -75,7 +83,12 @@ static void answer_headless(struct judgement *j)
 static void denial_text(const struct judgement *j, const char *what,
 			char *out, size_t size)
 {
-	if (j->asked && j->narrowed)
+	if (j->answer && j->message[0])
+		snprintf(out, size, "denied by the user: %s", j->message);
+	else if (j->answer)
+		snprintf(out, size, "denied by the user: %s was not approved",
+			 what);
+	else if (j->asked && j->narrowed)
 		snprintf(out, size, "denied: skill \"%s\" is active and its "
 			 "allowed-tools (%s) do not cover %s; headless mode "
 			 "answers ask with deny", j->narrowed->name,
@@ -135,8 +148,22 @@ static int audit_decision(struct session *s, long req, const char *tool,
 		cJSON_AddBoolToObject(f, "asked", 1);
 	if (j->narrowed)
 		cJSON_AddStringToObject(f, "skill", j->narrowed->name);
+	if (j->answer) {
+		cJSON_AddStringToObject(f, "answered_by", j->answered_by);
+		cJSON_AddStringToObject(f, "answer", j->answer);
+	}
+	if (j->message[0])
+		cJSON_AddStringToObject(f, "message", j->message);
 	if (j->decision == POLICY_DENY)
 		s->denials++;
+	if (s->ui && strcmp(tool, "connect") == 0)
+		return session_audit(s, "decision", f, sync);
+	if (s->ui) {
+		interactive_show_decision(s, tool, subject,
+					  policy_decision_name(j->decision),
+					  j->answered_by);
+		return session_audit(s, "decision", f, sync);
+	}
 	why = j->rule ? j->rule : j->reason;
 	if (why[0])
 		session_note("%-5s %s %s  (%s)", policy_decision_name(j->decision),
@@ -181,6 +208,30 @@ static int reply_error(struct session *s, long id, const char *msg)
 	return reply(s, id, f, -1);
 }
 
+/* Show one result line in interactive mode, from the audit record's fields. */
+static void show_result(struct session *s, bool ok, const char *error,
+			const cJSON *f)
+{
+	struct tui_result r = {
+		.ok = ok, .error = error, .exit_code = -1, .bytes = -1,
+		.lines = -1, .duration_ms = -1,
+	};
+	const cJSON *v;
+
+	if ((v = cJSON_GetObjectItemCaseSensitive(f, "exit_code")))
+		r.exit_code = v->valueint;
+	if ((v = cJSON_GetObjectItemCaseSensitive(f, "signal")))
+		r.signal = v->valueint;
+	r.timed_out = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f,
+								    "timed_out"));
+	if ((v = cJSON_GetObjectItemCaseSensitive(f, "output_bytes")) ||
+	    (v = cJSON_GetObjectItemCaseSensitive(f, "bytes")))
+		r.bytes = (long long)v->valuedouble;
+	if ((v = cJSON_GetObjectItemCaseSensitive(f, "duration_ms")))
+		r.duration_ms = (long long)v->valuedouble;
+	interactive_show_result(s, &r);
+}
+
 static int audit_result(struct session *s, long req, const char *tool,
 			bool ok, const char *error, cJSON *f)
 {
@@ -191,6 +242,9 @@ static int audit_result(struct session *s, long req, const char *tool,
 	cJSON_AddBoolToObject(f, "ok", ok);
 	if (error)
 		cJSON_AddStringToObject(f, "error", error);
+	/* The model endpoint's connect is routine: not shown, only audited. */
+	if (s->ui && strcmp(tool, "connect") != 0)
+		show_result(s, ok, error, f);
 	return session_audit(s, "result", f, false);
 }
 
@@ -256,7 +310,7 @@ static void judge_path(struct session *s, enum policy_tool tool,
 	}
 	judge_verdict(j, decide_both(&s->broker, &s->policy, tool, rel,
 				    real));
-	answer_headless(j);
+	answer_headless(s, j);
 }
 
 /*
@@ -296,7 +350,155 @@ static void narrow_path(struct session *s, enum proto_type_id type,
 		    POLICY_ALLOW)
 			narrow_judgement(j, &s->narrowings[i]);
 	}
-	answer_headless(j);
+	answer_headless(s, j);
+}
+
+/*
+ * Interactive mode: put a request the policy asks about to the user and
+ * turn the answer into allow or deny. req->reason is filled here.
+ * Returns 0, or -1 when the session must end.
+ */
+static int ask_user(struct session *s, struct judgement *j, const char *tool,
+		    struct tui_approval_request *req, const char *digest)
+{
+	struct interactive_answer a;
+	char why[sizeof(j->reason) + POLICY_RULE_MAX + 32];
+
+	if (!s->ui || j->decision != POLICY_ASK)
+		return 0;
+	if (j->rule && j->reason[0])
+		snprintf(why, sizeof(why), "rule \"%s\" asks: %s", j->rule,
+			 j->reason);
+	else if (j->rule)
+		snprintf(why, sizeof(why), "rule \"%s\" asks", j->rule);
+	else
+		snprintf(why, sizeof(why), "%s", j->reason[0] ? j->reason :
+			 "no rule allows it");
+	req->reason = why;
+	if (interactive_approve(s, tool, req, digest, &a) < 0)
+		return -1;
+	j->decision = a.allow ? POLICY_ALLOW : POLICY_DENY;
+	j->asked = true;
+	j->answer = a.answer;
+	j->answered_by = a.answered_by;
+	snprintf(j->message, sizeof(j->message), "%s", a.message);
+	return 0;
+}
+
+/*
+ * Read all of fd from offset 0, at most cap bytes, into a malloc'd
+ * buffer with a NUL after it. *cut is set when more was left.
+ */
+static char *read_whole(int fd, size_t cap, size_t *len, bool *cut)
+{
+	char *buf = malloc(cap + 2);
+	ssize_t n;
+
+	*len = 0;
+	if (!buf)
+		return NULL;
+	while (*len < cap + 1 &&
+	       (n = pread(fd, buf + *len, cap + 1 - *len, (off_t)*len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return NULL;
+		}
+		*len += (size_t)n;
+	}
+	*cut = *len > cap;
+	if (*cut)
+		*len = cap;
+	buf[*len] = '\0';
+	return buf;
+}
+
+/*
+ * Ask about a write_file, showing the file's current content read through
+ * the broker (none for a new file) against the content in the request's
+ * memfd. The digest covers all of the new content, so an "s" answer
+ * covers only this exact write.
+ */
+static int ask_about_write(struct session *s, struct proto_msg *m,
+			   const char *real, struct judgement *j)
+{
+	struct tui_approval_request req = {
+		.action = TUI_ACTION_WRITE, .subject = real, .rule_subject = real,
+	};
+	char err[SESSION_ERR_MAX], digest[AUDIT_DIGEST_HEX];
+	char *old = NULL, *new;
+	bool old_cut = false, new_cut;
+	size_t len;
+	int fd, rc;
+
+	new = read_whole(m->fd, PROTO_CONTENT_MAX, &req.new_len, &new_cut);
+	if (!new || new_cut) {
+		free(new);
+		judge_builtin(j, "denied: the content to write cannot be read "
+			      "or is larger than the protocol allows");
+		return 0;
+	}
+	req.new_text = new;
+	audit_digest_hex(new, req.new_len, digest);
+	if (broker_read(&s->broker, real, &fd, err, sizeof(err)) ==
+	    BROKER_OK) {
+		/* NOTE: past this size the diff compares only the start. */
+		old = read_whole(fd, PROTO_CONTENT_MAX, &len, &old_cut);
+		close(fd);
+		req.old_text = old ? old : "";
+		req.old_len = old ? len : 0;
+	}
+	rc = ask_user(s, j, m->type->name, &req, digest);
+	if (old_cut)
+		session_note("the current %s is larger than %ld bytes: the "
+			     "diff showed only its start", real,
+			     (long)PROTO_CONTENT_MAX);
+	free(old);
+	free(new);
+	return rc;
+}
+
+/* Ask about a file request other than write_file. */
+static int ask_about_path(struct session *s, struct proto_msg *m,
+			  const char *real, struct judgement *j)
+{
+	struct tui_approval_request req = {
+		.action = TUI_ACTION_LIST, .subject = real, .rule_subject = real,
+	};
+	char digest[AUDIT_DIGEST_HEX], *both;
+	size_t oldlen, newlen;
+	int rc;
+
+	if (!s->ui || j->decision != POLICY_ASK)
+		return 0;
+	if (m->type->id == PROTO_WRITE_FILE)
+		return ask_about_write(s, m, real, j);
+	if (m->type->id == PROTO_READ_FILE)
+		req.action = TUI_ACTION_READ;
+	if (m->type->id != PROTO_EDIT_FILE)
+		return ask_user(s, j, m->type->name, &req, NULL);
+
+	/* An edit's digest covers both strings, with a NUL between them. */
+	req.action = TUI_ACTION_EDIT;
+	req.old_text = proto_str(m, "old");
+	req.new_text = proto_str(m, "new");
+	oldlen = strlen(req.old_text);
+	newlen = strlen(req.new_text);
+	req.old_len = oldlen;
+	req.new_len = newlen;
+	both = malloc(oldlen + newlen + 1);
+	if (!both) {
+		session_abort(s, SESSION_EXIT_SETUP, "error", "out of memory");
+		return -1;
+	}
+	memcpy(both, req.old_text, oldlen);
+	both[oldlen] = '\0';
+	memcpy(both + oldlen + 1, req.new_text, newlen);
+	audit_digest_hex(both, oldlen + newlen + 1, digest);
+	free(both);
+	rc = ask_user(s, j, m->type->name, &req, digest);
+	return rc;
 }
 
 /*
@@ -308,7 +510,7 @@ static int admit_path(struct session *s, struct proto_msg *m,
 		      enum policy_tool tool, char *rel, char *real)
 {
 	const char *path = proto_str(m, "path");
-	char msg[SESSION_ERR_MAX], what[BROKER_PATH_MAX + 16];
+	char msg[SESSION_ERR_MAX + 2048], what[BROKER_PATH_MAX + 16];
 	struct judgement j;
 	bool effects = tool == POLICY_WRITE;
 
@@ -318,6 +520,8 @@ static int admit_path(struct session *s, struct proto_msg *m,
 
 	judge_path(s, tool, path, rel, real, &j);
 	narrow_path(s, m->type->id, tool, rel, real, &j);
+	if (ask_about_path(s, m, real, &j) < 0)
+		return -1;
 	if (audit_decision(s, m->id, m->type->name, path, &j,
 			   effects && j.decision == POLICY_ALLOW) < 0)
 		return -1;
@@ -580,7 +784,7 @@ static void narrow_command(struct session *s, const char *command,
 		if (v.decision != POLICY_ALLOW)
 			narrow_judgement(j, &s->narrowings[i]);
 	}
-	answer_headless(j);
+	answer_headless(s, j);
 }
 
 static enum sandbox_mode sandbox_mode_for(const char *mode)
@@ -619,7 +823,10 @@ static int reply_cancelled(struct session *s, long id)
 static int handle_command(struct session *s, struct proto_msg *m)
 {
 	const char *command = proto_str(m, "command");
-	char err[SESSION_ERR_MAX], msg[SESSION_ERR_MAX];
+	char err[SESSION_ERR_MAX], msg[SESSION_ERR_MAX + 2048];
+	struct tui_approval_request req = {
+		.action = TUI_ACTION_COMMAND, .subject = command,
+	};
 	struct sandbox_opts opts;
 	struct sandbox_result r;
 	struct judgement j;
@@ -630,8 +837,10 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	memset(&j, 0, sizeof(j));
 	judge_verdict(&j, policy_decide_command_with(&s->policy, command,
 						     judge_redirection, s));
-	answer_headless(&j);
+	answer_headless(s, &j);
 	narrow_command(s, command, &j);
+	if (ask_user(s, &j, "run_command", &req, NULL) < 0)
+		return -1;
 	if (audit_decision(s, m->id, "run_command", command, &j,
 			   j.decision == POLICY_ALLOW) < 0)
 		return -1;
@@ -849,12 +1058,17 @@ void session_free_narrowings(struct session *s)
 static int admit_skill(struct session *s, struct proto_msg *m,
 		       const char *name, const char *subject)
 {
-	char msg[SESSION_ERR_MAX], what[SKILLS_NAME_MAX + 16];
+	char msg[SESSION_ERR_MAX + 2048], what[SKILLS_NAME_MAX + 16];
+	struct tui_approval_request req = {
+		.action = TUI_ACTION_SKILL, .subject = name,
+	};
 	struct judgement j;
 
 	memset(&j, 0, sizeof(j));
 	judge_verdict(&j, policy_decide_skill(&s->policy, name));
-	answer_headless(&j);
+	answer_headless(s, &j);
+	if (ask_user(s, &j, "load_skill", &req, NULL) < 0)
+		return -1;
 	if (audit_decision(s, m->id, "load_skill", subject, &j, false) < 0)
 		return -1;
 	if (j.decision == POLICY_ALLOW)

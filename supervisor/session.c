@@ -40,6 +40,8 @@
 /* The CA bundle handed to the worker for https endpoints. */
 #define CA_BUNDLE_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
 
+void (*session_note_hook)(const char *line);
+
 void session_note(const char *fmt, ...)
 {
 	char line[8192];
@@ -48,6 +50,10 @@ void session_note(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (session_note_hook) {
+		session_note_hook(line);
+		return;
+	}
 	fputs("coworker: ", stderr);
 	sanitize_write(stderr, line, false);
 	fputc('\n', stderr);
@@ -183,6 +189,32 @@ static int load_policy(struct session *s, cJSON *files, char *err,
 			     s->policy.inactive_count,
 			     s->policy.inactive_count == 1 ? "" : "s");
 	return 0;
+}
+
+int session_reload_policy(struct session *s, char *err, size_t errlen)
+{
+	struct policy old = s->policy;
+	cJSON *files = cJSON_CreateArray(), *f;
+
+	policy_init(&s->policy);
+	if (load_policy(s, files, err, errlen) < 0) {
+		policy_free(&s->policy);
+		s->policy = old;
+		cJSON_Delete(files);
+		return -1;
+	}
+	/*
+	 * NOTE: the broker keeps the roots outside the workspace that the
+	 * first policy opened; a preset that reaches new ones needs a new
+	 * session.
+	 */
+	policy_free(&old);
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "mode", s->cfg->mode ? s->cfg->mode :
+				"workspace-write");
+	cJSON_AddStringToObject(f, "policy_digest", s->policy_digest);
+	cJSON_AddItemToObject(f, "policy_files", files);
+	return session_audit(s, "policy_reload", f, true);
 }
 
 /* Make dir (one level) unless it exists as a real directory. */
@@ -360,7 +392,7 @@ static int send_config(struct session *s, const char *key, char *err,
 	if (s->cfg->token_budget > 0)
 		cJSON_AddNumberToObject(f, "token_budget",
 					(double)s->cfg->token_budget);
-	if (s->cfg->json && s->cfg->json_deltas)
+	if ((s->cfg->json && s->cfg->json_deltas) || s->ui)
 		cJSON_AddBoolToObject(f, "deltas", 1);
 	cJSON_AddStringToObject(f, "workspace", s->broker.root);
 	if (s->skills_section && s->skills_section[0])
@@ -414,6 +446,12 @@ static int on_ready(struct session *s, struct proto_msg *m)
 			     "(--weaker-worker-sandbox)");
 
 	s->phase = PROTO_PHASE_RUN;
+	if (s->ui) {
+		/* Interactive mode sends each task when the user types it. */
+		s->done = true;
+		event_base_loopbreak(s->base);
+		return 0;
+	}
 	t = cJSON_CreateObject();
 	cJSON_AddStringToObject(t, "text", s->cfg->task);
 	if (proto_send(s->worker.sock, PROTO_TASK, 1, t, -1, err,
@@ -541,20 +579,51 @@ static void on_cancelled(struct session *s)
 	}
 }
 
+/*
+ * Interactive mode: one task ended and the worker waits for the next, so
+ * the loop returns to the prompt. The session's exit status stays as it
+ * is: a cancelled or failed task does not end the session.
+ */
+static int on_task_done(struct session *s, struct proto_msg *m)
+{
+	static const char *const statuses[] = {
+		"ok", "max_turns", "token_budget", "cancelled",
+	};
+	const char *status = proto_str(m, "status");
+	cJSON *f = cJSON_CreateObject();
+	size_t i;
+
+	s->task_status = "error";
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (strcmp(status, statuses[i]) == 0)
+			s->task_status = statuses[i];
+	free(s->summary);
+	s->summary = strdup(proto_str(m, "summary") ?
+			    proto_str(m, "summary") : "");
+	event_base_loopbreak(s->base);
+	cJSON_AddStringToObject(f, "status", s->task_status);
+	return session_audit(s, "task_done", f, false);
+}
+
 static int on_event(struct session *s, struct proto_msg *m)
 {
 	static const struct timeval exit_grace = { 2, 0 };
 	cJSON *f = cJSON_CreateObject();
 	const char *text;
 
+	if (s->ui)
+		interactive_show_event(s, m);
 	switch (m->type->id) {
 	case PROTO_TEXT:
 		text = proto_str(m, "text");
 		cJSON_AddStringToObject(f, "text", text);
-		note_model_text(text);
+		if (!s->ui)
+			note_model_text(text);
 		return session_audit(s, "text", f, false);
 	case PROTO_TURN:
 		s->turns = proto_int(m, "turn", s->turns);
+		s->prompt_tokens += proto_int(m, "prompt_tokens", 0);
+		s->completion_tokens += proto_int(m, "completion_tokens", 0);
 		cJSON_AddNumberToObject(f, "turn", (double)s->turns);
 		if (proto_str(m, "model"))
 			cJSON_AddStringToObject(f, "model", proto_str(m, "model"));
@@ -606,6 +675,8 @@ static int on_event(struct session *s, struct proto_msg *m)
 		cJSON_Delete(f);
 		s->done = true;
 		event_del(s->cancel_timer);
+		if (s->ui)
+			return on_task_done(s, m);
 		/*
 		 * One task per exec: closing our side ends the worker, which
 		 * waits for another task otherwise; one that lingers is
@@ -1254,87 +1325,116 @@ static int start_worker(struct session *s, const char *key, char *err,
 	return send_config(s, key, err, errlen);
 }
 
-int session_run(const struct session_config *cfg)
+int session_open(struct session *s, const struct session_config *cfg,
+		 struct interactive *ui)
 {
-	char err[SESSION_ERR_MAX], audit_path[BROKER_PATH_MAX + 128];
-	struct session s;
-	char *key;
+	char err[SESSION_ERR_MAX];
 
-	memset(&s, 0, sizeof(s));
-	s.cfg = cfg;
-	s.broker.root_fd = -1;
-	s.worker.pid = -1;
-	s.worker.sock = -1;
-	s.worker.log_fd = -1;
-	s.signal_fd = -1;
-	s.end_status = "ok";
-	policy_init(&s.policy);
-	skills_init(&s.skills);
-	make_session_id(s.id, sizeof(s.id));
-	key = take_api_key(cfg->api_key_env);
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->ui = ui;
+	s->broker.root_fd = -1;
+	s->worker.pid = -1;
+	s->worker.sock = -1;
+	s->worker.log_fd = -1;
+	s->signal_fd = -1;
+	s->end_status = "ok";
+	policy_init(&s->policy);
+	skills_init(&s->skills);
+	make_session_id(s->id, sizeof(s->id));
+	s->key = take_api_key(cfg->api_key_env);
 
-	if (prepare(&s, key, audit_path, sizeof(audit_path), err,
+	if (prepare(s, s->key, s->audit_path, sizeof(s->audit_path), err,
 		    sizeof(err)) < 0) {
-		if (s.exit_status == SESSION_EXIT_OK) {
+		if (s->exit_status == SESSION_EXIT_OK) {
 			session_note("%s", err);
-			s.exit_status = SESSION_EXIT_USAGE;
+			s->exit_status = SESSION_EXIT_USAGE;
 		}
-		goto out;
+		return -1;
 	}
-	if (start_worker(&s, key, err, sizeof(err)) < 0 ||
-	    setup_loop(&s) < 0) {
-		session_abort(&s, SESSION_EXIT_SETUP, "error",
+	s->audit_open = true;
+	if (start_worker(s, s->key, err, sizeof(err)) < 0 ||
+	    setup_loop(s) < 0) {
+		session_abort(s, SESSION_EXIT_SETUP, "error",
 			      "cannot start the worker: %s", err);
-	} else {
-		/* The key now lives only in the worker and the redactor. */
-		explicit_bzero(key, strlen(key));
-		event_base_dispatch(s.base);
+		return -1;
 	}
+	/* The key now lives only in the worker and the redactor. */
+	explicit_bzero(s->key, strlen(s->key));
+	return 0;
+}
 
-	if (s.worker.pid > 0)
-		worker_stop(&s.worker);
+int session_close(struct session *s)
+{
+	char err[SESSION_ERR_MAX];
+
+	if (s->worker.pid > 0)
+		worker_stop(&s->worker);
+	if (s->audit_open)
+		finish_audit(s, s->audit_path);
+	teardown_loop(s);
+	if (s->audit)
+		audit_close(s->audit, err, sizeof(err));
+	if (s->worker.sock >= 0 || s->worker.pid > 0)
+		worker_stop(&s->worker);
+	broker_close(&s->broker);
+	policy_free(&s->policy);
+	skills_free(&s->skills);
+	free(s->skills_section);
+	free(s->instructions);
+	cJSON_Delete(s->instruction_files);
+	session_free_narrowings(s);
+	free(s->summary);
+	cJSON_Delete(s->todo);
+	if (s->key) {
+		explicit_bzero(s->key, strlen(s->key));
+		free(s->key);
+	}
+	s->key = NULL;
+	return s->exit_status;
+}
+
+/* What exec prints after the loop: the answer, or why there is none. */
+static void report_exec_end(struct session *s)
+{
+	const struct session_config *cfg = s->cfg;
+
 	/*
 	 * A run whose actions were denied must not look like success to CI,
 	 * even when the model wrote a final answer.
 	 */
-	if (s.done && s.exit_status == SESSION_EXIT_OK && s.denials > 0) {
-		s.exit_status = SESSION_EXIT_DENIED;
+	if (s->done && s->exit_status == SESSION_EXIT_OK && s->denials > 0) {
+		s->exit_status = SESSION_EXIT_DENIED;
 		session_note("%ld request%s denied by the policy; see the audit "
-			     "log", s.denials, s.denials == 1 ? " was" : "s were");
+			     "log", s->denials, s->denials == 1 ? " was" : "s were");
 	}
-	if (!cfg->json && s.done && s.summary && s.end_status &&
-	    strcmp(s.end_status, "ok") == 0) {
-		sanitize_write(stdout, s.summary, true);
+	if (!cfg->json && s->done && s->summary && s->end_status &&
+	    strcmp(s->end_status, "ok") == 0) {
+		sanitize_write(stdout, s->summary, true);
 		fputc('\n', stdout);
 		fflush(stdout);
-	} else if (s.done && s.summary && *s.summary) {
+	} else if (s->done && s->summary && *s->summary) {
 		/* An error's text was already shown as the worker's log line. */
-		if (strcmp(s.end_status, "max_turns") == 0 ||
-		    strcmp(s.end_status, "token_budget") == 0 ||
-		    strcmp(s.end_status, "cancelled") == 0 ||
-		    strcmp(s.end_status, "timeout") == 0)
-			session_note("%s", s.summary);
-		if (strstr(s.summary, "API key"))
+		if (strcmp(s->end_status, "max_turns") == 0 ||
+		    strcmp(s->end_status, "token_budget") == 0 ||
+		    strcmp(s->end_status, "cancelled") == 0 ||
+		    strcmp(s->end_status, "timeout") == 0)
+			session_note("%s", s->summary);
+		if (strstr(s->summary, "API key"))
 			session_note("the API key was read from %s",
 				     cfg->api_key_env);
 	}
-	finish_audit(&s, audit_path);
-out:
-	teardown_loop(&s);
-	if (s.audit)
-		audit_close(s.audit, err, sizeof(err));
-	if (s.worker.sock >= 0 || s.worker.pid > 0)
+}
+
+int session_run(const struct session_config *cfg)
+{
+	struct session s;
+
+	if (session_open(&s, cfg, NULL) == 0)
+		event_base_dispatch(s.base);
+	if (s.worker.pid > 0)
 		worker_stop(&s.worker);
-	broker_close(&s.broker);
-	policy_free(&s.policy);
-	skills_free(&s.skills);
-	free(s.skills_section);
-	free(s.instructions);
-	cJSON_Delete(s.instruction_files);
-	session_free_narrowings(&s);
-	free(s.summary);
-	cJSON_Delete(s.todo);
-	explicit_bzero(key, strlen(key));
-	free(key);
-	return s.exit_status;
+	if (s.audit_open)
+		report_exec_end(&s);
+	return session_close(&s);
 }

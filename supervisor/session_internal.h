@@ -25,8 +25,14 @@
 /* Largest output of one command kept and handed to the worker. */
 #define SESSION_OUTPUT_CAP (1024L * 1024)
 
+struct interactive;
+
 struct session {
 	const struct session_config *cfg;
+	struct interactive *ui;		/* interactive mode; NULL in exec */
+	char *key;			/* the API key until the worker has it */
+	char audit_path[BROKER_PATH_MAX + 128];
+	bool audit_open;		/* session_start was written */
 	struct broker broker;
 	struct policy policy;
 	char policy_digest[65];
@@ -58,6 +64,9 @@ struct session {
 	const char *end_status;		/* for the session_end record */
 	bool done;			/* the worker sent "done" */
 	long turns;
+	long long prompt_tokens;	/* summed over the model's turns */
+	long long completion_tokens;
+	const char *task_status;	/* interactive: the last "done" status */
 	long requests;
 	long denials;			/* requests answered with deny */
 	char *summary;
@@ -74,6 +83,67 @@ struct session {
 	struct skills_narrowing *narrowings;
 	size_t nnarrowings;
 };
+
+/*
+ * Set up s for cfg: workspace, policy, skills, audit log, endpoint, and
+ * the worker with its configuration, ready for event_base_dispatch. ui is
+ * NULL for exec. Returns 0, or -1 with the reason shown and
+ * s->exit_status set; call session_close in both cases.
+ */
+int session_open(struct session *s, const struct session_config *cfg,
+		 struct interactive *ui);
+
+/*
+ * Stop the worker, write the end record and free everything s holds.
+ * Returns s->exit_status.
+ */
+int session_close(struct session *s);
+
+/*
+ * Load the policy again from every layer, with s->cfg->mode as the
+ * preset, and audit it as "policy_reload". On failure the old policy
+ * stays. Returns 0, or -1 with err set.
+ */
+int session_reload_policy(struct session *s, char *err, size_t errlen);
+
+/* When set, session_note hands each line here instead of stderr. */
+extern void (*session_note_hook)(const char *line);
+
+/*
+ * Interactive mode's side of the session (supervisor/interactive*.c),
+ * called only when s->ui is set.
+ */
+struct tui_approval_request;
+struct tui_result;
+
+/* Show a worker event (streamed text, busy line, todo list). */
+void interactive_show_event(struct session *s, const struct proto_msg *m);
+
+/* Show one tool line and remember the decision for /policy. */
+void interactive_show_decision(struct session *s, const char *tool,
+			       const char *subject, const char *decision,
+			       const char *answered_by);
+
+void interactive_show_result(struct session *s, const struct tui_result *r);
+
+/* The user's answer to an approval, as requests.c records it. */
+struct interactive_answer {
+	bool allow;
+	const char *answer;	/* once, session, always, deny, deny_message */
+	const char *answered_by;	/* "user", or "session" for a
+					   remembered "s" answer */
+	char message[2048];	/* deny_message: the user's text */
+};
+
+/*
+ * Ask the user about req, unless an "s" answer this session already
+ * covers tool, subject and digest (NULL for no content). An "always"
+ * answer saves its rules and adds them to s->policy. Returns 0, or -1
+ * when the session must end.
+ */
+int interactive_approve(struct session *s, const char *tool,
+			const struct tui_approval_request *req,
+			const char *digest, struct interactive_answer *out);
 
 /*
  * Milliseconds left before --timeout, at least 1; -1 when the session has
