@@ -163,6 +163,13 @@ static void child_main(int sync_fd, int report_fd, const struct child_ids *ids,
 		_exit(127);
 	close(sync_fd);
 
+	/*
+	 * A session of its own: Ctrl-C in the user's terminal signals the
+	 * terminal's foreground process group, which must not include the
+	 * worker (the supervisor decides what a Ctrl-C cancels).
+	 */
+	if (setsid() < 0)
+		child_fail(report_fd, "setsid in the worker failed", errno);
 	child_switch_ids(ids, report_fd);
 	fn(arg, report_fd);
 	_exit(127);

@@ -121,6 +121,8 @@ static void child_runs_as_unprivileged_host_ids(void **state)
 		assert_int_equal(groups[strspn(groups, " \t")], '\n');
 	}
 	assert_int_equal(check_namespaces(w.pid, err, sizeof(err)), 0);
+	/* Its own session, so no terminal's Ctrl-C reaches it. */
+	assert_int_equal(getsid(w.pid), w.pid);
 	finish_probe(&w, result, hold);
 }
 
