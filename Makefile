@@ -62,7 +62,7 @@ $(SUPERVISOR_LIB): $(call obj,$(SUPERVISOR_SRC) $(POLICY_SRC) $(PROTO_SRC) $(LIB
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(WORKER_LIB): $(call obj,$(WORKER_SRC) $(PROTO_SRC))
+$(WORKER_LIB): $(call obj,$(WORKER_SRC) $(PROTO_SRC) $(LIB_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "internal.h"
+#include "lib/error.h"
 
 /* Longest JSON value quoted in an error message. */
 #define VALUE_MAX 80
@@ -33,16 +34,6 @@ static const struct {
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Write item as compact JSON into buf (escaped, cut with "..." if long). */
 static const char *json_text(const cJSON *item, char *buf, size_t size)
@@ -79,13 +70,13 @@ static int read_all(int fd, const char *path, char **out, size_t *outlen,
 	ssize_t n;
 
 	if (!buf)
-		return fail(err, errlen, "%s: out of memory", path);
+		return error_set(err, errlen, "%s: out of memory", path);
 	while (len < cap) {
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fail(err, errlen, "%s: read failed: %s", path,
+			error_set(err, errlen, "%s: read failed: %s", path,
 			     strerror(errno));
 			free(buf);
 			return -1;
@@ -96,7 +87,7 @@ static int read_all(int fd, const char *path, char **out, size_t *outlen,
 	}
 	if (len > POLICY_FILE_MAX) {
 		free(buf);
-		return fail(err, errlen,
+		return error_set(err, errlen,
 			    "%s: file is larger than the maximum of %d bytes for a policy file",
 			    path, POLICY_FILE_MAX);
 	}
@@ -114,15 +105,15 @@ static int read_file(const char *path, char **buf, size_t *len,
 	/* O_NONBLOCK so that a FIFO in place of the file cannot hang us. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return fail(err, errlen, "%s: cannot open policy file: %s",
+		return error_set(err, errlen, "%s: cannot open policy file: %s",
 			    path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, "%s: not a regular file", path);
+		return error_set(err, errlen, "%s: not a regular file", path);
 	}
 	if (st.st_size > POLICY_FILE_MAX) {
 		close(fd);
-		return fail(err, errlen,
+		return error_set(err, errlen,
 			    "%s: file is %lld bytes, more than the maximum of %d for a policy file",
 			    path, (long long)st.st_size, POLICY_FILE_MAX);
 	}
@@ -162,7 +153,7 @@ static int check_nul(const char *path, const char *buf, size_t len,
 		    (buf[i] == '\\' && i + 5 < len &&
 		     strncmp(buf + i + 1, "u0000", 5) == 0)) {
 			line_column(buf, i, &line, &col);
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "%s:%d:%d: NUL character in the file: remove it",
 				    path, line, col);
 		}
@@ -185,13 +176,13 @@ static cJSON *parse_json(const char *path, char *buf, size_t len,
 	if (!root) {
 		line_column(buf, end && end >= buf ? (size_t)(end - buf) : 0,
 			    &line, &col);
-		fail(err, errlen, "%s:%d:%d: invalid JSON: fix the syntax there",
+		error_set(err, errlen, "%s:%d:%d: invalid JSON: fix the syntax there",
 		     path, line, col);
 		return NULL;
 	}
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
-		fail(err, errlen,
+		error_set(err, errlen,
 		     "%s: expected a JSON object with \"allow\", \"ask\" or \"deny\" arrays",
 		     path);
 		return NULL;
@@ -566,7 +557,7 @@ int policy_load_buffer_layer(struct policy *p, const char *name, char *buf,
 	}
 	L.pos = policy_json_pos_build(buf, len, root);
 	if (!L.pos) {
-		fail(err, errlen, "%s: out of memory", name);
+		error_set(err, errlen, "%s: out of memory", name);
 		goto out;
 	}
 	own_borrow(&L);

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "lib/error.h"
 
 static const struct {
 	const char *name;
@@ -40,16 +41,6 @@ const char *policy_tool_name(enum policy_tool tool)
 
 /* Longest quoted rule text shown in a message before it is cut with "...". */
 #define QUOTE_MAX 120
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Copy text into buf for a message, escaping control bytes, cut if long. */
 static const char *quote(char *buf, size_t size, const char *text, size_t len)
@@ -170,18 +161,18 @@ static int check_text(const char *text, char *err, size_t errlen)
 	size_t i;
 
 	if (len > POLICY_RULE_MAX)
-		return fail(err, errlen,
+		return error_set(err, errlen,
 			    "rule \"%s\" is %zu bytes long, more than the maximum of %d: split it into shorter rules",
 			    quote(q, sizeof(q), text, len), len,
 			    POLICY_RULE_MAX);
 	if (len == 0)
-		return fail(err, errlen,
+		return error_set(err, errlen,
 			    "empty rule: write Tool or Tool(pattern), e.g. Read(src/**)");
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 
 		if (c < 0x20 || c == 0x7f)
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "rule \"%s\" contains control character 0x%02x at byte %zu: remove it",
 				    quote(q, sizeof(q), text, len), c, i);
 	}
@@ -207,11 +198,11 @@ static int parse_tool(const char *text, size_t namelen, enum policy_tool *tool,
 	for (i = 0; i < NTOOLS; i++) {
 		if (strlen(tools[i].name) == namelen &&
 		    strncasecmp(tools[i].name, text, namelen) == 0)
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "unknown tool \"%s\" in rule \"%s\": tool names are case-sensitive, write %s",
 				    name, q, tools[i].name);
 	}
-	return fail(err, errlen,
+	return error_set(err, errlen,
 		    "unknown tool \"%s\" in rule \"%s\": use Read, Write, Exec, Net or Skill",
 		    name, q);
 }
@@ -237,7 +228,7 @@ static int split_parens(const char *text, size_t *namelen, const char **pat,
 	*namelen = (size_t)(open - text);
 	if (text[len - 1] != ')') {
 		if (strchr(open, ')'))
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "text after the closing parenthesis in rule \"%s\": the rule must end with \")\", as in Read(src/**)",
 				    quote(q, sizeof(q), text, len));
 		goto unbalanced;
@@ -256,7 +247,7 @@ static int split_parens(const char *text, size_t *namelen, const char **pat,
 	return 0;
 
 unbalanced:
-	return fail(err, errlen,
+	return error_set(err, errlen,
 		    "unbalanced parentheses in rule \"%s\": write Tool(pattern), e.g. Read(src/**)",
 		    quote(q, sizeof(q), text, len));
 }
@@ -282,7 +273,7 @@ static int check_classes(const char *q, const char *pat, char *err,
 		while (pat[j] && pat[j] != ']' && pat[j] != '/')
 			j++;
 		if (pat[j] != ']')
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "rule \"%s\": unclosed \"[\" in the glob; close the character class with \"]\" or write \\[ for a literal \"[\"",
 				    q);
 		i = j;
@@ -303,7 +294,7 @@ static int check_path_pattern(const char *text, const char *pat,
 
 	quote(q, sizeof(q), text, strlen(text));
 	if (pat[0] == '~' && pat[1] != '/')
-		return fail(err, errlen,
+		return error_set(err, errlen,
 			    "rule \"%s\": only \"~/\" is understood (the home directory); write the path as ~/dir/** or /home/name/dir/**",
 			    q);
 	if (pat[0] == '~')
@@ -315,11 +306,11 @@ static int check_path_pattern(const char *text, const char *pat,
 	for (;;) {
 		n = strcspn(c, "/");
 		if (n == 2 && c[0] == '.' && c[1] == '.')
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "rule \"%s\": \"..\" components are not allowed, because paths are judged after resolution and never contain them; remove them",
 				    q);
 		if (n == 0 || (n == 1 && c[0] == '.'))
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "rule \"%s\": empty or \".\" components never match a normalised path; remove them (write dir/** for a directory's contents)",
 				    q);
 		if (c[n] == '\0')
@@ -352,7 +343,7 @@ static int parse_port(const char *q, const char *text, int *port,
 	*port = (int)v;
 	return 0;
 bad:
-	return fail(err, errlen,
+	return error_set(err, errlen,
 		    "rule \"%s\": invalid port \"%s\": write a number from 1 to 65535, or * for any port",
 		    q, text);
 }
@@ -372,7 +363,7 @@ static int parse_net_pattern(struct policy_rule *r, char *err, size_t errlen)
 	if (pat[0] == '[') {
 		close = strchr(pat, ']');
 		if (!close || (close[1] && close[1] != ':'))
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "rule \"%s\": an IPv6 address is written in brackets, as in Net([::1]:8080)",
 				    q);
 		if (close[1] == ':' &&
@@ -382,7 +373,7 @@ static int parse_net_pattern(struct policy_rule *r, char *err, size_t errlen)
 		host = pat + 1;
 		for (i = 0; host[i]; i++) {
 			if (!strchr("0123456789abcdefABCDEF:.", host[i]))
-				return fail(err, errlen,
+				return error_set(err, errlen,
 					    "rule \"%s\": invalid IPv6 address", q);
 		}
 	} else {
@@ -396,12 +387,12 @@ static int parse_net_pattern(struct policy_rule *r, char *err, size_t errlen)
 		if (strcmp(host, "*") == 0)
 			i = 1;
 		else if (host[i] == '\0' || host[i] == '.')
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "rule \"%s\": missing host name; write Net(example.com), Net(*.example.com) or Net(host:port)",
 				    q);
 		for (; host[i]; i++) {
 			if (!is_host_char(host[i]))
-				return fail(err, errlen,
+				return error_set(err, errlen,
 					    "rule \"%s\": invalid character \"%c\" in the host name; only \"*.\" at the start is a wildcard",
 					    q, host[i]);
 		}
@@ -423,7 +414,7 @@ static int check_skill_pattern(const struct policy_rule *r, char *err,
 
 	for (c = r->pattern; *c; c++) {
 		if (!is_host_char(*c) && *c != '*' && *c != '?')
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "rule \"%s\": invalid character \"%c\" in the skill name; names use letters, digits, \"-\", \"_\" and \".\", with * and ? as wildcards",
 				    quote(q, sizeof(q), r->text,
 					  strlen(r->text)), *c);
@@ -450,7 +441,7 @@ static int split_exec_pattern(struct policy_rule *r, char *err, size_t errlen)
 
 	quote(q, sizeof(q), r->text, strlen(r->text));
 	if (policy_shell_split(r->pattern, &list) < 0)
-		return fail(err, errlen, "rule \"%s\": out of memory", q);
+		return error_set(err, errlen, "rule \"%s\": out of memory", q);
 
 	cmd = list.count == 1 ? &list.cmds[0] : NULL;
 	if (list.unjudged)
@@ -468,7 +459,7 @@ static int split_exec_pattern(struct policy_rule *r, char *err, size_t errlen)
 			problem = "a word that the shell would expand is compared literally; quote it, or end the pattern with \":*\" to match any arguments";
 	}
 	if (problem) {
-		fail(err, errlen, "invalid Exec pattern in rule \"%s\": %s",
+		error_set(err, errlen, "invalid Exec pattern in rule \"%s\": %s",
 		     q, problem);
 		goto out;
 	}
@@ -489,7 +480,7 @@ static int split_exec_pattern(struct policy_rule *r, char *err, size_t errlen)
 	goto out;
 
 oom:
-	fail(err, errlen, "rule \"%s\": out of memory", q);
+	error_set(err, errlen, "rule \"%s\": out of memory", q);
 out:
 	policy_command_list_free(&list);
 	return ret;
@@ -509,7 +500,7 @@ static int parse_pattern(struct policy_rule *r, const char *pat, size_t patlen,
 	const char *name = policy_tool_name(r->tool);
 
 	if (patlen == 0)
-		return fail(err, errlen,
+		return error_set(err, errlen,
 			    "empty pattern in rule \"%s\": write %s alone to match everything, or give a pattern such as %s",
 			    quote(q, sizeof(q), r->text, strlen(r->text)),
 			    name, examples[r->tool]);
@@ -521,7 +512,7 @@ static int parse_pattern(struct policy_rule *r, const char *pat, size_t patlen,
 	}
 	r->pattern = strndup(pat, patlen);
 	if (!r->pattern)
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 
 	switch (r->tool) {
 	case POLICY_EXEC:
@@ -552,7 +543,7 @@ static int rule_parse(struct policy_rule *r, const char *text,
 	r->text = strdup(text);
 	r->port = -1;
 	if (!r->text)
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	if (!pat)
 		return 0;
 	return parse_pattern(r, pat, patlen, err, errlen);
@@ -592,7 +583,7 @@ int policy_rule_parse(struct policy_rule *r, enum policy_decision decision,
 	r->port = -1;
 	if (decision != POLICY_ALLOW && decision != POLICY_ASK &&
 	    decision != POLICY_DENY)
-		return fail(err, errlen, "invalid decision %d for a rule",
+		return error_set(err, errlen, "invalid decision %d for a rule",
 			    (int)decision);
 	r->decision = decision;
 	r->line = o->line;
@@ -602,7 +593,7 @@ int policy_rule_parse(struct policy_rule *r, enum policy_decision decision,
 		return -1;
 	r->source = strdup(o->source ? o->source : "command line");
 	if (!r->source)
-		return fail(err, errlen, "out of memory while adding a rule");
+		return error_set(err, errlen, "out of memory while adding a rule");
 	return 0;
 }
 
@@ -694,7 +685,7 @@ int policy_add_rule_at(struct policy *p, enum policy_decision decision,
 	if (policy_rule_parse(&r, decision, text, origin, err, errlen) < 0)
 		goto fail_rule;
 	if (policy_rule_append(p, &r) < 0) {
-		fail(err, errlen, "out of memory while adding a rule");
+		error_set(err, errlen, "out of memory while adding a rule");
 		goto fail_rule;
 	}
 	return 0;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "lib/error.h"
 
 #define S PROTO_FIELD_STR
 #define I PROTO_FIELD_INT
@@ -182,19 +183,6 @@ const struct proto_type *proto_type_by_name(const char *name)
 	return NULL;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static const struct proto_field *find_field(const struct proto_type *t,
 					    const char *name)
 {
@@ -231,30 +219,30 @@ static int check_field(const struct proto_type *t, const struct proto_field *f,
 	switch (f->type) {
 	case PROTO_FIELD_STR:
 		if (!cJSON_IsString(item) || !item->valuestring)
-			return fail(err, errlen, "%s.%s: expected a string",
+			return error_set(err, errlen, "%s.%s: expected a string",
 				    t->name, f->name);
 		len = strlen(item->valuestring);
 		if ((long long)len < f->min || (long long)len > f->max)
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "%s.%s: length %zu outside %lld..%lld",
 				    t->name, f->name, len, f->min, f->max);
 		return 0;
 	case PROTO_FIELD_INT:
 		if (!json_integer(item, &n))
-			return fail(err, errlen, "%s.%s: expected an integer",
+			return error_set(err, errlen, "%s.%s: expected an integer",
 				    t->name, f->name);
 		if (n < f->min || n > f->max)
-			return fail(err, errlen,
+			return error_set(err, errlen,
 				    "%s.%s: value %lld outside %lld..%lld",
 				    t->name, f->name, n, f->min, f->max);
 		return 0;
 	case PROTO_FIELD_BOOL:
 		if (!cJSON_IsBool(item))
-			return fail(err, errlen, "%s.%s: expected true or false",
+			return error_set(err, errlen, "%s.%s: expected true or false",
 				    t->name, f->name);
 		return 0;
 	}
-	return fail(err, errlen, "%s.%s: unknown field type", t->name, f->name);
+	return error_set(err, errlen, "%s.%s: unknown field type", t->name, f->name);
 }
 
 /* Check every member of obj against the table entry t. */
@@ -266,7 +254,7 @@ static int check_fields(const struct proto_type *t, const cJSON *obj,
 
 	cJSON_ArrayForEach(item, obj) {
 		if (!item->string)
-			return fail(err, errlen, "%s: member without a name",
+			return error_set(err, errlen, "%s: member without a name",
 				    t->name);
 		if (strcmp(item->string, "v") == 0 ||
 		    strcmp(item->string, "id") == 0 ||
@@ -274,14 +262,14 @@ static int check_fields(const struct proto_type *t, const cJSON *obj,
 			continue;
 		f = find_field(t, item->string);
 		if (!f)
-			return fail(err, errlen, "%s: unknown field \"%.64s\"",
+			return error_set(err, errlen, "%s: unknown field \"%.64s\"",
 				    t->name, item->string);
 		if (check_field(t, f, item, err, errlen) < 0)
 			return -1;
 	}
 	for (f = t->fields; f->name; f++)
 		if (f->required && !cJSON_GetObjectItemCaseSensitive(obj, f->name))
-			return fail(err, errlen, "%s: missing field \"%s\"",
+			return error_set(err, errlen, "%s: missing field \"%s\"",
 				    t->name, f->name);
 	return 0;
 }
@@ -307,34 +295,34 @@ static int check_envelope(const cJSON *root, enum proto_dir dir,
 	long long n;
 
 	if (!cJSON_IsObject(root))
-		return fail(err, errlen, "frame is not a JSON object");
+		return error_set(err, errlen, "frame is not a JSON object");
 	if (has_duplicate_keys(root))
-		return fail(err, errlen, "frame has a duplicate member name");
+		return error_set(err, errlen, "frame has a duplicate member name");
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "v");
 	if (!json_integer(v, &n))
-		return fail(err, errlen, "missing or non-integer \"v\"");
+		return error_set(err, errlen, "missing or non-integer \"v\"");
 	if (n != PROTO_VERSION)
-		return fail(err, errlen,
+		return error_set(err, errlen,
 			    "protocol version %lld, expected %d: the supervisor "
 			    "and worker binaries come from different builds",
 			    n, PROTO_VERSION);
 
 	jid = cJSON_GetObjectItemCaseSensitive(root, "id");
 	if (!json_integer(jid, &n) || n < 1 || n > PROTO_ID_MAX)
-		return fail(err, errlen, "\"id\" must be an integer in 1..%ld",
+		return error_set(err, errlen, "\"id\" must be an integer in 1..%ld",
 			    PROTO_ID_MAX);
 	*id = (long)n;
 
 	jtype = cJSON_GetObjectItemCaseSensitive(root, "type");
 	if (!cJSON_IsString(jtype) || !jtype->valuestring)
-		return fail(err, errlen, "missing or non-string \"type\"");
+		return error_set(err, errlen, "missing or non-string \"type\"");
 	*type = proto_type_by_name(jtype->valuestring);
 	if (!*type)
-		return fail(err, errlen, "unknown message type \"%.64s\"",
+		return error_set(err, errlen, "unknown message type \"%.64s\"",
 			    jtype->valuestring);
 	if ((*type)->dir != dir)
-		return fail(err, errlen, "message type \"%s\" is not permitted "
+		return error_set(err, errlen, "message type \"%s\" is not permitted "
 			    "in this direction", (*type)->name);
 	return 0;
 }
@@ -351,12 +339,12 @@ int proto_decode(const char *buf, size_t len, enum proto_dir dir, int fd,
 	msg->fd = -1;
 
 	if (len == 0)
-		return fail(err, errlen, "empty frame");
+		return error_set(err, errlen, "empty frame");
 	if (len > PROTO_FRAME_MAX)
-		return fail(err, errlen, "frame of %zu bytes exceeds %d",
+		return error_set(err, errlen, "frame of %zu bytes exceeds %d",
 			    len, PROTO_FRAME_MAX);
 	if (memchr(buf, '\0', len))
-		return fail(err, errlen, "frame contains a NUL byte");
+		return error_set(err, errlen, "frame contains a NUL byte");
 
 	/*
 	 * cJSON's require_null_terminated flag fails whenever the length ends
@@ -364,12 +352,12 @@ int proto_decode(const char *buf, size_t len, enum proto_dir dir, int fd,
 	 */
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (!root)
-		return fail(err, errlen, "frame is not valid JSON");
+		return error_set(err, errlen, "frame is not valid JSON");
 	while (end < buf + len && strchr(" \t\r\n", *end))
 		end++;
 	if (end != buf + len) {
 		cJSON_Delete(root);
-		return fail(err, errlen, "frame has bytes after the JSON value");
+		return error_set(err, errlen, "frame has bytes after the JSON value");
 	}
 
 	if (check_envelope(root, dir, &type, &id, err, errlen) < 0 ||
@@ -377,11 +365,11 @@ int proto_decode(const char *buf, size_t len, enum proto_dir dir, int fd,
 		goto bad;
 
 	if (type->fd == PROTO_FD_NONE && fd >= 0) {
-		fail(err, errlen, "%s: unexpected file descriptor", type->name);
+		error_set(err, errlen, "%s: unexpected file descriptor", type->name);
 		goto bad;
 	}
 	if (type->fd == PROTO_FD_REQUIRED && fd < 0) {
-		fail(err, errlen, "%s: missing file descriptor", type->name);
+		error_set(err, errlen, "%s: missing file descriptor", type->name);
 		goto bad;
 	}
 
@@ -420,7 +408,7 @@ static ssize_t recv_frame(int sock, char *buf, size_t cap, int *fd,
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return fail(err, errlen, "recvmsg: %s", strerror(errno));
+		return error_set(err, errlen, "recvmsg: %s", strerror(errno));
 
 	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
@@ -436,7 +424,7 @@ static ssize_t recv_frame(int sock, char *buf, size_t cap, int *fd,
 		if (count > 1) {
 			close(*fd);
 			*fd = -1;
-			return fail(err, errlen, "frame carries %d%s descriptors, "
+			return error_set(err, errlen, "frame carries %d%s descriptors, "
 				    "at most 1 is permitted", count,
 				    (mh.msg_flags & MSG_CTRUNC) ? " or more" : "");
 		}
@@ -445,7 +433,7 @@ static ssize_t recv_frame(int sock, char *buf, size_t cap, int *fd,
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
-		return fail(err, errlen, "frame exceeds %d bytes or carries "
+		return error_set(err, errlen, "frame exceeds %d bytes or carries "
 			    "too many descriptors", PROTO_FRAME_MAX);
 	}
 	return n;
@@ -501,9 +489,9 @@ static int send_frame(int sock, const char *buf, size_t len, int fd,
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return fail(err, errlen, "sendmsg: %s", strerror(errno));
+		return error_set(err, errlen, "sendmsg: %s", strerror(errno));
 	if ((size_t)n != len)
-		return fail(err, errlen, "sendmsg sent %zd of %zu bytes", n, len);
+		return error_set(err, errlen, "sendmsg sent %zd of %zu bytes", n, len);
 	return 0;
 }
 
@@ -516,11 +504,11 @@ int proto_send(int sock, enum proto_type_id type_id, long id,
 	int rc = -1;
 
 	if (!type)
-		return fail(err, errlen, "unknown message type number %d",
+		return error_set(err, errlen, "unknown message type number %d",
 			    (int)type_id);
 	root = cJSON_CreateObject();
 	if (!root)
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	cJSON_AddNumberToObject(root, "v", PROTO_VERSION);
 	cJSON_AddNumberToObject(root, "id", (double)id);
 	cJSON_AddStringToObject(root, "type", type->name);
@@ -529,7 +517,7 @@ int proto_send(int sock, enum proto_type_id type_id, long id,
 			copy = cJSON_Duplicate(item, true);
 			if (!copy || !item->string) {
 				cJSON_Delete(copy);
-				fail(err, errlen, "out of memory");
+				error_set(err, errlen, "out of memory");
 				goto out;
 			}
 			cJSON_AddItemToObject(root, item->string, copy);
@@ -539,7 +527,7 @@ int proto_send(int sock, enum proto_type_id type_id, long id,
 	/* Deliberate self-check: never send what the peer must reject. */
 	text = cJSON_PrintUnformatted(root);
 	if (!text) {
-		fail(err, errlen, "out of memory");
+		error_set(err, errlen, "out of memory");
 		goto out;
 	}
 	{
@@ -553,12 +541,12 @@ int proto_send(int sock, enum proto_type_id type_id, long id,
 		proto_msg_free(&check);
 	}
 	if (type->fd == PROTO_FD_NONE && fd >= 0) {
-		fail(err, errlen, "%s: cannot carry a file descriptor",
+		error_set(err, errlen, "%s: cannot carry a file descriptor",
 		     type->name);
 		goto out;
 	}
 	if (type->fd == PROTO_FD_REQUIRED && fd < 0) {
-		fail(err, errlen, "%s: needs a file descriptor", type->name);
+		error_set(err, errlen, "%s: needs a file descriptor", type->name);
 		goto out;
 	}
 	rc = send_frame(sock, text, strlen(text), fd, err, errlen);

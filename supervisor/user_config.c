@@ -13,25 +13,13 @@
 #include <unistd.h>
 
 #include "supervisor/user_config.h"
+#include "lib/error.h"
 
 /* A config file is a few hundred bytes, so a larger one is a mistake. */
 #define USER_CONFIG_MAX (64 * 1024)
 
 static const char known_keys[] = "provider, model, base_url, max_turns, "
 				 "mode, command_timeout, api_key_env";
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int user_config_path(char *buf, size_t size)
 {
@@ -59,25 +47,25 @@ static int read_text(const char *path, char **text, char *err, size_t errlen)
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0)
-		return fail(err, errlen, "%s: cannot open: %s", path,
+		return error_set(err, errlen, "%s: cannot open: %s", path,
 			    strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > USER_CONFIG_MAX) {
 		close(fd);
-		return fail(err, errlen, "%s: not a regular file of at most %d "
+		return error_set(err, errlen, "%s: not a regular file of at most %d "
 			    "bytes", path, USER_CONFIG_MAX);
 	}
 	*text = calloc(1, (size_t)st.st_size + 1);
 	if (!*text) {
 		close(fd);
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	}
 	n = read(fd, *text, (size_t)st.st_size);
 	close(fd);
 	if (n != st.st_size) {
 		free(*text);
 		*text = NULL;
-		return fail(err, errlen, "%s: cannot read the whole file", path);
+		return error_set(err, errlen, "%s: cannot read the whole file", path);
 	}
 	return 1;
 }
@@ -103,7 +91,7 @@ static bool variable_name(const char *s)
 static int bad_value(const char *path, const char *key, const char *want,
 		     char *err, size_t errlen)
 {
-	return fail(err, errlen, "%s: \"%s\" must be %s; fix or remove it",
+	return error_set(err, errlen, "%s: \"%s\" must be %s; fix or remove it",
 		    path, key, want);
 }
 
@@ -179,7 +167,7 @@ static int apply_key(const char *path, const cJSON *item,
 			cfg->command_timeout_ms = seconds * 1000;
 		return 0;
 	}
-	return fail(err, errlen, "%s: unknown key \"%s\"; the keys are %s",
+	return error_set(err, errlen, "%s: unknown key \"%s\"; the keys are %s",
 		    path, key, known_keys);
 }
 
@@ -204,7 +192,7 @@ int user_config_apply(struct user_config *uc, const char *path,
 	uc->root = cJSON_Parse(text);
 	free(text);
 	if (!cJSON_IsObject(uc->root))
-		return fail(err, errlen, "%s: not a JSON object; write it as "
+		return error_set(err, errlen, "%s: not a JSON object; write it as "
 			    "{\"model\": \"...\", ...} with the keys %s",
 			    uc->path, known_keys);
 	cJSON_ArrayForEach(item, uc->root)

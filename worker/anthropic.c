@@ -8,19 +8,7 @@
 #include <string.h>
 
 #include "anthropic.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "lib/error.h"
 
 static const char *str_member(const cJSON *obj, const char *name)
 {
@@ -386,7 +374,7 @@ static int body_blocks(const cJSON *content, cJSON *message, char *err,
 		if (type && strcmp(type, "text") == 0) {
 			text = str_member(block, "text");
 			if (text && buf_append(&joined, text, strlen(text)) < 0) {
-				fail(err, errlen, "the response text is too large");
+				error_set(err, errlen, "the response text is too large");
 				goto out;
 			}
 		} else if (type && strcmp(type, "tool_use") == 0) {
@@ -407,7 +395,7 @@ static int body_blocks(const cJSON *content, cJSON *message, char *err,
 	rc = 0;
 	goto out;
 oom:
-	fail(err, errlen, "out of memory");
+	error_set(err, errlen, "out of memory");
 out:
 	buf_free(&joined);
 	return rc;
@@ -424,13 +412,13 @@ int anthropic_parse_response(const char *body, size_t len,
 	memset(resp, 0, sizeof(*resp));
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
-		return fail(err, errlen, "the response is not a JSON object");
+		return error_set(err, errlen, "the response is not a JSON object");
 	}
 	type = str_member(root, "type");
 	content = cJSON_GetObjectItemCaseSensitive(root, "content");
 	if ((type && strcmp(type, "message") != 0) || !cJSON_IsArray(content)) {
 		cJSON_Delete(root);
-		return fail(err, errlen, "the response is not a message with "
+		return error_set(err, errlen, "the response is not a message with "
 			    "a \"content\" array");
 	}
 	usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
@@ -439,7 +427,7 @@ int anthropic_parse_response(const char *body, size_t len,
 			  count_member(usage, "output_tokens"), &message);
 	if (!out || body_blocks(content, message, err, errlen) < 0) {
 		if (!out)
-			fail(err, errlen, "out of memory");
+			error_set(err, errlen, "out of memory");
 		cJSON_Delete(out);
 		cJSON_Delete(root);
 		return -1;

@@ -14,22 +14,10 @@
 #include <string.h>
 
 #include "anthropic.h"
+#include "lib/error.h"
 
 #define NAME_MAX_BYTES 256
 #define INPUT_MAX (4L * 1024 * 1024)
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static const char *str_member(const cJSON *obj, const char *name)
 {
@@ -80,11 +68,11 @@ static int copy_string(char **slot, const char *value, char *err,
 	if (!value)
 		return 0;
 	if (strlen(value) > NAME_MAX_BYTES)
-		return fail(err, errlen, "a streamed name or id exceeds %d "
+		return error_set(err, errlen, "a streamed name or id exceeds %d "
 			    "bytes", NAME_MAX_BYTES);
 	free(*slot);
 	*slot = strdup(value);
-	return *slot ? 0 : fail(err, errlen, "out of memory");
+	return *slot ? 0 : error_set(err, errlen, "out of memory");
 }
 
 /*
@@ -126,7 +114,7 @@ static struct anthropic_block *block_at(struct anthropic_stream *s,
 	double d = cJSON_IsNumber(index) ? index->valuedouble : -1;
 
 	if (d < 0 || d >= ANTHROPIC_BLOCKS_MAX || d != (double)(size_t)d) {
-		fail(err, errlen, "a content block event has index %.0f, "
+		error_set(err, errlen, "a content block event has index %.0f, "
 		     "expected 0 to %d", d, ANTHROPIC_BLOCKS_MAX - 1);
 		return NULL;
 	}
@@ -154,7 +142,7 @@ static int on_block_start(struct anthropic_stream *s, const cJSON *ev,
 		b->type = ANTHROPIC_BLOCK_TEXT;
 		text = str_member(cb, "text");
 		if (text && buf_append(&b->text, text, strlen(text)) < 0)
-			return fail(err, errlen, "a text block is too large");
+			return error_set(err, errlen, "a text block is too large");
 		return 0;
 	}
 
@@ -163,7 +151,7 @@ static int on_block_start(struct anthropic_stream *s, const cJSON *ev,
 	if (cJSON_IsObject(input) && input->child) {
 		b->input = cJSON_PrintUnformatted(input);
 		if (!b->input)
-			return fail(err, errlen, "out of memory");
+			return error_set(err, errlen, "out of memory");
 	}
 	if (copy_string(&b->id, str_member(cb, "id"), err, errlen) < 0 ||
 	    copy_string(&b->name, str_member(cb, "name"), err, errlen) < 0)
@@ -189,7 +177,7 @@ static int on_block_delta(struct anthropic_stream *s, const cJSON *ev,
 		 b->type == ANTHROPIC_BLOCK_TOOL_USE)
 		part = str_member(delta, "partial_json");
 	if (part && buf_append(&b->text, part, strlen(part)) < 0)
-		return fail(err, errlen, "content block %ld exceeds %ld bytes",
+		return error_set(err, errlen, "content block %ld exceeds %ld bytes",
 			    (long)(b - s->blocks), INPUT_MAX);
 	return 0;
 }
@@ -212,7 +200,7 @@ static int on_error(struct anthropic_stream *s, const cJSON *ev, char *err,
 	const char *message = str_member(error, "message");
 
 	s->server_error = true;
-	return fail(err, errlen, "the model endpoint sent an error in the "
+	return error_set(err, errlen, "the model endpoint sent an error in the "
 		    "stream: %.64s: %.512s", type ? type : "error",
 		    message ? message : "(no message)");
 }
@@ -227,7 +215,7 @@ int anthropic_stream_event(struct anthropic_stream *s, const char *name,
 
 	if (!cJSON_IsObject(ev)) {
 		cJSON_Delete(ev);
-		return fail(err, errlen, "stream event %zu (%.64s) is not a "
+		return error_set(err, errlen, "stream event %zu (%.64s) is not a "
 			    "JSON object", s->events + 1, name ? name : "?");
 	}
 	s->events++;
@@ -333,6 +321,6 @@ int anthropic_stream_result(struct anthropic_stream *s,
 	return openai_parse_root(root, resp, err, errlen);
 bad:
 	cJSON_Delete(root);
-	return fail(err, errlen, "out of memory or a response too large to "
+	return error_set(err, errlen, "out of memory or a response too large to "
 		    "assemble");
 }

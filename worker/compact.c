@@ -10,6 +10,7 @@
 #include "compact.h"
 #include "openai.h"
 #include "text.h"
+#include "lib/error.h"
 
 static const char summary_instruction[] =
 	"You summarise the work of a coding agent so that it can carry on "
@@ -19,19 +20,6 @@ static const char summary_instruction[] =
 	"changed and the facts in them that matter, the commands it ran and "
 	"their results, its decisions and their reasons, the errors it met, "
 	"and what remains to do. Be concise: about 500 words at most.";
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 long long compact_window(const struct worker_config *cfg)
 {
@@ -319,7 +307,7 @@ static char *ask_summary(struct model_client *model, cJSON *request,
 	r->completion_tokens = resp.completion_tokens;
 	/* Tool calls the model made anyway are ignored: only text counts. */
 	if (!resp.content || !resp.content[0])
-		fail(err, errlen, "the model returned no text for the summary "
+		error_set(err, errlen, "the model returned no text for the summary "
 		     "request");
 	else if (!(summary = strdup(resp.content)))
 		channel_die("out of memory");
@@ -388,10 +376,10 @@ int compact_check(struct model_client *model, cJSON *messages,
 	}
 
 	if (rc < 0)
-		return fail(err, errlen, "the conversation (about %zu tokens) "
+		return error_set(err, errlen, "the conversation (about %zu tokens) "
 			    "no longer fits the context window of %lld tokens, "
 			    "and compacting it failed: %s", total, window, why);
-	return fail(err, errlen, "the conversation (about %zu tokens) no "
+	return error_set(err, errlen, "the conversation (about %zu tokens) no "
 		    "longer fits the context window of %lld tokens%s; raise "
 		    "--context-tokens if the model's window is larger, or split "
 		    "the task into smaller steps", total, window,

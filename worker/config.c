@@ -11,19 +11,7 @@
 
 #include "config.h"
 #include "text.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "lib/error.h"
 
 static int copy_field(const struct proto_msg *msg, const char *name,
 		      char **out, char *err, size_t errlen)
@@ -35,7 +23,7 @@ static int copy_field(const struct proto_msg *msg, const char *name,
 		return 0;
 	*out = strdup(value);
 	if (!*out)
-		return fail(err, errlen, "out of memory copying config.%s", name);
+		return error_set(err, errlen, "out of memory copying config.%s", name);
 	return 0;
 }
 
@@ -51,25 +39,25 @@ static int read_ca(int fd, struct worker_config *cfg, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fail(err, errlen, "reading the CA bundle failed: %s",
+			error_set(err, errlen, "reading the CA bundle failed: %s",
 			     strerror(errno));
 			goto bad;
 		}
 		if (n == 0)
 			break;
 		if (buf_append(&b, chunk, (size_t)n) < 0) {
-			fail(err, errlen, "the CA bundle exceeds %ld bytes",
+			error_set(err, errlen, "the CA bundle exceeds %ld bytes",
 			     CONFIG_CA_MAX);
 			goto bad;
 		}
 	}
 	if (b.len == 0) {
-		fail(err, errlen, "the CA bundle descriptor is empty");
+		error_set(err, errlen, "the CA bundle descriptor is empty");
 		goto bad;
 	}
 	cfg->ca_len = b.len;
 	cfg->ca = buf_take(&b);
-	return cfg->ca ? 0 : fail(err, errlen, "out of memory");
+	return cfg->ca ? 0 : error_set(err, errlen, "out of memory");
 bad:
 	buf_free(&b);
 	return -1;
@@ -112,7 +100,7 @@ static int pick_provider(const struct proto_msg *msg,
 	else if (strcmp(name, "anthropic") == 0)
 		cfg->provider = PROVIDER_ANTHROPIC;
 	else
-		return fail(err, errlen, "config.provider \"%.32s\" is "
+		return error_set(err, errlen, "config.provider \"%.32s\" is "
 			    "neither \"openai\" nor \"anthropic\"", name);
 	return 0;
 }
@@ -138,7 +126,7 @@ int config_from_msg(struct proto_msg *msg, struct worker_config *cfg,
 	cfg->token_budget = proto_int(msg, "token_budget", 0);
 	cfg->deltas = proto_bool(msg, "deltas", false);
 	if (!cfg->model || !cfg->base_url)
-		return fail(err, errlen, "config lacks model or base_url");
+		return error_set(err, errlen, "config lacks model or base_url");
 	if (pick_provider(msg, cfg, err, errlen) < 0)
 		return -1;
 

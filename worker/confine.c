@@ -23,6 +23,7 @@
 
 #include "proto/proto.h"
 #include "confine.h"
+#include "lib/error.h"
 
 /*
  * The system header may predate the kernel. These values are fixed by the
@@ -63,19 +64,6 @@ struct worker_ruleset_attr {
  */
 #define ADDRESS_SPACE_MAX (1024UL * 1024 * 1024)
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /*
  * An existing directory to mount the new root on. /tmp is world-searchable,
  * so the worker's unprivileged host uid can reach it; the mount is only
@@ -104,19 +92,19 @@ int confine_empty_root(char *err, size_t errlen)
 	 * the supervisor must never move anyone else's root.
 	 */
 	if (unshare(CLONE_NEWNS) < 0)
-		return fail(err, errlen, "unshare(CLONE_NEWNS) failed: %s; the "
+		return error_set(err, errlen, "unshare(CLONE_NEWNS) failed: %s; the "
 			    "worker needs CAP_SYS_ADMIN in its user namespace, "
 			    "which coworker gives it by starting it in one",
 			    strerror(errno));
 
 	/* Mounts made below must not propagate to any other namespace. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return fail(err, errlen, "making the mounts private failed: %s",
+		return error_set(err, errlen, "making the mounts private failed: %s",
 			    strerror(errno));
 
 	if (mount("coworker-root", NEW_ROOT_MOUNT_POINT, "tmpfs",
 		  MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") < 0)
-		return fail(err, errlen, "mounting a tmpfs on %s failed: %s",
+		return error_set(err, errlen, "mounting a tmpfs on %s failed: %s",
 			    NEW_ROOT_MOUNT_POINT, strerror(errno));
 
 	/*
@@ -126,18 +114,18 @@ int confine_empty_root(char *err, size_t errlen)
 	 */
 	if (chdir(NEW_ROOT_MOUNT_POINT) < 0 ||
 	    syscall(SYS_pivot_root, ".", ".") < 0)
-		return fail(err, errlen, "pivot_root to the empty tmpfs failed: "
+		return error_set(err, errlen, "pivot_root to the empty tmpfs failed: "
 			    "%s", strerror(errno));
 	if (umount2(".", MNT_DETACH) < 0)
-		return fail(err, errlen, "detaching the old root failed: %s",
+		return error_set(err, errlen, "detaching the old root failed: %s",
 			    strerror(errno));
 	if (chdir("/") < 0)
-		return fail(err, errlen, "chdir(\"/\") in the new root failed: "
+		return error_set(err, errlen, "chdir(\"/\") in the new root failed: "
 			    "%s", strerror(errno));
 
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID |
 		  MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return fail(err, errlen, "remounting the new root read-only "
+		return error_set(err, errlen, "remounting the new root read-only "
 			    "failed: %s", strerror(errno));
 	return 0;
 }
@@ -148,7 +136,7 @@ static int set_limit(int resource, const char *name, rlim_t value,
 	struct rlimit lim = { value, value };
 
 	if (setrlimit(resource, &lim) < 0)
-		return fail(err, errlen, "setrlimit(%s, %llu) failed: %s", name,
+		return error_set(err, errlen, "setrlimit(%s, %llu) failed: %s", name,
 			    (unsigned long long)value, strerror(errno));
 	return 0;
 }
@@ -168,7 +156,7 @@ static int set_limit(int resource, const char *name, rlim_t value,
 int confine_rlimits(char *err, size_t errlen)
 {
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return fail(err, errlen, "prctl(PR_SET_DUMPABLE, 0) failed: %s",
+		return error_set(err, errlen, "prctl(PR_SET_DUMPABLE, 0) failed: %s",
 			    strerror(errno));
 	if (set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0, err, errlen) < 0 ||
 	    set_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", NOFILE_MAX,
@@ -188,7 +176,7 @@ int confine_rlimits(char *err, size_t errlen)
 int confine_no_new_privs(char *err, size_t errlen)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return fail(err, errlen, "prctl(PR_SET_NO_NEW_PRIVS) failed: %s",
+		return error_set(err, errlen, "prctl(PR_SET_NO_NEW_PRIVS) failed: %s",
 			    strerror(errno));
 	return 0;
 }
@@ -215,7 +203,7 @@ static int drop_caps(int need_bounding, char *err, size_t errlen)
 			break;
 		if (errno == EPERM && !need_bounding)
 			break;
-		return fail(err, errlen, "prctl(PR_CAPBSET_DROP, %d) failed: %s; "
+		return error_set(err, errlen, "prctl(PR_CAPBSET_DROP, %d) failed: %s; "
 			    "the worker needs CAP_SETPCAP in its user namespace, "
 			    "which coworker gives it by starting it in one",
 			    cap, strerror(errno));
@@ -223,12 +211,12 @@ static int drop_caps(int need_bounding, char *err, size_t errlen)
 
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
 	    errno != EINVAL)
-		return fail(err, errlen, "clearing ambient capabilities "
+		return error_set(err, errlen, "clearing ambient capabilities "
 			    "failed: %s", strerror(errno));
 
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &hdr, data) < 0)
-		return fail(err, errlen, "capset(0) failed: %s", strerror(errno));
+		return error_set(err, errlen, "capset(0) failed: %s", strerror(errno));
 	return 0;
 }
 
@@ -289,17 +277,17 @@ int confine_landlock(int *abi, char *err, size_t errlen)
 	if (version < 0) {
 		if (errno == ENOSYS || errno == EOPNOTSUPP)
 			return 0;
-		return fail(err, errlen, "querying the Landlock ABI failed: %s",
+		return error_set(err, errlen, "querying the Landlock ABI failed: %s",
 			    strerror(errno));
 	}
 
 	landlock_attr_for((int)version, &attr, &size);
 	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (fd < 0)
-		return fail(err, errlen, "landlock_create_ruleset (ABI %ld) "
+		return error_set(err, errlen, "landlock_create_ruleset (ABI %ld) "
 			    "failed: %s", version, strerror(errno));
 	if (syscall(SYS_landlock_restrict_self, fd, 0) < 0) {
-		fail(err, errlen, "landlock_restrict_self failed: %s",
+		error_set(err, errlen, "landlock_restrict_self failed: %s",
 		     strerror(errno));
 		close(fd);
 		return -1;

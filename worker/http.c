@@ -13,21 +13,9 @@
 
 #include "anthropic.h"
 #include "http.h"
+#include "lib/error.h"
 
 #define POLL_MS 1000
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Split "HOST:PORT:ADDRESS" (HOST may be "[v6]") into host and port. */
 static int resolve_split(const char *resolve, char *host, size_t hostlen,
@@ -38,16 +26,16 @@ static int resolve_split(const char *resolve, char *host, size_t hostlen,
 	size_t len;
 
 	if (resolve[0] == '+' || resolve[0] == '-')
-		return fail(err, errlen, "resolve entry \"%s\": the + and - "
+		return error_set(err, errlen, "resolve entry \"%s\": the + and - "
 			    "forms are not accepted", resolve);
 	end = resolve[0] == '[' ? strchr(resolve, ']') : resolve;
 	colon = end ? strchr(end, ':') : NULL;
 	if (!colon || colon == resolve)
-		return fail(err, errlen, "resolve entry \"%s\" is not "
+		return error_set(err, errlen, "resolve entry \"%s\" is not "
 			    "HOST:PORT:ADDRESS", resolve);
 	len = (size_t)(colon - resolve);
 	if (len >= hostlen)
-		return fail(err, errlen, "resolve entry \"%s\": host too long",
+		return error_set(err, errlen, "resolve entry \"%s\": host too long",
 			    resolve);
 	memcpy(host, resolve, len);
 	host[len] = '\0';
@@ -56,7 +44,7 @@ static int resolve_split(const char *resolve, char *host, size_t hostlen,
 	*port = strtol(colon + 1, &stop, 10);
 	if (errno || stop == colon + 1 || *stop != ':' || stop[1] == '\0' ||
 	    *port < 1 || *port > 65535)
-		return fail(err, errlen, "resolve entry \"%s\": the port must be "
+		return error_set(err, errlen, "resolve entry \"%s\": the port must be "
 			    "1..65535 followed by :ADDRESS", resolve);
 	return 0;
 }
@@ -75,23 +63,23 @@ int http_check_url(const char *url, const char *resolve, char *err,
 		return -1;
 	u = curl_url();
 	if (!u)
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &portstr,
 			 CURLU_DEFAULT_PORT) != CURLUE_OK) {
-		fail(err, errlen, "base URL \"%s\" is not a valid URL", url);
+		error_set(err, errlen, "base URL \"%s\" is not a valid URL", url);
 		goto out;
 	}
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		fail(err, errlen, "base URL \"%s\": the scheme must be http or "
+		error_set(err, errlen, "base URL \"%s\": the scheme must be http or "
 		     "https", url);
 		goto out;
 	}
 	port = strtol(portstr, NULL, 10);
 	if (strcasecmp(host, rhost) != 0 || port != rport) {
-		fail(err, errlen, "base URL \"%s\" names %s:%ld but the resolve "
+		error_set(err, errlen, "base URL \"%s\" names %s:%ld but the resolve "
 		     "entry names %s:%ld", url, host, port, rhost, rport);
 		goto out;
 	}
@@ -120,14 +108,14 @@ static int http_check_target(const char *url, const char *proxy,
 	if (http_check_url(proxy, resolve, err, errlen) < 0)
 		return -1;
 	if (strncmp(proxy, "http://", 7) != 0)
-		return fail(err, errlen, "proxy \"%s\" is not http://", proxy);
+		return error_set(err, errlen, "proxy \"%s\" is not http://", proxy);
 	u = curl_url();
 	if (!u)
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
-		fail(err, errlen, "base URL \"%s\" is not an http or https URL",
+		error_set(err, errlen, "base URL \"%s\" is not an http or https URL",
 		     url);
 	else
 		rc = 0;
@@ -254,7 +242,7 @@ static int add_header(struct http_client *hc, const char *line, char *err,
 	struct curl_slist *next = curl_slist_append(hc->headers, line);
 
 	if (!next)
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	hc->headers = next;
 	return 0;
 }
@@ -292,13 +280,13 @@ static int build_headers(struct http_client *hc, enum provider provider,
 	len = strlen(prefix) + strlen(api_key) + 1;
 	auth = malloc(len);
 	if (!auth)
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	snprintf(auth, len, "%s%s", prefix, api_key);
 	next = curl_slist_append(hc->headers, auth);
 	explicit_bzero(auth, len);
 	free(auth);
 	if (!next)
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	hc->headers = next;
 	return 0;
 }
@@ -306,7 +294,7 @@ static int build_headers(struct http_client *hc, enum provider provider,
 #define SETOPT(opt, value)						\
 	do {								\
 		if (curl_easy_setopt(hc->easy, opt, value) != CURLE_OK)	\
-			return fail(err, errlen, "curl_easy_setopt(%s) "	\
+			return error_set(err, errlen, "curl_easy_setopt(%s) "	\
 				    "failed", #opt);			\
 	} while (0)
 
@@ -323,7 +311,7 @@ static int set_tls_options(struct http_client *hc,
 		return 0;
 
 	if (!cfg->ca)
-		return fail(err, errlen, "base URL \"%s\" is https but no CA "
+		return error_set(err, errlen, "base URL \"%s\" is https but no CA "
 			    "bundle descriptor came with the config",
 			    cfg->base_url);
 	blob.data = cfg->ca;
@@ -411,10 +399,10 @@ int http_client_init(struct http_client *hc, const struct worker_config *cfg,
 	if (cfg->proxy)
 		hc->proxy = strdup(cfg->proxy);
 	if (!hc->url || (cfg->proxy && !hc->proxy))
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return fail(err, errlen, "curl_global_init failed");
+		return error_set(err, errlen, "curl_global_init failed");
 	hc->global_init = true;
 
 	/* Creates libcurl's wake-up socketpair now, while socketpair works. */
@@ -422,7 +410,7 @@ int http_client_init(struct http_client *hc, const struct worker_config *cfg,
 	hc->easy = curl_easy_init();
 	hc->resolve = curl_slist_append(NULL, cfg->resolve);
 	if (!hc->multi || !hc->easy || !hc->resolve)
-		return fail(err, errlen, "libcurl initialisation failed");
+		return error_set(err, errlen, "libcurl initialisation failed");
 
 	if (build_headers(hc, cfg->provider, cfg->api_key, err, errlen) < 0)
 		return -1;
@@ -472,25 +460,25 @@ static int http_result_error(struct http_client *hc, CURLcode result,
 {
 	if (result == CURLE_ABORTED_BY_CALLBACK && hc->ch->cancelled) {
 		hc->failure = HTTP_FAIL_CANCELLED;
-		return fail(err, errlen, "the request was cancelled");
+		return error_set(err, errlen, "the request was cancelled");
 	}
 	if (hc->connect_error[0]) {
 		hc->failure = HTTP_FAIL_CONNECT;
-		return fail(err, errlen, "the supervisor did not open a "
+		return error_set(err, errlen, "the supervisor did not open a "
 			    "connection to %s: %s", hc->host, hc->connect_error);
 	}
 	if (result == CURLE_FILESIZE_EXCEEDED || hc->too_large) {
 		hc->failure = HTTP_FAIL_TOO_LARGE;
-		return fail(err, errlen, "the model response exceeds %ld bytes",
+		return error_set(err, errlen, "the model response exceeds %ld bytes",
 			    hc->streamed ? HTTP_STREAM_MAX : HTTP_RESPONSE_MAX);
 	}
 	if (hc->stream_error[0]) {
 		hc->failure = HTTP_FAIL_STREAM;
-		return fail(err, errlen, "%s", hc->stream_error);
+		return error_set(err, errlen, "%s", hc->stream_error);
 	}
 	hc->failure = result == CURLE_OUT_OF_MEMORY ? HTTP_FAIL_LOCAL :
 		      HTTP_FAIL_TRANSFER;
-	return fail(err, errlen, "request to %s failed: %s", hc->url,
+	return error_set(err, errlen, "request to %s failed: %s", hc->url,
 		    hc->curl_error[0] ? hc->curl_error :
 		    curl_easy_strerror(result));
 }
@@ -527,7 +515,7 @@ int http_post_json(struct http_client *hc, const char *body,
 	SETOPT(CURLOPT_POSTFIELDS, body);
 	SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	if (curl_multi_add_handle(hc->multi, hc->easy) != CURLM_OK)
-		return fail(err, errlen, "curl_multi_add_handle failed");
+		return error_set(err, errlen, "curl_multi_add_handle failed");
 	hc->failure = HTTP_FAIL_NONE;
 	result = http_drive(hc);
 	curl_multi_remove_handle(hc->multi, hc->easy);
@@ -538,7 +526,7 @@ int http_post_json(struct http_client *hc, const char *body,
 	curl_easy_getinfo(hc->easy, CURLINFO_RESPONSE_CODE, status);
 	if (buf_append(&hc->response, "", 0) < 0) {
 		hc->failure = HTTP_FAIL_LOCAL;
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	}
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "anthropic.h"
 #include "model.h"
 #include "sse.h"
+#include "lib/error.h"
 
 #define SERVER_MESSAGE_MAX 1024
 
@@ -35,19 +36,6 @@ struct stream_ctx {
 	size_t openai_sent;
 	size_t block_sent[ANTHROPIC_BLOCKS_MAX];
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 void model_init(struct model_client *m, struct channel *ch,
 		struct http_client *http, const struct worker_config *cfg)
@@ -263,7 +251,7 @@ static enum attempt stream_finish(struct stream_ctx *s,
 	else
 		complete = openai_stream_complete(&s->openai);
 	if (!complete) {
-		fail(err, errlen, "the model's event stream ended before its "
+		error_set(err, errlen, "the model's event stream ended before its "
 		     "final event");
 		return ATTEMPT_RETRY;
 	}
@@ -295,7 +283,7 @@ static enum attempt body_finish(struct model_client *m,
 				    strlen(resp->content));
 		return ATTEMPT_OK;
 	}
-	fail(err, errlen, "the model endpoint returned an invalid response: "
+	error_set(err, errlen, "the model endpoint returned an invalid response: "
 	     "%s", detail);
 	return ATTEMPT_FAIL;
 }
@@ -317,18 +305,18 @@ static enum attempt status_error(struct model_client *m, long status,
 	enum attempt result = ATTEMPT_FAIL;
 
 	if (status == 401 || status == 403)
-		fail(err, errlen, "the model endpoint rejected the API key "
+		error_set(err, errlen, "the model endpoint rejected the API key "
 		     "(HTTP %ld): %s (check that the API key is set and valid "
 		     "for this endpoint)", status, said);
 	else if (status == 404)
-		fail(err, errlen, "the model endpoint returned HTTP 404 for "
+		error_set(err, errlen, "the model endpoint returned HTTP 404 for "
 		     "model \"%s\" at %s: %s; check the model name and the "
 		     "base URL", m->cfg->model, m->http->url, said);
 	else if (status == 400)
-		fail(err, errlen, "the model endpoint rejected the request "
+		error_set(err, errlen, "the model endpoint rejected the request "
 		     "(HTTP 400): %s", said);
 	else
-		fail(err, errlen, "the model endpoint returned HTTP %ld: %s",
+		error_set(err, errlen, "the model endpoint returned HTTP %ld: %s",
 		     status, said);
 
 	if (status_retryable(status))
@@ -366,7 +354,7 @@ static enum attempt transfer_error(struct model_client *m,
 				   const struct stream_ctx *s, const char *detail,
 				   char *err, size_t errlen)
 {
-	fail(err, errlen, "model request failed: %s", detail);
+	error_set(err, errlen, "model request failed: %s", detail);
 	switch (m->http->failure) {
 	case HTTP_FAIL_CANCELLED:
 		return ATTEMPT_CANCELLED;

@@ -8,21 +8,9 @@
 
 #include "openai.h"
 #include "text.h"
+#include "lib/error.h"
 
 #define TOOL_CALLS_MAX OPENAI_TOOL_CALLS_MAX
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static cJSON *message_new(const char *role, const char *content)
 {
@@ -118,7 +106,7 @@ static int optional_string(const cJSON *obj, const char *name,
 	if (!item || cJSON_IsNull(item))
 		return 0;
 	if (!cJSON_IsString(item))
-		return fail(err, errlen, "\"%s\" is not a string", name);
+		return error_set(err, errlen, "\"%s\" is not a string", name);
 	*out = item->valuestring;
 	return 0;
 }
@@ -149,18 +137,18 @@ static int repair_tool_call(cJSON *call, cJSON *function, size_t index,
 		snprintf(id, sizeof(id), "call_%zu", index);
 		cJSON_DeleteItemFromObjectCaseSensitive(call, "id");
 		if (!cJSON_AddStringToObject(call, "id", id))
-			return fail(err, errlen, "out of memory");
+			return error_set(err, errlen, "out of memory");
 	}
 	if (!args || cJSON_IsNull(args)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(function, "arguments");
 		if (!cJSON_AddStringToObject(function, "arguments", "{}"))
-			return fail(err, errlen, "out of memory");
+			return error_set(err, errlen, "out of memory");
 	} else if (cJSON_IsObject(args)) {
 		text = cJSON_PrintUnformatted(args);
 		if (!text || !cJSON_ReplaceItemInObjectCaseSensitive(function,
 				"arguments", cJSON_CreateString(text))) {
 			free(text);
-			return fail(err, errlen, "out of memory");
+			return error_set(err, errlen, "out of memory");
 		}
 		free(text);
 	}
@@ -175,12 +163,12 @@ static int parse_tool_call(cJSON *call, size_t index,
 	const char *type;
 
 	if (!cJSON_IsObject(call) || !cJSON_IsObject(function))
-		return fail(err, errlen, "tool call %zu has no \"function\" "
+		return error_set(err, errlen, "tool call %zu has no \"function\" "
 			    "object", index);
 	if (optional_string(call, "type", &type, err, errlen) < 0)
 		return -1;
 	if (type && strcmp(type, "function") != 0)
-		return fail(err, errlen, "tool call %zu has type \"%.32s\", "
+		return error_set(err, errlen, "tool call %zu has type \"%.32s\", "
 			    "expected \"function\"", index, type);
 	if (repair_tool_call(call, function, index, err, errlen) < 0)
 		return -1;
@@ -191,7 +179,7 @@ static int parse_tool_call(cJSON *call, size_t index,
 			    err, errlen) < 0)
 		return -1;
 	if (!out->id || !out->name)
-		return fail(err, errlen, "tool call %zu lacks an id or a "
+		return error_set(err, errlen, "tool call %zu lacks an id or a "
 			    "function name", index);
 	return 0;
 }
@@ -206,17 +194,17 @@ static int parse_tool_calls(cJSON *message, struct openai_response *resp,
 	if (!calls || cJSON_IsNull(calls))
 		return 0;
 	if (!cJSON_IsArray(calls))
-		return fail(err, errlen, "\"tool_calls\" is not an array");
+		return error_set(err, errlen, "\"tool_calls\" is not an array");
 	n = (size_t)cJSON_GetArraySize(calls);
 	if (n == 0)
 		return 0;
 	if (n > TOOL_CALLS_MAX)
-		return fail(err, errlen, "%zu tool calls in one response, at "
+		return error_set(err, errlen, "%zu tool calls in one response, at "
 			    "most %d are accepted", n, TOOL_CALLS_MAX);
 
 	resp->tool_calls = calloc(n, sizeof(*resp->tool_calls));
 	if (!resp->tool_calls)
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	cJSON_ArrayForEach(call, calls) {
 		if (parse_tool_call(call, i, &resp->tool_calls[i],
 				    err, errlen) < 0)
@@ -234,11 +222,11 @@ static int parse_choice(cJSON *root, struct openai_response *resp,
 	cJSON *choice, *message;
 
 	if (!cJSON_IsArray(choices) || cJSON_GetArraySize(choices) < 1)
-		return fail(err, errlen, "the response has no \"choices\"");
+		return error_set(err, errlen, "the response has no \"choices\"");
 	choice = cJSON_GetArrayItem(choices, 0);
 	message = cJSON_GetObjectItemCaseSensitive(choice, "message");
 	if (!cJSON_IsObject(choice) || !cJSON_IsObject(message))
-		return fail(err, errlen, "choices[0] has no \"message\" object");
+		return error_set(err, errlen, "choices[0] has no \"message\" object");
 
 	if (optional_string(choice, "finish_reason", &resp->finish_reason,
 			    err, errlen) < 0 ||
@@ -261,7 +249,7 @@ int openai_parse_root(cJSON *root, struct openai_response *resp, char *err,
 
 	resp->root = root;
 	if (!cJSON_IsObject(resp->root)) {
-		fail(err, errlen, "the response is not a JSON object");
+		error_set(err, errlen, "the response is not a JSON object");
 		goto bad;
 	}
 	if (optional_string(resp->root, "model", &resp->model,

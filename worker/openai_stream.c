@@ -17,22 +17,10 @@
 #include <string.h>
 
 #include "openai.h"
+#include "lib/error.h"
 
 #define NAME_MAX_BYTES 256
 #define ID_MAX_BYTES 256
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 void openai_stream_init(struct openai_stream *s)
 {
@@ -80,10 +68,10 @@ static int keep_first(char **slot, const char *value, size_t max,
 	if (!value || *slot)
 		return 0;
 	if (strlen(value) > max)
-		return fail(err, errlen, "a streamed %s exceeds %zu bytes",
+		return error_set(err, errlen, "a streamed %s exceeds %zu bytes",
 			    what, max);
 	*slot = strdup(value);
-	return *slot ? 0 : fail(err, errlen, "out of memory");
+	return *slot ? 0 : error_set(err, errlen, "out of memory");
 }
 
 static int append_text(struct buf *b, const cJSON *obj, const char *name,
@@ -94,7 +82,7 @@ static int append_text(struct buf *b, const cJSON *obj, const char *name,
 	if (!cJSON_IsString(item))
 		return 0;
 	if (buf_append(b, item->valuestring, strlen(item->valuestring)) < 0)
-		return fail(err, errlen, "the streamed %s exceeds %zu bytes",
+		return error_set(err, errlen, "the streamed %s exceeds %zu bytes",
 			    name, b->max);
 	return 0;
 }
@@ -115,7 +103,7 @@ static int call_index(const struct openai_stream *s, const cJSON *delta,
 	}
 	d = cJSON_IsNumber(item) ? item->valuedouble : -1;
 	if (d < 0 || d >= OPENAI_TOOL_CALLS_MAX || d != (double)(size_t)d)
-		return fail(err, errlen, "a streamed tool call has index %.0f, "
+		return error_set(err, errlen, "a streamed tool call has index %.0f, "
 			    "expected 0 to %d", d, OPENAI_TOOL_CALLS_MAX - 1);
 	*index = (size_t)d;
 	return 0;
@@ -130,7 +118,7 @@ static int fold_tool_call(struct openai_stream *s, const cJSON *delta,
 	size_t index = 0;
 
 	if (!cJSON_IsObject(delta))
-		return fail(err, errlen, "a streamed tool call is not an object");
+		return error_set(err, errlen, "a streamed tool call is not an object");
 	if (call_index(s, delta, &index, err, errlen) < 0)
 		return -1;
 	call = &s->calls[index];
@@ -153,7 +141,7 @@ static int fold_tool_call(struct openai_stream *s, const cJSON *delta,
 					   strlen(text)) : -1;
 
 		free(text);
-		return rc < 0 ? fail(err, errlen, "the streamed arguments of "
+		return rc < 0 ? error_set(err, errlen, "the streamed arguments of "
 				     "tool call %zu are too large", index) : 0;
 	}
 	return append_text(&call->arguments, function, "arguments",
@@ -228,12 +216,12 @@ static int fold_error(struct openai_stream *s, const cJSON *error,
 
 	s->server_error = true;
 	if (cJSON_IsString(message))
-		return fail(err, errlen, "the model endpoint sent an error "
+		return error_set(err, errlen, "the model endpoint sent an error "
 			    "in the stream: %.512s", message->valuestring);
 	if (cJSON_IsString(error))
-		return fail(err, errlen, "the model endpoint sent an error "
+		return error_set(err, errlen, "the model endpoint sent an error "
 			    "in the stream: %.512s", error->valuestring);
-	return fail(err, errlen, "the model endpoint sent an error object "
+	return error_set(err, errlen, "the model endpoint sent an error object "
 		    "in the stream");
 }
 
@@ -249,7 +237,7 @@ int openai_stream_data(struct openai_stream *s, const char *data, size_t len,
 	}
 	chunk = cJSON_ParseWithLength(data, len);
 	if (!cJSON_IsObject(chunk)) {
-		fail(err, errlen, "stream chunk %zu is not a JSON object",
+		error_set(err, errlen, "stream chunk %zu is not a JSON object",
 		     s->chunks + 1);
 		goto out;
 	}
@@ -374,6 +362,6 @@ int openai_stream_result(struct openai_stream *s, struct openai_response *resp,
 	cJSON *root = stream_root(s);
 
 	if (!root)
-		return fail(err, errlen, "out of memory");
+		return error_set(err, errlen, "out of memory");
 	return openai_parse_root(root, resp, err, errlen);
 }

@@ -21,6 +21,7 @@
 #include <seccomp.h>
 
 #include "confine.h"
+#include "lib/error.h"
 
 #ifndef F_ADD_SEALS
 #define F_ADD_SEALS 1033
@@ -45,19 +46,6 @@ struct allow_rule {
 	unsigned count;			/* argument checks used, 0..1 */
 	struct scmp_arg_cmp arg;
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 #define ALLOW(name) { SCMP_SYS(name), 0, { 0, 0, 0, 0 } }
 #define ALLOW_IF(name, cmp) { SCMP_SYS(name), 1, cmp }
@@ -178,7 +166,7 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
 		return 0;
 
 	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-	fail(err, errlen, "seccomp rule for %s failed: %s",
+	error_set(err, errlen, "seccomp rule for %s failed: %s",
 	     name ? name : "?", strerror(-rc));
 	free(name);
 	return -1;
@@ -261,7 +249,7 @@ int confine_seccomp(char *err, size_t errlen)
 
 	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
-		return fail(err, errlen, "seccomp_init failed");
+		return error_set(err, errlen, "seccomp_init failed");
 
 	/*
 	 * A call made through another ABI (i386 int 0x80, or x32 numbers with
@@ -271,7 +259,7 @@ int confine_seccomp(char *err, size_t errlen)
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 			      SCMP_ACT_KILL_PROCESS);
 	if (rc < 0) {
-		fail(err, errlen, "seccomp bad-architecture action failed: %s",
+		error_set(err, errlen, "seccomp bad-architecture action failed: %s",
 		     strerror(-rc));
 		goto out;
 	}
@@ -282,7 +270,7 @@ int confine_seccomp(char *err, size_t errlen)
 
 	rc = seccomp_load(ctx);
 	if (rc < 0)
-		fail(err, errlen, "loading the seccomp filter failed: %s",
+		error_set(err, errlen, "loading the seccomp filter failed: %s",
 		     strerror(-rc));
 out:
 	seccomp_release(ctx);

@@ -6,19 +6,7 @@
 #include <string.h>
 
 #include "sse.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "lib/error.h"
 
 static void buf_clear(struct buf *b)
 {
@@ -97,11 +85,11 @@ static int field_apply(struct sse_parser *p, const char *name, size_t nlen,
 		p->has_data = true;
 		if (buf_append(&p->data, value, vlen) < 0 ||
 		    buf_append(&p->data, "\n", 1) < 0)
-			return fail(err, errlen, "an event stream event exceeds "
+			return error_set(err, errlen, "an event stream event exceeds "
 				    "%zu bytes", p->data.max);
 	} else if (nlen == 5 && memcmp(name, "event", 5) == 0) {
 		if (vlen > SSE_NAME_MAX)
-			return fail(err, errlen, "an event stream event name "
+			return error_set(err, errlen, "an event stream event name "
 				    "exceeds %d bytes", SSE_NAME_MAX);
 		memcpy(p->name, value, vlen);
 		p->name[vlen] = '\0';
@@ -160,7 +148,7 @@ int sse_feed(struct sse_parser *p, const char *data, size_t len,
 	size_t run;
 
 	if (p->failed)
-		return fail(err, errlen, "the event stream parser stopped "
+		return error_set(err, errlen, "the event stream parser stopped "
 			    "after an earlier error");
 	while (data < end) {
 		if (p->after_cr) {
@@ -184,7 +172,7 @@ int sse_feed(struct sse_parser *p, const char *data, size_t len,
 			;
 		run = (size_t)(stop - data);
 		if (buf_append(&p->line, data, run) < 0) {
-			fail(err, errlen, "an event stream line exceeds %zu "
+			error_set(err, errlen, "an event stream line exceeds %zu "
 			     "bytes", p->line.max);
 			goto bad;
 		}
