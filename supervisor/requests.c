@@ -831,6 +831,8 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	struct sandbox_result r;
 	struct judgement j;
 	long limit = s->cfg->command_timeout_ms;
+	long left = session_time_left_ms(s);
+	bool deadline_cap = false;
 	cJSON *f;
 	int rc;
 
@@ -858,11 +860,13 @@ static int handle_command(struct session *s, struct proto_msg *m)
 
 	memset(&opts, 0, sizeof(opts));
 	opts.workspace = s->broker.root;
-	if (session_time_left_ms(s) > 0 && session_time_left_ms(s) < limit)
-		limit = session_time_left_ms(s);
+	if (left > 0 && left < limit)
+		limit = left;
 	opts.timeout_ms = proto_int(m, "timeout_ms", limit);
-	if (opts.timeout_ms > limit)
+	if (opts.timeout_ms >= limit) {
 		opts.timeout_ms = limit;
+		deadline_cap = left > 0 && left == limit;
+	}
 	opts.cancel_fd = s->signal_fd;
 	opts.output_cap = SESSION_OUTPUT_CAP;
 	opts.mode = sandbox_mode_for(s->cfg->mode);
@@ -881,6 +885,11 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	cJSON_AddStringToObject(f, "output_sha256", r.output_sha256);
 	cJSON_AddStringToObject(f, "limits", sandbox_limits_text(r.limits, msg,
 								 sizeof(msg)));
+	/* Cut at the session's deadline: that is --timeout, not the command's. */
+	if (r.timed_out && deadline_cap) {
+		session_expire(s);
+		r.cancelled = true;
+	}
 	if (r.cancelled) {
 		close(r.output_fd);
 		cJSON_AddBoolToObject(f, "cancelled", 1);

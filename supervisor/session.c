@@ -1036,10 +1036,13 @@ static void cancel_grace_cb(evutil_socket_t fd, short what, void *arg)
 
 static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct session *s = arg;
-
 	(void)fd;
 	(void)what;
+	session_expire(arg);
+}
+
+void session_expire(struct session *s)
+{
 	if (s->done || s->cancelling)
 		return;
 	if (s->phase != PROTO_PHASE_RUN) {

@@ -159,6 +159,13 @@ long session_time_left_ms(const struct session *s);
  */
 void session_take_signals(struct session *s);
 
+/*
+ * Act on --timeout now: cancel the task as the timer would. A request
+ * whose command was cut at the session's deadline calls it, because the
+ * timer cannot fire while the command blocks the loop.
+ */
+void session_expire(struct session *s);
+
 /* Record a protocol violation, stop the worker and end the session. */
 void session_violation(struct session *s, const char *err);
 

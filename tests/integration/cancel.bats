@@ -143,6 +143,22 @@ long_text() {
 	"$COWORKER" audit verify "$TOP/audit.jsonl"
 }
 
+@test "--timeout that cuts a running command ends with exit status 5" {
+	response_tool "$TOP/scenario/t0.json" call_sleep0000000000000002 \
+		run_command '{"command":"sleep 30"}'
+	response_text "$TOP/scenario/t1.json" "Slept."
+	scenario '{"response": "t0.json"}' '{"response": "t1.json"}'
+	start_server "$TOP/scenario/scenario.json"
+
+	start_exec --timeout 2 --allow 'Exec(sleep 30)' "Sleep a while"
+	wait_exec
+	[ "$EXEC_STATUS" -eq 5 ]
+	audit_lines "$TOP/audit.jsonl" result tool run_command | grep -q '"cancelled": true'
+	audit_lines "$TOP/audit.jsonl" cancel reason timeout | grep -q timeout
+	audit_lines "$TOP/audit.jsonl" session_end status timeout | grep -q '"exit_code": 5'
+	"$COWORKER" audit verify "$TOP/audit.jsonl"
+}
+
 @test "--json-deltas streams text whose concatenation is the final text" {
 	response_text "$TOP/scenario/t0.json" "$(long_text)"
 	scenario '{"response": "t0.json"}'
