@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "internal.h"
+#include "lib/fsutil.h"
 #include "lib/sha256.h"
 
 const char *const policy_preset_names[] = {
@@ -257,7 +258,7 @@ int policy_trust_record(const struct policy_layers *l, char *err,
 			 l->workspace, strerror(errno));
 		return -1;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	if (mkdir_all(dir, 0700) < 0) {
 		snprintf(err, errlen, "cannot create %s: %s", dir,
 			 strerror(errno));
 		return -1;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "lib/fsutil.h"
 #include "supervisor/sanitize.h"
 #include "supervisor/tui_edit.h"
 
@@ -240,20 +241,16 @@ static void setup_locale(void)
 static int make_parents(const char *path)
 {
 	char dir[PATH_MAX];
-	size_t i, len = strlen(path);
+	char *slash;
 
-	if (len >= sizeof(dir))
+	if (strlen(path) >= sizeof(dir))
 		return -1;
-	memcpy(dir, path, len + 1);
-	for (i = 1; i < len; i++) {
-		if (dir[i] != '/')
-			continue;
-		dir[i] = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return -1;
-		dir[i] = '/';
-	}
-	return 0;
+	memcpy(dir, path, strlen(path) + 1);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	return mkdir_all(dir, 0700);
 }
 
 /*

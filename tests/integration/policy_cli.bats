@@ -192,6 +192,17 @@ JSON
 	[[ "${lines[0]}" == "ask Exec(make)" ]]
 }
 
+@test "trust creates a missing configuration directory" {
+	echo '{"allow": ["Exec(make:*)"]}' > "$WS/.coworker/policy.json"
+	export XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/fresh-home/.config"
+	[ ! -e "$BATS_TEST_TMPDIR/fresh-home" ]
+	run "$COWORKER" policy trust -C "$WS"
+	[ "$status" -eq 0 ]
+	[ -f "$XDG_CONFIG_HOME/coworker/trusted-projects.json" ]
+	run "$COWORKER" policy explain -C "$WS" 'Exec(make)'
+	[[ "${lines[0]}" == "allow Exec(make)" ]]
+}
+
 @test "trusted path in user file trusts project" {
 	echo '{"allow": ["Exec(make:*)"]}' > "$WS/.coworker/policy.local.json"
 	printf '{"trusted": ["%s"]}\n' "$WS" > "$USER_FILE"
