@@ -315,7 +315,9 @@ static int exec_session(struct session_config *cfg, int argc, char **argv)
 			return SESSION_EXIT_USAGE;
 		cfg->task = stdin_task;
 	}
-	if (!*cfg->task || strlen(cfg->task) > PROTO_STR_MAX) {
+	/* A task of only blanks (echo "" | coworker exec -) is no task. */
+	if (!cfg->task[strspn(cfg->task, " \t\r\n")] ||
+	    strlen(cfg->task) > PROTO_STR_MAX) {
 		usage_error("%s", "the task is empty or too long");
 		free(stdin_task);
 		return SESSION_EXIT_USAGE;

@@ -194,6 +194,16 @@ PY
 	[[ "$output" == *"must start with http:// or https://"* ]]
 }
 
+@test "a blank task is a usage error" {
+	run "$COWORKER" exec -C "$WS" --base-url http://127.0.0.1:9/v1 ""
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the task is empty"* ]]
+	run bash -c 'printf " \n\n" | "$0" exec -C "$1" --base-url http://127.0.0.1:9/v1 -' \
+		"$COWORKER" "$WS"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the task is empty"* ]]
+}
+
 @test "json output is one event per line ending with the answer" {
 	echo "hello" > "$WS/notes.txt"
 	response_tool "$TOP/scenario/t0.json" call_json000000000000000001 \
