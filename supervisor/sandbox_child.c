@@ -470,6 +470,8 @@ static _Noreturn void exec_command(const struct sandbox_plan *plan,
 				   const sigset_t *mask)
 {
 	char err[SANDBOX_REPORT_MAX];
+	ssize_t written;
+	int saved;
 
 	sandbox_trace(plan->trace_t0, "command: started");
 	if (setsid() < 0) {
@@ -502,9 +504,16 @@ static _Noreturn void exec_command(const struct sandbox_plan *plan,
 
 	if (plan->opts->argv) {
 		exec_argv(plan);
-		snprintf(err, sizeof(err), "command sandbox: cannot execute %s (%s)",
-			 plan->opts->argv[0], strerror(errno));
-		child_fail(plan, err);
+		/*
+		 * The sandbox is fine, the command is not: say so on its
+		 * stderr and exit as a shell does, 127 when not found.
+		 */
+		saved = errno;
+		snprintf(err, sizeof(err), "coworker sandbox: cannot execute "
+			 "%s: %s\n", plan->opts->argv[0], strerror(saved));
+		written = write(STDERR_FILENO, err, strlen(err));
+		(void)written;
+		_exit(saved == ENOENT ? 127 : 126);
 	}
 	execve(plan->bash, plan->argv, plan->envp);
 	snprintf(err, sizeof(err), "command sandbox: cannot execute %s (%s)",

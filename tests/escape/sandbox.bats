@@ -8,6 +8,8 @@
 # SANDBOX_UNDER=bwrap or SANDBOX_UNDER=unshare runs the same attempts under
 # those tools with comparable command lines, to compare (docs/security.md).
 
+bats_require_minimum_version 1.5.0
+
 BUILD=${COWORKER_BUILD:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build}
 COWORKER=$BUILD/coworker
 UNDER=${SANDBOX_UNDER:-coworker}
@@ -361,6 +363,17 @@ while True: b.append(bytearray(1 << 20))'
 	wait "$pid" || status=$?
 	[ "$status" = 3 ]
 	! ls -d "$CGROUP_DIR/$pid-"* 2>/dev/null
+}
+
+@test "a command that cannot run exits 127 or 126, as in a shell" {
+	need_coworker
+	run -127 bash -c 'cd "$1" && "$2" sandbox -- no-such-command-here' _ "$WS" "$COWORKER"
+	[ "$status" = 127 ]
+	[[ "$output" == *"cannot execute no-such-command-here"* ]]
+	printf 'data\n' > "$WS/not-a-program"
+	chmod 0644 "$WS/not-a-program"
+	run bash -c 'cd "$1" && "$2" sandbox -- ./not-a-program' _ "$WS" "$COWORKER"
+	[ "$status" = 126 ]
 }
 
 @test "stale cgroup of a killed supervisor is removed" {
