@@ -12,4 +12,7 @@
 int error_set(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The line and column, from 1, of byte off in buf, for error messages. */
+void error_position(const char *buf, size_t off, int *line, int *col);
+
 #endif

@@ -18,7 +18,7 @@
 
 static const char no_rule_matches[] = "no rule matches";
 static const char only_inactive_matches[] =
-	"no rule matches but an allow rule of the project, which is not trusted; trust it with 'coworker policy trust' or --trust-project";
+	"no active rule matches: a project allow rule would, but it is inactive until you trust the project with 'coworker policy trust' or --trust-project";
 
 static struct policy_verdict verdict_reason(enum policy_decision d,
 					    const char *reason)

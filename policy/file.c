@@ -122,22 +122,6 @@ static int read_file(const char *path, char **buf, size_t *len,
 	return ret;
 }
 
-static void line_column(const char *buf, size_t off, int *line, int *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
 /*
  * cJSON keeps strings NUL-terminated, so a NUL byte or a \u0000 escape
  * would silently cut a rule short ("Read(a)\u0000junk" reads as "Read(a)").
@@ -152,7 +136,7 @@ static int check_nul(const char *path, const char *buf, size_t len,
 		if (buf[i] == '\0' ||
 		    (buf[i] == '\\' && i + 5 < len &&
 		     strncmp(buf + i + 1, "u0000", 5) == 0)) {
-			line_column(buf, i, &line, &col);
+			error_position(buf, i, &line, &col);
 			return error_set(err, errlen,
 				    "%s:%d:%d: NUL character in the file: remove it",
 				    path, line, col);
@@ -174,7 +158,7 @@ static cJSON *parse_json(const char *path, char *buf, size_t len,
 	/* buf has room for the NUL, and the NUL makes cJSON reject trailing text. */
 	root = cJSON_ParseWithLengthOpts(buf, len + 1, &end, true);
 	if (!root) {
-		line_column(buf, end && end >= buf ? (size_t)(end - buf) : 0,
+		error_position(buf, end && end >= buf ? (size_t)(end - buf) : 0,
 			    &line, &col);
 		error_set(err, errlen, "%s:%d:%d: invalid JSON: fix the syntax there",
 		     path, line, col);

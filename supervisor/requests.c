@@ -165,12 +165,16 @@ static int audit_decision(struct session *s, long req, const char *tool,
 		return session_audit(s, "decision", f, sync);
 	}
 	why = j->rule ? j->rule : j->reason;
+	/* Say when the deny is headless mode's answer to an ask. */
 	if (why[0])
-		session_note("%-5s %s %s  (%s)", policy_decision_name(j->decision),
-			     tool, subject, why);
+		session_note("%-5s %s %s  (%s%s)", policy_decision_name(j->decision),
+			     tool, subject, why, j->asked ? "; asks for "
+			     "approval, and headless mode answers ask with deny" :
+			     "");
 	else
-		session_note("%-5s %s %s", policy_decision_name(j->decision),
-			     tool, subject);
+		session_note("%-5s %s %s%s", policy_decision_name(j->decision),
+			     tool, subject, j->asked ? "  (asks for approval, "
+			     "and headless mode answers ask with deny)" : "");
 	return session_audit(s, "decision", f, sync);
 }
 

@@ -184,10 +184,11 @@ static int load_policy(struct session *s, cJSON *files, char *err,
 	policy_digest(&s->policy, s->policy_digest);
 	if (s->policy.inactive_count > 0)
 		session_note("the project's policy has %zu allow rule%s that "
-			     "stay inactive until you trust the project: pass "
+			     "%s inactive until you trust the project: pass "
 			     "--trust-project or run 'coworker policy trust'",
 			     s->policy.inactive_count,
-			     s->policy.inactive_count == 1 ? "" : "s");
+			     s->policy.inactive_count == 1 ? "" : "s",
+			     s->policy.inactive_count == 1 ? "stays" : "stay");
 	return 0;
 }
 

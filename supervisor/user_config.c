@@ -175,8 +175,9 @@ int user_config_apply(struct user_config *uc, const char *path,
 		      struct session_config *cfg, char *err, size_t errlen)
 {
 	const cJSON *item;
+	const char *end = NULL;
 	char *text;
-	int rc;
+	int rc, line, col;
 
 	memset(uc, 0, sizeof(*uc));
 	if (path)
@@ -189,7 +190,14 @@ int user_config_apply(struct user_config *uc, const char *path,
 			uc->path[0] = '\0';
 		return rc;
 	}
-	uc->root = cJSON_Parse(text);
+	uc->root = cJSON_ParseWithOpts(text, &end, true);
+	if (!uc->root) {
+		error_position(text, end && end >= text ? (size_t)(end - text) :
+			       0, &line, &col);
+		free(text);
+		return error_set(err, errlen, "%s:%d:%d: invalid JSON: fix the "
+				 "syntax there", uc->path, line, col);
+	}
 	free(text);
 	if (!cJSON_IsObject(uc->root))
 		return error_set(err, errlen, "%s: not a JSON object; write it as "

@@ -235,4 +235,9 @@ JSON
 	run "$COWORKER" exec -C "$WS" --base-url http://127.0.0.1:9/v1 "Hello"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *'"api_key_env" must be the name of an environment variable'* ]]
+
+	printf '{\n  "model": "gpt-4o",\n}\n' > "$XDG_CONFIG_HOME/coworker/config.json"
+	run "$COWORKER" exec -C "$WS" --base-url http://127.0.0.1:9/v1 "Hello"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"config.json:3:"*"invalid JSON"* ]]
 }

@@ -170,7 +170,7 @@ JSON
 	echo '{"allow": ["Exec(make:*)"], "deny": ["Exec(curl:*)"]}' > "$WS/.coworker/policy.json"
 	run "$COWORKER" policy explain -C "$WS" 'Exec(make)'
 	[[ "${lines[0]}" == "ask Exec(make)" ]]
-	[[ "$output" == *"an allow rule of the project, which is not trusted"* ]]
+	[[ "$output" == *"a project allow rule would, but it is inactive until you trust the project"* ]]
 	run "$COWORKER" policy explain -C "$WS" 'Exec(curl x)'
 	[[ "${lines[0]}" == "deny Exec(curl x)" ]]
 	run "$COWORKER" policy explain -C "$WS" --trust-project 'Exec(make)'

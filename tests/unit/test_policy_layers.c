@@ -379,7 +379,7 @@ static void test_untrusted_project_allow_inactive(void **state)
 	assert_int_equal(strlen(p.project_digest), 64);
 	expect_request(&p, "Exec(make)", POLICY_ASK);
 	assert_non_null(strstr(policy_decide_command(&p, "make").reason,
-			       "which is not trusted"));
+			       "inactive until you trust the project"));
 	expect_request(&p, "Net(x.com)", POLICY_ASK);
 	expect_request(&p, "Exec(ls)", POLICY_ASK);	/* ask applies */
 	expect_path(&p, POLICY_WRITE, "src/a.c", POLICY_DENY, "Write(src/**)");
