@@ -319,11 +319,12 @@ int interactive_wait_done(struct interactive *ui)
 	s->cancelling = NULL;
 	s->task_status = NULL;
 	ui->deltas_seen = false;
+	tui_task_begin(&ui->tui);
 	if (ui->tui.render.tty)
 		event_add(ui->tick, &tick);
 	event_base_dispatch(s->base);
 	event_del(ui->tick);
-	tui_turn_end(&ui->tui);
+	tui_task_end(&ui->tui);
 	s->cancelling = NULL;
 	if (s->exit_status != SESSION_EXIT_OK || !s->done)
 		return -1;

@@ -128,6 +128,7 @@ int interactive_switch_provider(struct interactive *ui, const char *provider)
 	snprintf(ui->key_env, sizeof(ui->key_env), "%s", to.key_env);
 	if (session_restart_worker(ui->s, &ep, key) < 0)
 		return -1;
+	tui_forget_todo(&ui->tui);
 
 	snprintf(line, sizeof(line), "provider set to %s (model %s, %s); the "
 		 "conversation starts over", provider, to.model, to.base_url);

@@ -168,6 +168,7 @@ static int clear(struct interactive *ui)
 		return -1;
 	cJSON_Delete(ui->s->todo);
 	ui->s->todo = NULL;
+	tui_forget_todo(&ui->tui);
 	tui_notice(&ui->tui, "the conversation was cleared; the next task "
 		   "starts a new one");
 	return 0;

@@ -126,7 +126,7 @@ assert rec["to"]["base_url"] == "http://127.0.0.1:%s/anthropic" % sys.argv[2], r
 PY
 	[ "$(audit_lines "$TOP/audit.jsonl" worker_ready | wc -l)" -eq 2 ]
 	[ "$(audit_lines "$TOP/audit.jsonl" worker_exit | wc -l)" -ge 1 ]
-	! grep -qF sk-ant-switch "$TOP/audit.jsonl"
+	[ "$(grep -cF sk-ant-switch "$TOP/audit.jsonl")" -eq 0 ]
 	"$COWORKER" audit verify "$TOP/audit.jsonl"
 }
 
