@@ -319,11 +319,12 @@ int interactive_wait_done(struct interactive *ui)
 	s->cancelling = NULL;
 	s->task_status = NULL;
 	ui->deltas_seen = false;
+	tui_task_begin(&ui->tui);
 	if (ui->tui.render.tty)
 		event_add(ui->tick, &tick);
 	event_base_dispatch(s->base);
 	event_del(ui->tick);
-	tui_turn_end(&ui->tui);
+	tui_task_end(&ui->tui);
 	s->cancelling = NULL;
 	if (s->exit_status != SESSION_EXIT_OK || !s->done)
 		return -1;
@@ -483,6 +484,11 @@ static void free_ui(struct interactive *ui)
 	for (i = 0; i < ui->nsaved; i++)
 		free(ui->saved_rules[i]);
 	free(ui->saved_rules);
+	if (ui->other_key) {
+		explicit_bzero(ui->other_key, strlen(ui->other_key));
+		free(ui->other_key);
+	}
+	ui->other_key = NULL;
 	if (ui->tick)
 		event_free(ui->tick);
 	ui->tick = NULL;
@@ -503,8 +509,15 @@ int interactive_run(const struct session_config *cfg)
 	snprintf(ui.mode, sizeof(ui.mode), "%s", cfg->mode ? cfg->mode :
 		 "workspace-write");
 	snprintf(ui.model, sizeof(ui.model), "%s", cfg->model);
+	snprintf(ui.provider, sizeof(ui.provider), "%s", cfg->provider);
+	snprintf(ui.base_url, sizeof(ui.base_url), "%s", cfg->base_url);
+	snprintf(ui.key_env, sizeof(ui.key_env), "%s", cfg->api_key_env);
+	ui.start = *cfg;
 	ui.cfg.mode = ui.mode;
 	ui.cfg.model = ui.model;
+	ui.cfg.provider = ui.provider;
+	ui.cfg.base_url = ui.base_url;
+	ui.cfg.api_key_env = ui.key_env;
 	if (tui_start(&ui.tui, &opts, err, sizeof(err)) < 0) {
 		fprintf(stderr, "coworker: %s\n", err);
 		return SESSION_EXIT_SETUP;

@@ -32,6 +32,13 @@ struct interactive {
 	struct session_config cfg;
 	char mode[32];
 	char model[TUI_SLASH_ARG_MAX + 1];
+	/* The provider's settings; /config provider switches them. */
+	char provider[16];
+	char base_url[4096];
+	char key_env[256];
+	/* The settings the session started with, for switching back. */
+	struct session_config start;
+	char *other_key;	/* the other provider's key, once read */
 	long next_id;			/* of the next message to the worker */
 	bool deltas_seen;		/* this model turn streamed text */
 	long model_turns;		/* model calls over the session */
@@ -68,6 +75,14 @@ int interactive_send(struct interactive *ui, int type, cJSON *fields);
  * is over.
  */
 int interactive_wait_done(struct interactive *ui);
+
+/*
+ * Switch the session to provider ("openai" or "anthropic") with a new
+ * worker. A provider whose endpoint or key is missing leaves the old
+ * worker running and says what to set. Returns 0, or -1 when the session
+ * is over.
+ */
+int interactive_switch_provider(struct interactive *ui, const char *provider);
 
 /* Add the rules answered "a" to the session's policy again. */
 void interactive_readd_rules(struct interactive *ui);

@@ -168,6 +168,7 @@ static int clear(struct interactive *ui)
 		return -1;
 	cJSON_Delete(ui->s->todo);
 	ui->s->todo = NULL;
+	tui_forget_todo(&ui->tui);
 	tui_notice(&ui->tui, "the conversation was cleared; the next task "
 		   "starts a new one");
 	return 0;
@@ -181,11 +182,7 @@ static int configure(struct interactive *ui, const struct tui_slash *cmd)
 	case TUI_CONFIG_MODE:
 		return set_mode(ui, cmd->value);
 	case TUI_CONFIG_PROVIDER:
-		/* NOTE: a new provider needs a new worker and endpoint. */
-		tui_notice(&ui->tui, "changing the provider needs a new "
-			   "session: /exit, then run 'coworker chat "
-			   "--provider NAME'");
-		return 0;
+		return interactive_switch_provider(ui, cmd->value);
 	default:
 		show_config(ui);
 		return 0;

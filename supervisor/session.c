@@ -1363,8 +1363,91 @@ int session_open(struct session *s, const struct session_config *cfg,
 			      "cannot start the worker: %s", err);
 		return -1;
 	}
-	/* The key now lives only in the worker and the redactor. */
-	explicit_bzero(s->key, strlen(s->key));
+	/*
+	 * The key now lives only in the worker and the redactor. Interactive
+	 * mode keeps it, because /config provider may switch back to it after
+	 * the variable was removed from the environment.
+	 */
+	if (!ui)
+		explicit_bzero(s->key, strlen(s->key));
+	return 0;
+}
+
+int session_endpoint_prepare(struct endpoint *ep, const char *base_url,
+			     const char *key, const char *key_env, char *err,
+			     size_t errlen)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (endpoint_parse(ep, base_url, err, errlen) < 0)
+		return -1;
+	/* Before any lookup, like check_key at start-up. */
+	if ((!key || !*key) && !endpoint_host_is_local(ep)) {
+		snprintf(err, errlen, "no API key: %s is not set; set it before "
+			 "starting coworker chat, or use a local base URL",
+			 key_env);
+		return -1;
+	}
+	if (endpoint_proxy_from_env(ep, err, errlen) < 0 ||
+	    endpoint_resolve(ep, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* Close the worker's socket, reap it and audit its exit. */
+static void stop_worker_cleanly(struct session *s)
+{
+	event_del(s->sock_event);
+	event_del(s->log_event);
+	close(s->worker.sock);
+	s->worker.sock = -1;
+	on_worker_gone(s);
+	if (s->worker.log_fd >= 0)
+		close(s->worker.log_fd);
+	s->worker.log_fd = -1;
+	s->log_len = 0;
+}
+
+/* Point the socket and log events at the new worker's descriptors. */
+static int watch_new_worker(struct session *s)
+{
+	event_free(s->sock_event);
+	event_free(s->log_event);
+	s->sock_event = event_new(s->base, s->worker.sock,
+				  EV_READ | EV_PERSIST, sock_cb, s);
+	s->log_event = event_new(s->base, s->worker.log_fd,
+				 EV_READ | EV_PERSIST, log_cb, s);
+	if (!s->sock_event || !s->log_event)
+		return -1;
+	event_add(s->sock_event, NULL);
+	event_add(s->log_event, NULL);
+	return 0;
+}
+
+int session_restart_worker(struct session *s, const struct endpoint *ep,
+			   const char *key)
+{
+	struct timeval tv = { READY_TIMEOUT_SEC, 0 };
+	char err[SESSION_ERR_MAX] = "out of memory";
+
+	stop_worker_cleanly(s);
+	if (s->exit_status != SESSION_EXIT_OK)
+		return -1;
+	cJSON_Delete(s->todo);
+	s->todo = NULL;
+	s->endpoint = *ep;
+	if (start_worker(s, key, err, sizeof(err)) < 0 ||
+	    watch_new_worker(s) < 0) {
+		session_abort(s, SESSION_EXIT_SETUP, "error",
+			      "cannot start the worker: %s", err);
+		return -1;
+	}
+
+	/* on_ready checks the confinement and breaks the loop. */
+	s->done = false;
+	event_add(s->ready_timer, &tv);
+	event_base_dispatch(s->base);
+	if (s->exit_status != SESSION_EXIT_OK || !s->done)
+		return -1;
 	return 0;
 }
 

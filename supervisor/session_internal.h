@@ -106,6 +106,26 @@ int session_close(struct session *s);
  */
 int session_reload_policy(struct session *s, char *err, size_t errlen);
 
+/*
+ * Parse base_url into ep, check that a remote endpoint has a key (key_env
+ * names the variable for the message), pick the proxy and resolve the
+ * host, as start-up does. Changes nothing in a session. Returns 0, or -1
+ * with err set.
+ */
+int session_endpoint_prepare(struct endpoint *ep, const char *base_url,
+			     const char *key, const char *key_env, char *err,
+			     size_t errlen);
+
+/*
+ * Replace the worker between tasks: close its socket, reap it, start a new
+ * one for s->cfg (the caller has set the new provider there) with
+ * endpoint ep and key, check its confinement and send its configuration.
+ * The conversation and the todo list start over. Returns 0 once the new
+ * worker is ready, or -1 with the session ended.
+ */
+int session_restart_worker(struct session *s, const struct endpoint *ep,
+			   const char *key);
+
 /* When set, session_note hands each line here instead of stderr. */
 extern void (*session_note_hook)(const char *line);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "supervisor/tui.h"
+#include "supervisor/tui_pin.h"
 #include "supervisor/tui_term.h"
 
 #define PROMPT "> "
@@ -54,6 +55,7 @@ void tui_stop(struct tui *t)
 	t->editor = NULL;
 	if (t->out) {
 		tui_render_idle(&t->render);
+		tui_pin_free(&t->render);
 		fclose(t->out);
 	}
 	t->out = NULL;
@@ -110,6 +112,23 @@ void tui_busy(struct tui *t, const char *label, long now_ms)
 void tui_tick(struct tui *t, long now_ms)
 {
 	tui_render_tick(&t->render, now_ms);
+}
+
+void tui_task_begin(struct tui *t)
+{
+	tui_render_text_end(&t->render);
+	tui_pin_begin(&t->render, t->mode, t->model, t->workspace);
+}
+
+void tui_task_end(struct tui *t)
+{
+	tui_turn_end(t);
+	tui_pin_end(&t->render);
+}
+
+void tui_forget_todo(struct tui *t)
+{
+	tui_pin_set_todo(&t->render, NULL);
 }
 
 void tui_turn_end(struct tui *t)

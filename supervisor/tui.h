@@ -83,6 +83,17 @@ void tui_notice(struct tui *t, const char *text);
 void tui_busy(struct tui *t, const char *label, long now_ms);
 void tui_tick(struct tui *t, long now_ms);
 
+/*
+ * Around the worker's work on one task: keep the status line, the todo
+ * list and the busy line pinned at the bottom of a large enough terminal
+ * (see tui_pin.h) until tui_task_end.
+ */
+void tui_task_begin(struct tui *t);
+void tui_task_end(struct tui *t);
+
+/* Drop the todo list the pinned area shows, for a new conversation. */
+void tui_forget_todo(struct tui *t);
+
 /* End a turn: finish the streamed text and clear the busy line. */
 void tui_turn_end(struct tui *t);
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "supervisor/sanitize.h"
+#include "supervisor/tui_pin.h"
 #include "supervisor/tui_render.h"
 
 #define DIM "\033[2m"
@@ -208,6 +209,10 @@ void tui_render_tick(struct tui_render *r, long now_ms)
 {
 	long seconds;
 
+	if (r->pin.active) {
+		tui_pin_draw(r, now_ms);
+		return;
+	}
 	if (!r->tty || !r->busy_label[0] || r->mid_line)
 		return;
 	seconds = (now_ms - r->busy_start_ms) / 1000;
@@ -225,10 +230,11 @@ void tui_render_idle(struct tui_render *r)
 {
 	clear_busy(r);
 	r->busy_label[0] = '\0';
+	tui_pin_draw(r, r->busy_start_ms);
 	fflush(r->out);
 }
 
-static const char *todo_mark(const char *status, size_t len)
+const char *tui_render_todo_mark(const char *status, size_t len)
 {
 	if (len == 7 && strncmp(status, "pending", len) == 0)
 		return "[ ]";
@@ -253,7 +259,7 @@ void tui_render_todo(struct tui_render *r, const char *items)
 		if (end > p) {
 			const char *text = space ? space + 1 : end;
 
-			fprintf(r->out, "  %s ", todo_mark(p, space ?
+			fprintf(r->out, "  %s ", tui_render_todo_mark(p, space ?
 				(size_t)(space - p) : (size_t)(end - p)));
 			sanitize_text(text, (size_t)(end - text), 0, emit_file,
 				      r->out);
@@ -264,6 +270,8 @@ void tui_render_todo(struct tui_render *r, const char *items)
 	}
 	if (!any)
 		fputs("  (no todo items)\n", r->out);
+	tui_pin_set_todo(r, items);
+	tui_pin_draw(r, r->busy_start_ms);
 	fflush(r->out);
 }
 

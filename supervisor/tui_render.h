@@ -2,9 +2,10 @@
  * Rendering of a session for the terminal: streamed model text, one line
  * per tool call and one per result, a busy line with elapsed time, the
  * todo list and the status line. All text from the worker or a command
- * is escaped with the sanitiser; the only control sequences written are
- * the renderer's own (colours, and "\r\033[K" to clear the busy line),
- * and those only when the output is a terminal.
+ * is escaped with the sanitiser. The only control sequences written are
+ * the renderer's own: colours, "\r\033[K" to clear the busy line, and
+ * the pinned area's cursor moves (tui_pin.c). They are written only when
+ * the output is a terminal.
  */
 #ifndef COWORKER_TUI_RENDER_H
 #define COWORKER_TUI_RENDER_H
@@ -12,6 +13,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+/*
+ * The pinned area: the bottom rows of the terminal, outside the scroll
+ * region (DECSTBM), that keep the status line, the todo list and the busy
+ * line visible while a turn runs and its text scrolls above them.
+ */
+struct tui_pin {
+	bool active;
+	int rows, cols;		/* the terminal's size when it was set up */
+	int height;		/* rows the area takes now */
+	/* For the status row; borrowed from the caller until tui_pin_end. */
+	const char *mode, *model, *workspace;
+	char *todo;		/* the latest todo list, or NULL */
+};
 
 struct tui_render {
 	FILE *out;
@@ -24,6 +39,7 @@ struct tui_render {
 	char busy_label[64];
 	long busy_start_ms;
 	unsigned spin;
+	struct tui_pin pin;
 };
 
 /* A command's or file action's outcome, as the supervisor measured it. */
@@ -69,6 +85,9 @@ void tui_render_idle(struct tui_render *r);
  * as "?". An empty list prints "(no todo items)".
  */
 void tui_render_todo(struct tui_render *r, const char *items);
+
+/* The mark of a todo status of len bytes: "[ ]", "[>]", "[x]" or "[?]". */
+const char *tui_render_todo_mark(const char *status, size_t len);
 
 /* The status line: mode, model and workspace. */
 void tui_render_status(struct tui_render *r, const char *mode,

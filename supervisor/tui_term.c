@@ -12,10 +12,13 @@
 #include "supervisor/tui_term.h"
 
 /*
- * End bracketed paste, show the cursor, reset colours. Written on every
+ * End bracketed paste, show the cursor, reset colours, turn autowrap back
+ * on and reset the scroll region of the pinned area (the cursor is saved
+ * around that, because the reset moves it home). Written on every
  * restore, because a crash may come while any of them is set.
  */
-static const char reset_sequences[] = "\033[?2004l\033[?25h\033[0m";
+static const char reset_sequences[] = "\033[?2004l\033[?25h\033[0m"
+				      "\033[?7h\0337\033[r\0338";
 
 static struct termios saved_modes;
 static volatile sig_atomic_t guard_installed;

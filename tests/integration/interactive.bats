@@ -301,7 +301,7 @@ slash_scenario() {
 	type_line "/config model gpt-test"
 	wait_pane "[read-only] gpt-test"
 	type_line "/config provider anthropic"
-	wait_pane "changing the provider needs a new session"
+	wait_pane "the provider stays openai: no API key: ANTHROPIC_API_KEY"
 	type_line "Second task text"
 	wait_pane "Model switched."
 

@@ -11,6 +11,9 @@ setup_chat() {
 	export XDG_STATE_HOME=$TOP/state
 	export HOME=$TOP/home
 	mkdir -p "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$HOME"
+	# /config provider reads these; no test may reach a real endpoint.
+	unset ANTHROPIC_API_KEY ANTHROPIC_BASE_URL ANTHROPIC_MODEL \
+		OPENAI_BASE_URL OPENAI_MODEL
 	TMUX_SOCKET=$TOP/tmux.sock
 	TMUX_NAME=cw-chat-$$-${BATS_TEST_NUMBER:-0}
 	RECORD_DIR=$TOP/requests
