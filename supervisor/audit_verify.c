@@ -86,7 +86,10 @@ static enum read_result reader_next(struct line_reader *r, char **line,
 	ssize_t n;
 
 	for (;;) {
-		newline = memchr(r->buf + r->start, '\n', r->end - r->start);
+		/* Nothing buffered yet (buf may still be NULL): read first. */
+		newline = r->end > r->start ?
+			  memchr(r->buf + r->start, '\n', r->end - r->start) :
+			  NULL;
 		*line = r->buf + r->start;
 		if (newline) {
 			*len = (size_t)(newline - *line);
