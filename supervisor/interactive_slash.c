@@ -151,12 +151,22 @@ static void show_todo(struct interactive *ui)
 	free(items);
 }
 
+/* A "compact" record, then "compact_done" when the worker answers. */
 static int compact(struct interactive *ui)
 {
-	if (interactive_send(ui, PROTO_COMPACT, NULL) < 0 ||
-	    interactive_wait_done(ui) < 0)
+	int rc;
+
+	ui->s->awaiting = "compact";
+	rc = session_audit(ui->s, "compact", cJSON_CreateObject(), true);
+	if (rc == 0)
+		rc = interactive_send(ui, PROTO_COMPACT, NULL);
+	if (rc == 0)
+		rc = interactive_wait_done(ui);
+	ui->s->awaiting = "task";
+	if (rc < 0)
 		return -1;
-	if (ui->s->summary)
+	/* A compaction was shown as it happened; say only why there was none. */
+	if (ui->s->summary && *ui->s->summary)
 		tui_notice(&ui->tui, ui->s->summary);
 	return 0;
 }

@@ -603,7 +603,8 @@ static int on_task_done(struct session *s, struct proto_msg *m)
 			    proto_str(m, "summary") : "");
 	event_base_loopbreak(s->base);
 	cJSON_AddStringToObject(f, "status", s->task_status);
-	return session_audit(s, "task_done", f, false);
+	return session_audit(s, s->awaiting && strcmp(s->awaiting, "compact")
+			     == 0 ? "compact_done" : "task_done", f, false);
 }
 
 static int on_event(struct session *s, struct proto_msg *m)

@@ -67,6 +67,7 @@ struct session {
 	long long prompt_tokens;	/* summed over the model's turns */
 	long long completion_tokens;
 	const char *task_status;	/* interactive: the last "done" status */
+	const char *awaiting;		/* "task" or "compact": what "done" ends */
 	long requests;
 	long denials;			/* requests answered with deny */
 	char *summary;

@@ -326,6 +326,12 @@ PY
 	audit_lines "$TOP/audit.jsonl" policy_reload mode read-only | grep -q read-only
 	audit_lines "$TOP/audit.jsonl" set_model model gpt-test | grep -q gpt-test
 	audit_lines "$TOP/audit.jsonl" clear | grep -q clear
+	# /compact is its own request: one "compact", one "compact_done",
+	# and a task_done for each of the three tasks only.
+	[ "$(audit_lines "$TOP/audit.jsonl" compact | wc -l)" -eq 1 ]
+	[ "$(audit_lines "$TOP/audit.jsonl" compact_done | wc -l)" -eq 1 ]
+	[ "$(audit_lines "$TOP/audit.jsonl" task | wc -l)" -eq \
+	  "$(audit_lines "$TOP/audit.jsonl" task_done | wc -l)" ]
 }
 
 @test "untrusted project is asked about once at start" {
