@@ -90,6 +90,8 @@ void interactive_show_decision(struct session *s, const char *tool,
 	else
 		snprintf(shown, sizeof(shown), "%s", decision);
 	tui_tool_line(&ui->tui, tool, subject, shown);
+	if (strcmp(tool, "run_command") == 0 && strcmp(decision, "allow") == 0)
+		tui_busy(&ui->tui, "running the command", now_ms());
 
 	d = &ui->recent[ui->nrecent % INTERACTIVE_RECENT];
 	snprintf(d->tool, sizeof(d->tool), "%s", tool);
@@ -103,6 +105,13 @@ void interactive_show_decision(struct session *s, const char *tool,
 void interactive_show_result(struct session *s, const struct tui_result *r)
 {
 	tui_result(&s->ui->tui, r);
+}
+
+void interactive_tick(void *ctx)
+{
+	struct session *s = ctx;
+
+	tui_tick(&s->ui->tui, now_ms());
 }
 
 static char *memo_key(const char *tool, const char *subject,

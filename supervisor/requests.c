@@ -872,6 +872,11 @@ static int handle_command(struct session *s, struct proto_msg *m)
 		deadline_cap = left > 0 && left == limit;
 	}
 	opts.cancel_fd = s->signal_fd;
+	/* The loop is blocked now; keep the chat's elapsed time moving. */
+	if (s->ui) {
+		opts.on_wait = interactive_tick;
+		opts.wait_ctx = s;
+	}
 	opts.output_cap = SESSION_OUTPUT_CAP;
 	opts.mode = sandbox_mode_for(s->cfg->mode);
 	opts.network = opts.mode == SANDBOX_FULL_ACCESS;

@@ -396,16 +396,17 @@ static int child_reap(struct sandbox_child *c, siginfo_t *info)
  * the supervisor.
  */
 static int supervise(struct sandbox_child *c, struct sandbox_output *out,
-		     int64_t deadline, int cancel_fd, bool *killed,
-		     bool *cancelled, char *err, size_t errlen)
+		     int64_t deadline, const struct sandbox_opts *opts,
+		     bool *killed, bool *cancelled, char *err, size_t errlen)
 {
 	struct pollfd pfd[3] = {
 		{ .fd = c->output_fd, .events = POLLIN },
 		{ .fd = c->pidfd, .events = POLLIN },
-		{ .fd = cancel_fd > 0 ? cancel_fd : -1, .events = POLLIN },
+		{ .fd = opts->cancel_fd > 0 ? opts->cancel_fd : -1,
+		  .events = POLLIN },
 	};
 	int64_t left;
-	int rc;
+	int rc, wait_ms;
 
 	for (;;) {
 		left = deadline - sandbox_now_ns();
@@ -414,7 +415,13 @@ static int supervise(struct sandbox_child *c, struct sandbox_output *out,
 			*killed = true;
 		}
 
-		rc = poll(pfd, 3, *killed ? -1 : (int)((left + 999999) / 1000000));
+		wait_ms = *killed ? -1 : (int)((left + 999999) / 1000000);
+		if (opts->on_wait && (wait_ms < 0 ||
+				      wait_ms > SANDBOX_WAIT_TICK_MS))
+			wait_ms = SANDBOX_WAIT_TICK_MS;
+		rc = poll(pfd, 3, wait_ms);
+		if (opts->on_wait)
+			opts->on_wait(opts->wait_ctx);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0) {
@@ -616,8 +623,7 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	sandbox_trace(t0, "parent: host-side preparation sent");
 
 	if (supervise(&c, &out, start + (int64_t)opts->timeout_ms * 1000000,
-		      opts->cancel_fd, &killed, &result->cancelled, err,
-		      errlen) < 0) {
+		      opts, &killed, &result->cancelled, err, errlen) < 0) {
 		child_kill(&c);
 		child_reap(&c, &info);
 		goto out;

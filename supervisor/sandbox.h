@@ -34,6 +34,9 @@ enum sandbox_mode {
 #define SANDBOX_MEMORY_DEFAULT (2ULL << 30)
 #define SANDBOX_PIDS_DEFAULT 512UL
 
+/* How often opts->on_wait runs while a command runs, at least. */
+#define SANDBOX_WAIT_TICK_MS 200
+
 struct sandbox_opts {
 	const char *workspace;	/* absolute, canonical path */
 	long timeout_ms;	/* wall clock, positive; the whole tree is
@@ -58,6 +61,10 @@ struct sandbox_opts {
 				   once readable, the whole pid namespace is
 				   killed and result->cancelled set; it is
 				   not read, so the caller still sees it */
+	/* When set, called at least every SANDBOX_WAIT_TICK_MS while the
+	   command runs, e.g. to keep an elapsed-time display moving. */
+	void (*on_wait)(void *ctx);
+	void *wait_ctx;
 };
 
 struct sandbox_result {

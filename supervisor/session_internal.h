@@ -147,6 +147,9 @@ void interactive_show_decision(struct session *s, const char *tool,
 
 void interactive_show_result(struct session *s, const struct tui_result *r);
 
+/* Redraw the busy line and pinned area; ctx is the session. */
+void interactive_tick(void *ctx);
+
 /* The user's answer to an approval, as requests.c records it. */
 struct interactive_answer {
 	bool allow;

@@ -157,3 +157,21 @@ check_restored() {
 	diff <(tail -n +2 "$TOP/stty.before") <(tail -n +2 "$TOP/stty.after")
 	[ "$(pane_format '#{scroll_region_lower}')" -eq 29 ]
 }
+
+@test "busy line keeps counting while a command runs" {
+	response_tool "$TOP/scenario/t0.json" call_sleep0000000000000001 \
+		run_command '{"command":"sleep 4"}'
+	response_text "$TOP/scenario/t1.json" "Slept well."
+	scenario '{"response": "t0.json"}' '{"response": "t1.json"}'
+	start_server "$TOP/scenario/scenario.json"
+	start_chat "--allow 'Exec(sleep 4)'"
+	type_line "Sleep a little"
+
+	# The supervisor's loop waits on the command, yet the time moves on.
+	wait_row 40 "running the command"
+	wait_row 40 " 2s (Ctrl-C cancels)"
+	wait_pane "Slept well."
+	type_line "/exit"
+	wait_pane "chat-exit=0"
+	stop_server
+}
