@@ -267,17 +267,13 @@ static const struct tool_def *tool_find(const char *name)
 	return NULL;
 }
 
-static int invalid(char *err, size_t errlen, const struct tool_def *def,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int invalid(char *err, size_t errlen, const struct tool_def *def,
-		   const char *fmt, ...)
+int tools_invalid(char *err, size_t errlen, const char *tool,
+		  const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	n = snprintf(err, errlen, "error: invalid arguments for %s: ",
-		     def->name);
+	n = snprintf(err, errlen, "error: invalid arguments for %s: ", tool);
 	if (n < 0 || (size_t)n >= errlen)
 		return -1;
 	va_start(ap, fmt);
@@ -321,15 +317,15 @@ static int check_string(const struct tool_def *def, const char *name,
 	size_t min, max, len;
 
 	if (!cJSON_IsString(item))
-		return invalid(err, errlen, def, "field \"%s\" must be a string",
+		return tools_invalid(err, errlen, def->name, "field \"%s\" must be a string",
 			       name);
 	string_limits(name, &min, &max);
 	len = strlen(item->valuestring);
 	if (len < min)
-		return invalid(err, errlen, def, "field \"%s\" must not be "
+		return tools_invalid(err, errlen, def->name, "field \"%s\" must not be "
 			       "empty", name);
 	if (len > max)
-		return invalid(err, errlen, def, "field \"%s\" is %zu bytes, "
+		return tools_invalid(err, errlen, def->name, "field \"%s\" is %zu bytes, "
 			       "at most %zu are accepted", name, len, max);
 	return 0;
 }
@@ -346,7 +342,7 @@ static int check_integer(const struct tool_def *def, const char *name,
 	d = cJSON_IsNumber(item) ? item->valuedouble : 0;
 	if (!cJSON_IsNumber(item) || d != (double)(long long)d || d < 1 ||
 	    d > (double)max)
-		return invalid(err, errlen, def, "field \"%s\" must be an "
+		return tools_invalid(err, errlen, def->name, "field \"%s\" must be an "
 			       "integer from 1 to %lld", name, max);
 	*out = (long long)d;
 	return 0;
@@ -395,21 +391,21 @@ static int check_fields(const struct tool_def *def, struct tool_args *args,
 		item = cJSON_GetObjectItemCaseSensitive(args->root, f->name);
 		if (!item || cJSON_IsNull(item)) {
 			if (f->required)
-				return invalid(err, errlen, def, "missing "
+				return tools_invalid(err, errlen, def->name, "missing "
 					       "required field \"%s\"", f->name);
 			continue;
 		}
 		if (strcmp(f->type, "array") == 0) {
 			/* The items are checked when the call runs. */
 			if (!cJSON_IsArray(item))
-				return invalid(err, errlen, def, "field \"%s\" "
+				return tools_invalid(err, errlen, def->name, "field \"%s\" "
 					       "must be an array", f->name);
 			args->todos = item;
 			continue;
 		}
 		if (strcmp(f->type, "boolean") == 0) {
 			if (!cJSON_IsBool(item))
-				return invalid(err, errlen, def, "field \"%s\" "
+				return tools_invalid(err, errlen, def->name, "field \"%s\" "
 					       "must be true or false", f->name);
 			args->ignore_case = cJSON_IsTrue(item);
 			continue;
@@ -442,11 +438,11 @@ int tools_parse(const char *name, const char *arguments,
 
 	args->root = cJSON_Parse(arguments ? arguments : "");
 	if (!args->root) {
-		invalid(err, errlen, def, "arguments are not valid JSON");
+		tools_invalid(err, errlen, def->name, "arguments are not valid JSON");
 		goto bad;
 	}
 	if (!cJSON_IsObject(args->root)) {
-		invalid(err, errlen, def, "arguments are not a JSON object");
+		tools_invalid(err, errlen, def->name, "arguments are not a JSON object");
 		goto bad;
 	}
 	if (check_fields(def, args, err, errlen) < 0)

@@ -71,4 +71,11 @@ char *tools_execute(struct channel *ch, const struct tool_args *args);
 /* Parse, then execute or describe the error: one call, one result text. */
 char *tools_call(struct channel *ch, const char *name, const char *arguments);
 
+/*
+ * Write "error: invalid arguments for TOOL: " and the message into err, the
+ * tool result a model gets for arguments that break the schema. Returns -1.
+ */
+int tools_invalid(char *err, size_t errlen, const char *tool,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 #endif

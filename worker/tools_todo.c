@@ -8,6 +8,7 @@
 
 #include "proto/proto.h"
 #include "text.h"
+#include "tools.h"
 #include "tools_todo.h"
 
 static const char *const statuses[] = {
@@ -18,23 +19,6 @@ static const char *const statuses[] = {
 
 /* Longest status plus the space, per line, and the line's newline. */
 #define LINE_EXTRA 16
-
-static int invalid(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int invalid(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(err, errlen, "error: invalid arguments for todo_write: ");
-	if (n < 0 || (size_t)n >= errlen)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static const char *status_find(const char *name)
 {
@@ -84,22 +68,22 @@ static int append_item(struct buf *b, const cJSON *item, size_t n, char *err,
 	int rc;
 
 	if (!cJSON_IsObject(item))
-		return invalid(err, errlen, "item %zu is not an object with "
+		return tools_invalid(err, errlen, "todo_write", "item %zu is not an object with "
 			       "\"content\" and \"status\"", n);
 	if (!cJSON_IsString(status))
-		return invalid(err, errlen, "item %zu has no \"status\" string; "
+		return tools_invalid(err, errlen, "todo_write", "item %zu has no \"status\" string; "
 			       "use pending, in_progress or completed", n);
 	known = status_find(status->valuestring);
 	if (!known)
-		return invalid(err, errlen, "item %zu has the unknown status "
+		return tools_invalid(err, errlen, "todo_write", "item %zu has the unknown status "
 			       "\"%.32s\"; use pending, in_progress or "
 			       "completed", n, status->valuestring);
 	if (!cJSON_IsString(content))
-		return invalid(err, errlen, "item %zu has no \"content\" string",
+		return tools_invalid(err, errlen, "todo_write", "item %zu has no \"content\" string",
 			       n);
 	len = strlen(content->valuestring);
 	if (len > PROTO_TODO_TEXT_MAX)
-		return invalid(err, errlen, "the content of item %zu is %zu "
+		return tools_invalid(err, errlen, "todo_write", "the content of item %zu is %zu "
 			       "bytes, at most %d are accepted; shorten it", n,
 			       len, PROTO_TODO_TEXT_MAX);
 
@@ -108,7 +92,7 @@ static int append_item(struct buf *b, const cJSON *item, size_t n, char *err,
 		return -1;
 	if (only_spaces(line)) {
 		free(line);
-		return invalid(err, errlen, "the content of item %zu is empty",
+		return tools_invalid(err, errlen, "todo_write", "the content of item %zu is empty",
 			       n);
 	}
 	rc = buf_printf(b, "%s%s %s", b->len ? "\n" : "", known, line);
@@ -126,11 +110,11 @@ char *todo_items_text(const cJSON *todos, size_t *count, char *err,
 	if (errlen)
 		err[0] = '\0';
 	if (!cJSON_IsArray(todos)) {
-		invalid(err, errlen, "field \"todos\" must be an array");
+		tools_invalid(err, errlen, "todo_write", "field \"todos\" must be an array");
 		return NULL;
 	}
 	if (cJSON_GetArraySize(todos) > PROTO_TODO_ITEMS_MAX) {
-		invalid(err, errlen, "the list has %d items, at most %d are "
+		tools_invalid(err, errlen, "todo_write", "the list has %d items, at most %d are "
 			"accepted; merge or drop some", cJSON_GetArraySize(todos),
 			PROTO_TODO_ITEMS_MAX);
 		return NULL;
