@@ -106,6 +106,8 @@ static const struct proto_type proto_types[] = {
 		{ "messages_after", I, true, 0, COUNT_MAX },
 		{ "tokens_before", I, true, 0, COUNT_MAX },
 		{ "tokens_after", I, true, 0, COUNT_MAX },
+		{ "prompt_tokens", I, false, 0, COUNT_MAX },
+		{ "completion_tokens", I, false, 0, COUNT_MAX },
 		{ NULL } } },
 	{ PROTO_TURN_START, "turn_start", W, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
 		{ "turn", I, true, 1, 1000000 },

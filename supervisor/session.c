@@ -555,6 +555,13 @@ static int on_compaction(struct session *s, struct proto_msg *m, cJSON *f)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		cJSON_AddNumberToObject(f, names[i],
 					(double)proto_int(m, names[i], 0));
+	/* The summary request's tokens count like a turn's. */
+	s->prompt_tokens += proto_int(m, "prompt_tokens", 0);
+	s->completion_tokens += proto_int(m, "completion_tokens", 0);
+	cJSON_AddNumberToObject(f, "prompt_tokens",
+				(double)proto_int(m, "prompt_tokens", 0));
+	cJSON_AddNumberToObject(f, "completion_tokens",
+				(double)proto_int(m, "completion_tokens", 0));
 	session_note("context compacted: about %lld tokens in %lld messages "
 		     "became %lld in %lld", proto_int(m, "tokens_before", 0),
 		     proto_int(m, "messages_before", 0),

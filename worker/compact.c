@@ -284,6 +284,13 @@ static void send_compaction(struct channel *ch, long turn,
 	    !cJSON_AddNumberToObject(f, "tokens_after",
 				     (double)r->tokens_after))
 		channel_die("out of memory");
+	/* The summary request's usage, so the session's totals include it. */
+	if (r->prompt_tokens >= 0)
+		cJSON_AddNumberToObject(f, "prompt_tokens",
+					(double)r->prompt_tokens);
+	if (r->completion_tokens >= 0)
+		cJSON_AddNumberToObject(f, "completion_tokens",
+					(double)r->completion_tokens);
 	channel_event(ch, PROTO_COMPACTION, f);
 	cJSON_Delete(f);
 }

@@ -150,6 +150,8 @@ recs = [json.loads(l) for l in open(path)]
 c = [r for r in recs if r["event"] == "compaction"][0]
 assert c["tokens_before"] > window * 0.7, c
 assert c["tokens_after"] < c["tokens_before"] / 4, c
+# The summary request's usage is in the record, as every response has 90/30.
+assert c["prompt_tokens"] == 90 and c["completion_tokens"] == 30, c
 todo = [r for r in recs if r["event"] == "todo"]
 assert len(todo) == 1, todo
 assert todo[0]["items"] == [
