@@ -9,20 +9,6 @@
 
 #include "supervisor/interactive.h"
 
-/* The endpoint, model and key variable a provider gets after a switch. */
-struct provider_settings {
-	const char *base_url;
-	const char *model;
-	const char *key_env;
-};
-
-static const char *env_or(const char *name, const char *fallback)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : fallback;
-}
-
 /*
  * The provider the session started with keeps what the flags and the
  * user's configuration gave it: --base-url, --model and --api-key-env
@@ -31,7 +17,7 @@ static const char *env_or(const char *name, const char *fallback)
  */
 static void provider_settings(const struct interactive *ui,
 			      const char *provider,
-			      struct provider_settings *out)
+			      struct provider_defaults *out)
 {
 	const struct session_config *start = &ui->start;
 
@@ -41,18 +27,7 @@ static void provider_settings(const struct interactive *ui,
 		out->key_env = start->api_key_env;
 		return;
 	}
-	/* NOTE: these repeat apply_provider_defaults in main.c; change both. */
-	if (strcmp(provider, "anthropic") == 0) {
-		out->base_url = env_or("ANTHROPIC_BASE_URL",
-				       "https://api.anthropic.com");
-		out->model = env_or("ANTHROPIC_MODEL", "claude-sonnet-4-5");
-		out->key_env = "ANTHROPIC_API_KEY";
-	} else {
-		out->base_url = env_or("OPENAI_BASE_URL",
-				       "https://api.openai.com/v1");
-		out->model = env_or("OPENAI_MODEL", "gpt-4o");
-		out->key_env = "OPENAI_API_KEY";
-	}
+	session_provider_defaults(provider, out);
 }
 
 /*
@@ -81,7 +56,7 @@ static const char *provider_key(struct interactive *ui, const char *provider,
 }
 
 static int audit_switch(struct interactive *ui,
-			const struct provider_settings *to, const char *provider)
+			const struct provider_defaults *to, const char *provider)
 {
 	cJSON *f = cJSON_CreateObject();
 	cJSON *from = cJSON_AddObjectToObject(f, "from");
@@ -98,7 +73,7 @@ static int audit_switch(struct interactive *ui,
 
 int interactive_switch_provider(struct interactive *ui, const char *provider)
 {
-	struct provider_settings to;
+	struct provider_defaults to;
 	struct endpoint ep;
 	char err[SESSION_ERR_MAX], line[SESSION_ERR_MAX + 128];
 	const char *key;

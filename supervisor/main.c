@@ -145,13 +145,6 @@ static char *read_task_stdin(void)
 	return buf;
 }
 
-static const char *env_or(const char *name, const char *fallback)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : fallback;
-}
-
 enum {
 	OPT_POLICY = 256, OPT_AUDIT, OPT_BASE_URL, OPT_MODEL, OPT_MAX_TURNS,
 	OPT_KEY_ENV, OPT_CMD_TIMEOUT, OPT_MODE, OPT_ALLOW, OPT_ASK, OPT_DENY,
@@ -280,21 +273,17 @@ static int parse_exec_option(int c, struct session_config *cfg,
 /* Fill what the flags left open from the provider's usual variables. */
 static void apply_provider_defaults(struct session_config *cfg)
 {
-	bool anthropic = cfg->provider && strcmp(cfg->provider, "anthropic") == 0;
+	struct provider_defaults d;
 
 	if (!cfg->provider)
 		cfg->provider = "openai";
+	session_provider_defaults(cfg->provider, &d);
 	if (!cfg->base_url)
-		cfg->base_url = anthropic ?
-			env_or("ANTHROPIC_BASE_URL", "https://api.anthropic.com") :
-			env_or("OPENAI_BASE_URL", "https://api.openai.com/v1");
+		cfg->base_url = d.base_url;
 	if (!cfg->model)
-		cfg->model = anthropic ?
-			env_or("ANTHROPIC_MODEL", "claude-sonnet-4-5") :
-			env_or("OPENAI_MODEL", "gpt-4o");
+		cfg->model = d.model;
 	if (!cfg->api_key_env)
-		cfg->api_key_env = anthropic ? "ANTHROPIC_API_KEY" :
-			"OPENAI_API_KEY";
+		cfg->api_key_env = d.key_env;
 }
 
 /* The task from the one argument or standard input, then the session. */

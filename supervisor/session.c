@@ -1533,3 +1533,25 @@ int session_run(const struct session_config *cfg)
 		report_exec_end(&s);
 	return session_close(&s);
 }
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : fallback;
+}
+
+void session_provider_defaults(const char *provider,
+			       struct provider_defaults *out)
+{
+	if (provider && strcmp(provider, "anthropic") == 0) {
+		out->base_url = env_or("ANTHROPIC_BASE_URL",
+				       "https://api.anthropic.com");
+		out->model = env_or("ANTHROPIC_MODEL", "claude-sonnet-4-5");
+		out->key_env = "ANTHROPIC_API_KEY";
+		return;
+	}
+	out->base_url = env_or("OPENAI_BASE_URL", "https://api.openai.com/v1");
+	out->model = env_or("OPENAI_MODEL", "gpt-4o");
+	out->key_env = "OPENAI_API_KEY";
+}

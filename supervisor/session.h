@@ -46,4 +46,19 @@ struct session_config {
 /* Run the session to its end; returns an enum session_exit value. */
 int session_run(const struct session_config *cfg);
 
+/* A provider's endpoint, model and key variable when nothing set them. */
+struct provider_defaults {
+	const char *base_url;
+	const char *model;
+	const char *key_env;
+};
+
+/*
+ * The defaults of provider ("openai" or "anthropic"): its environment
+ * variables (OPENAI_BASE_URL, ANTHROPIC_MODEL, ...) when set, else the
+ * public endpoint and a current model.
+ */
+void session_provider_defaults(const char *provider,
+			       struct provider_defaults *out);
+
 #endif
