@@ -7,15 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "anthropic.h"
 #include "lib/error.h"
-
-static const char *str_member(const cJSON *obj, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(item) ? item->valuestring : NULL;
-}
 
 /* ---- requests ---- */
 
@@ -36,7 +30,7 @@ static cJSON *tool_use_block(const cJSON *call)
 {
 	const cJSON *function = cJSON_GetObjectItemCaseSensitive(call,
 								 "function");
-	const char *args = str_member(function, "arguments");
+	const char *args = json_string_member(function, "arguments");
 	cJSON *b = cJSON_CreateObject();
 	cJSON *input = cJSON_Parse(args ? args : "");
 
@@ -45,10 +39,10 @@ static cJSON *tool_use_block(const cJSON *call)
 		input = cJSON_CreateObject();
 	}
 	if (!b || !input || !cJSON_AddStringToObject(b, "type", "tool_use") ||
-	    !cJSON_AddStringToObject(b, "id", str_member(call, "id") ?
-				     str_member(call, "id") : "") ||
-	    !cJSON_AddStringToObject(b, "name", str_member(function, "name") ?
-				     str_member(function, "name") : "")) {
+	    !cJSON_AddStringToObject(b, "id", json_string_member(call, "id") ?
+				     json_string_member(call, "id") : "") ||
+	    !cJSON_AddStringToObject(b, "name", json_string_member(function, "name") ?
+				     json_string_member(function, "name") : "")) {
 		cJSON_Delete(input);
 		cJSON_Delete(b);
 		return NULL;
@@ -59,7 +53,7 @@ static cJSON *tool_use_block(const cJSON *call)
 
 static cJSON *assistant_blocks(const cJSON *m)
 {
-	const char *content = str_member(m, "content");
+	const char *content = json_string_member(m, "content");
 	cJSON *blocks = cJSON_CreateArray(), *b;
 	const cJSON *call;
 
@@ -85,8 +79,8 @@ bad:
 /* A tool message becomes a tool_result block; "error: ..." sets is_error. */
 static cJSON *tool_result_block(const cJSON *m)
 {
-	const char *content = str_member(m, "content");
-	const char *id = str_member(m, "tool_call_id");
+	const char *content = json_string_member(m, "content");
+	const char *id = json_string_member(m, "tool_call_id");
 	cJSON *b = cJSON_CreateObject();
 
 	if (!content)
@@ -124,14 +118,15 @@ static int convert_tool(cJSON *out, const cJSON *m)
 	cJSON *last = cJSON_GetArrayItem(out, cJSON_GetArraySize(out) - 1);
 	cJSON *content = cJSON_GetObjectItemCaseSensitive(last, "content");
 	cJSON *block = tool_result_block(m), *first;
+	const char *type;
 
 	if (!block)
 		return -1;
 	first = cJSON_GetArrayItem(content, 0);
+	type = json_string_member(first, "type");
 	if (last && cJSON_IsArray(content) &&
-	    strcmp(str_member(last, "role"), "user") == 0 &&
-	    strcmp(str_member(first, "type") ? str_member(first, "type") : "",
-		   "tool_result") == 0)
+	    strcmp(json_string_member(last, "role"), "user") == 0 &&
+	    type && strcmp(type, "tool_result") == 0)
 		return cJSON_AddItemToArray(content, block) ? 0 : -1;
 
 	content = cJSON_CreateArray();
@@ -154,7 +149,7 @@ static int convert_user_text(cJSON *out, const char *text)
 	cJSON *content = cJSON_GetObjectItemCaseSensitive(last, "content");
 	cJSON *blocks, *block;
 
-	if (!last || strcmp(str_member(last, "role"), "user") != 0)
+	if (!last || strcmp(json_string_member(last, "role"), "user") != 0)
 		return cJSON_AddItemToArray(out, message_with("user",
 				cJSON_CreateString(text))) ? 0 : -1;
 	if (cJSON_IsString(content)) {
@@ -182,8 +177,8 @@ static int convert_user_text(cJSON *out, const char *text)
 
 static int convert_message(cJSON *out, struct buf *system, const cJSON *m)
 {
-	const char *role = str_member(m, "role");
-	const char *content = str_member(m, "content");
+	const char *role = json_string_member(m, "role");
+	const char *content = json_string_member(m, "content");
 	cJSON *blocks;
 
 	if (!role)
@@ -217,8 +212,8 @@ static cJSON *convert_tools(const cJSON *tools)
 
 	cJSON_ArrayForEach(tool, tools) {
 		function = cJSON_GetObjectItemCaseSensitive(tool, "function");
-		name = str_member(function, "name");
-		description = str_member(function, "description");
+		name = json_string_member(function, "name");
+		description = json_string_member(function, "description");
 		t = cJSON_CreateObject();
 		if (!out || !t || !cJSON_AddItemToArray(out, t)) {
 			cJSON_Delete(t);
@@ -277,29 +272,19 @@ bad:
 
 /* ---- responses, in Chat Completions form ---- */
 
-static long long count_member(const cJSON *usage, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(usage, name);
-
-	if (!cJSON_IsNumber(item) || item->valuedouble < 0 ||
-	    item->valuedouble > 1e9)
-		return -1;
-	return (long long)item->valuedouble;
-}
-
 /*
  * input_tokens leaves out what the prompt cache served; the prompt's size
  * is the sum of all three.
  */
 static long long input_count(const cJSON *usage)
 {
-	long long n = count_member(usage, "input_tokens"), c;
+	long long n = json_count_member(usage, "input_tokens"), c;
 
 	if (n < 0)
 		return -1;
-	c = count_member(usage, "cache_read_input_tokens");
+	c = json_count_member(usage, "cache_read_input_tokens");
 	n += c > 0 ? c : 0;
-	c = count_member(usage, "cache_creation_input_tokens");
+	c = json_count_member(usage, "cache_creation_input_tokens");
 	n += c > 0 ? c : 0;
 	return n;
 }
@@ -370,9 +355,9 @@ static int body_blocks(const cJSON *content, cJSON *message, char *err,
 	if (!calls)
 		goto out;
 	cJSON_ArrayForEach(block, content) {
-		type = str_member(block, "type");
+		type = json_string_member(block, "type");
 		if (type && strcmp(type, "text") == 0) {
-			text = str_member(block, "text");
+			text = json_string_member(block, "text");
 			if (text && buf_append(&joined, text, strlen(text)) < 0) {
 				error_set(err, errlen, "the response text is too large");
 				goto out;
@@ -380,8 +365,8 @@ static int body_blocks(const cJSON *content, cJSON *message, char *err,
 		} else if (type && strcmp(type, "tool_use") == 0) {
 			args = cJSON_PrintUnformatted(
 				cJSON_GetObjectItemCaseSensitive(block, "input"));
-			c = call_json(str_member(block, "id"),
-				      str_member(block, "name"),
+			c = call_json(json_string_member(block, "id"),
+				      json_string_member(block, "name"),
 				      args && args[0] == '{' ? args : "{}");
 			free(args);
 			if (!c || !cJSON_AddItemToArray(calls, c)) {
@@ -414,7 +399,7 @@ int anthropic_parse_response(const char *body, size_t len,
 		cJSON_Delete(root);
 		return error_set(err, errlen, "the response is not a JSON object");
 	}
-	type = str_member(root, "type");
+	type = json_string_member(root, "type");
 	content = cJSON_GetObjectItemCaseSensitive(root, "content");
 	if ((type && strcmp(type, "message") != 0) || !cJSON_IsArray(content)) {
 		cJSON_Delete(root);
@@ -422,9 +407,9 @@ int anthropic_parse_response(const char *body, size_t len,
 			    "a \"content\" array");
 	}
 	usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-	out = result_root(str_member(root, "model"),
-			  str_member(root, "stop_reason"), input_count(usage),
-			  count_member(usage, "output_tokens"), &message);
+	out = result_root(json_string_member(root, "model"),
+			  json_string_member(root, "stop_reason"), input_count(usage),
+			  json_count_member(usage, "output_tokens"), &message);
 	if (!out || body_blocks(content, message, err, errlen) < 0) {
 		if (!out)
 			error_set(err, errlen, "out of memory");

@@ -13,28 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "anthropic.h"
 #include "lib/error.h"
 
 #define NAME_MAX_BYTES 256
 #define INPUT_MAX (4L * 1024 * 1024)
-
-static const char *str_member(const cJSON *obj, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(item) ? item->valuestring : NULL;
-}
-
-static long long count_member(const cJSON *usage, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(usage, name);
-
-	if (!cJSON_IsNumber(item) || item->valuedouble < 0 ||
-	    item->valuedouble > 1e9)
-		return -1;
-	return (long long)item->valuedouble;
-}
 
 void anthropic_stream_init(struct anthropic_stream *s)
 {
@@ -81,16 +65,16 @@ static int copy_string(char **slot, const char *value, char *err,
  */
 static void take_usage(struct anthropic_stream *s, const cJSON *usage)
 {
-	long long n = count_member(usage, "input_tokens"), c;
+	long long n = json_count_member(usage, "input_tokens"), c;
 
 	if (n >= 0) {
-		c = count_member(usage, "cache_read_input_tokens");
+		c = json_count_member(usage, "cache_read_input_tokens");
 		n += c > 0 ? c : 0;
-		c = count_member(usage, "cache_creation_input_tokens");
+		c = json_count_member(usage, "cache_creation_input_tokens");
 		n += c > 0 ? c : 0;
 		s->input_tokens = n;
 	}
-	n = count_member(usage, "output_tokens");
+	n = json_count_member(usage, "output_tokens");
 	if (n >= 0)
 		s->output_tokens = n;
 }
@@ -102,7 +86,7 @@ static int on_message_start(struct anthropic_stream *s, const cJSON *ev,
 
 	s->started = true;
 	take_usage(s, cJSON_GetObjectItemCaseSensitive(message, "usage"));
-	return copy_string(&s->model, str_member(message, "model"),
+	return copy_string(&s->model, json_string_member(message, "model"),
 			   err, errlen);
 }
 
@@ -128,7 +112,7 @@ static int on_block_start(struct anthropic_stream *s, const cJSON *ev,
 {
 	struct anthropic_block *b = block_at(s, ev, err, errlen);
 	const cJSON *cb = cJSON_GetObjectItemCaseSensitive(ev, "content_block");
-	const char *type = str_member(cb, "type"), *text;
+	const char *type = json_string_member(cb, "type"), *text;
 	const cJSON *input;
 
 	if (!b)
@@ -140,7 +124,7 @@ static int on_block_start(struct anthropic_stream *s, const cJSON *ev,
 	}
 	if (strcmp(type, "text") == 0) {
 		b->type = ANTHROPIC_BLOCK_TEXT;
-		text = str_member(cb, "text");
+		text = json_string_member(cb, "text");
 		if (text && buf_append(&b->text, text, strlen(text)) < 0)
 			return error_set(err, errlen, "a text block is too large");
 		return 0;
@@ -153,8 +137,8 @@ static int on_block_start(struct anthropic_stream *s, const cJSON *ev,
 		if (!b->input)
 			return error_set(err, errlen, "out of memory");
 	}
-	if (copy_string(&b->id, str_member(cb, "id"), err, errlen) < 0 ||
-	    copy_string(&b->name, str_member(cb, "name"), err, errlen) < 0)
+	if (copy_string(&b->id, json_string_member(cb, "id"), err, errlen) < 0 ||
+	    copy_string(&b->name, json_string_member(cb, "name"), err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -164,7 +148,7 @@ static int on_block_delta(struct anthropic_stream *s, const cJSON *ev,
 {
 	struct anthropic_block *b = block_at(s, ev, err, errlen);
 	const cJSON *delta = cJSON_GetObjectItemCaseSensitive(ev, "delta");
-	const char *type = str_member(delta, "type"), *part = NULL;
+	const char *type = json_string_member(delta, "type"), *part = NULL;
 
 	if (!b)
 		return -1;
@@ -172,10 +156,10 @@ static int on_block_delta(struct anthropic_stream *s, const cJSON *ev,
 		return 0;
 	/* thinking_delta, signature_delta and citations are not answers. */
 	if (strcmp(type, "text_delta") == 0 && b->type == ANTHROPIC_BLOCK_TEXT)
-		part = str_member(delta, "text");
+		part = json_string_member(delta, "text");
 	else if (strcmp(type, "input_json_delta") == 0 &&
 		 b->type == ANTHROPIC_BLOCK_TOOL_USE)
-		part = str_member(delta, "partial_json");
+		part = json_string_member(delta, "partial_json");
 	if (part && buf_append(&b->text, part, strlen(part)) < 0)
 		return error_set(err, errlen, "content block %ld exceeds %ld bytes",
 			    (long)(b - s->blocks), INPUT_MAX);
@@ -188,7 +172,7 @@ static int on_message_delta(struct anthropic_stream *s, const cJSON *ev,
 	const cJSON *delta = cJSON_GetObjectItemCaseSensitive(ev, "delta");
 
 	take_usage(s, cJSON_GetObjectItemCaseSensitive(ev, "usage"));
-	return copy_string(&s->stop_reason, str_member(delta, "stop_reason"),
+	return copy_string(&s->stop_reason, json_string_member(delta, "stop_reason"),
 			   err, errlen);
 }
 
@@ -196,8 +180,8 @@ static int on_error(struct anthropic_stream *s, const cJSON *ev, char *err,
 		    size_t errlen)
 {
 	const cJSON *error = cJSON_GetObjectItemCaseSensitive(ev, "error");
-	const char *type = str_member(error, "type");
-	const char *message = str_member(error, "message");
+	const char *type = json_string_member(error, "type");
+	const char *message = json_string_member(error, "message");
 
 	s->server_error = true;
 	return error_set(err, errlen, "the model endpoint sent an error in the "
@@ -210,7 +194,7 @@ int anthropic_stream_event(struct anthropic_stream *s, const char *name,
 			   size_t errlen)
 {
 	cJSON *ev = cJSON_ParseWithLength(data, len);
-	const char *type = str_member(ev, "type");
+	const char *type = json_string_member(ev, "type");
 	int rc = 0;
 
 	if (!cJSON_IsObject(ev)) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "compact.h"
 #include "openai.h"
 #include "text.h"
@@ -32,13 +33,6 @@ bool compact_needed(size_t tokens, long long window)
 	return (long long)tokens > window * COMPACT_THRESHOLD_PERCENT / 100;
 }
 
-static const char *str_member(const cJSON *m, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(m, name);
-
-	return cJSON_IsString(item) ? item->valuestring : NULL;
-}
-
 static cJSON *system_message(const char *text)
 {
 	cJSON *m = cJSON_CreateObject();
@@ -53,7 +47,7 @@ static cJSON *system_message(const char *text)
 
 static bool has_role(const cJSON *m, const char *role)
 {
-	const char *r = str_member(m, "role");
+	const char *r = json_string_member(m, "role");
 
 	return r && strcmp(r, role) == 0;
 }
@@ -123,18 +117,18 @@ static int append_cut(struct buf *b, const char *text, size_t max)
 /* One message of the transcript as plain text. */
 static char *render_message(const cJSON *m)
 {
-	const char *content = str_member(m, "content");
+	const char *content = json_string_member(m, "content");
 	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(m, "tool_calls");
 	const cJSON *call, *function;
-	const char *role = str_member(m, "role");
+	const char *role = json_string_member(m, "role");
 	struct buf b;
 	int rc;
 
 	buf_init(&b, 2 * COMPACT_ITEM_MAX + 256);
 	if (has_role(m, "tool"))
 		rc = buf_printf(&b, "Tool result (call %s):\n",
-				str_member(m, "tool_call_id") ?
-				str_member(m, "tool_call_id") : "?");
+				json_string_member(m, "tool_call_id") ?
+				json_string_member(m, "tool_call_id") : "?");
 	else
 		rc = buf_printf(&b, "%s:\n", role && strcmp(role, "assistant") ==
 				0 ? "Assistant" : "User");
@@ -144,13 +138,13 @@ static char *render_message(const cJSON *m)
 		function = cJSON_GetObjectItemCaseSensitive(call, "function");
 		if (rc == 0)
 			rc = buf_printf(&b, "\nTool call %s (call %s): ",
-					str_member(function, "name") ?
-					str_member(function, "name") : "?",
-					str_member(call, "id") ?
-					str_member(call, "id") : "?");
+					json_string_member(function, "name") ?
+					json_string_member(function, "name") : "?",
+					json_string_member(call, "id") ?
+					json_string_member(call, "id") : "?");
 		if (rc == 0)
-			rc = append_cut(&b, str_member(function, "arguments") ?
-					str_member(function, "arguments") : "",
+			rc = append_cut(&b, json_string_member(function, "arguments") ?
+					json_string_member(function, "arguments") : "",
 					COMPACT_ITEM_MAX / 4);
 	}
 	if (rc < 0) {
@@ -205,7 +199,7 @@ out:
 cJSON *compact_request(const cJSON *messages, size_t first, size_t end,
 		       size_t max_bytes)
 {
-	const char *task = str_member(cJSON_GetArrayItem(messages,
+	const char *task = json_string_member(cJSON_GetArrayItem(messages,
 							 (int)first - 1),
 				      "content");
 	cJSON *request = cJSON_CreateArray();

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "openai.h"
 #include "text.h"
 #include "lib/error.h"
@@ -109,16 +110,6 @@ static int optional_string(const cJSON *obj, const char *name,
 		return error_set(err, errlen, "\"%s\" is not a string", name);
 	*out = item->valuestring;
 	return 0;
-}
-
-static long long optional_count(const cJSON *usage, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(usage, name);
-
-	if (!cJSON_IsNumber(item) || item->valuedouble < 0 ||
-	    item->valuedouble > 1e9)
-		return -1;
-	return (long long)item->valuedouble;
 }
 
 /*
@@ -259,9 +250,9 @@ int openai_parse_root(cJSON *root, struct openai_response *resp, char *err,
 
 	usage = cJSON_GetObjectItemCaseSensitive(resp->root, "usage");
 	if (cJSON_IsObject(usage)) {
-		resp->prompt_tokens = optional_count(usage, "prompt_tokens");
+		resp->prompt_tokens = json_count_member(usage, "prompt_tokens");
 		resp->completion_tokens =
-			optional_count(usage, "completion_tokens");
+			json_count_member(usage, "completion_tokens");
 	}
 	return 0;
 bad:

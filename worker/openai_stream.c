@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "openai.h"
 #include "lib/error.h"
 
@@ -198,16 +199,6 @@ static int fold_choices(struct openai_stream *s, const cJSON *choices,
 	return 0;
 }
 
-static long long usage_count(const cJSON *usage, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(usage, name);
-
-	if (!cJSON_IsNumber(item) || item->valuedouble < 0 ||
-	    item->valuedouble > 1e9)
-		return -1;
-	return (long long)item->valuedouble;
-}
-
 static int fold_error(struct openai_stream *s, const cJSON *error,
 		      char *err, size_t errlen)
 {
@@ -256,8 +247,8 @@ int openai_stream_data(struct openai_stream *s, const char *data, size_t len,
 
 	usage = cJSON_GetObjectItemCaseSensitive(chunk, "usage");
 	if (cJSON_IsObject(usage)) {
-		s->prompt_tokens = usage_count(usage, "prompt_tokens");
-		s->completion_tokens = usage_count(usage, "completion_tokens");
+		s->prompt_tokens = json_count_member(usage, "prompt_tokens");
+		s->completion_tokens = json_count_member(usage, "completion_tokens");
 	}
 	rc = 0;
 out:
