@@ -50,20 +50,6 @@ static int append_word(char *buf, size_t size, size_t *o, const char *w)
 	return *o < size ? 0 : -1;
 }
 
-static int strv_add(char ***v, size_t *n, const char *s)
-{
-	char **grown = realloc(*v, (*n + 2) * sizeof(**v));
-
-	if (!grown)
-		return -1;
-	*v = grown;
-	grown[*n] = strdup(s);
-	if (!grown[*n])
-		return -1;
-	grown[++*n] = NULL;
-	return 0;
-}
-
 /* Is the parsed rule exactly the words of cmd? */
 static bool rule_is_exact(const char *text,
 			  const struct policy_simple_command *cmd)
@@ -123,7 +109,7 @@ static int exec_rules(const char *command, char ***out, size_t *n,
 			snprintf(err, errlen, "the command cannot be written as an exact rule; approve it once instead");
 			goto out;
 		}
-		if (strv_add(out, n, rule) < 0) {
+		if (policy_strv_push(out, n, rule) < 0) {
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
@@ -153,7 +139,7 @@ static int path_rule(const char *tool, const char *path, char ***out,
 	}
 	rule[o++] = ')';
 	rule[o] = '\0';
-	if (strv_add(out, n, rule) < 0) {
+	if (policy_strv_push(out, n, rule) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -182,7 +168,7 @@ int policy_approval_rules(enum policy_tool tool, const char *subject,
 	default:
 		snprintf(text, sizeof(text), "%s(%.500s)",
 			 policy_tool_name(tool), subject);
-		rc = strv_add(rules, &n, text);
+		rc = policy_strv_push(rules, &n, text);
 		if (rc < 0)
 			snprintf(err, errlen, "out of memory");
 		break;
@@ -239,29 +225,6 @@ static bool array_has(const cJSON *array, const char *s)
 	return false;
 }
 
-/* Write text to path through a temporary file and a rename. */
-static int write_atomic(const char *path, const char *text, char *err,
-			size_t errlen)
-{
-	char tmp[4200];
-	size_t len = strlen(text);
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
-	    write(fd, "\n", 1) != 1 || fsync(fd) < 0 || close(fd) < 0 ||
-	    rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path,
-			 strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
 int policy_save_approval(const struct policy_layers *l,
 			 const char *const *rules, bool keep_trust,
 			 char *err, size_t errlen)
@@ -300,7 +263,7 @@ int policy_save_approval(const struct policy_layers *l,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (write_atomic(path, text, err, errlen) < 0)
+	if (policy_write_atomic(path, text, 0644, err, errlen) < 0)
 		goto out;
 	/* The person just approved these rules, so a trusted project stays trusted. */
 	ret = keep_trust ? policy_trust_record(l, err, errlen) : 0;

@@ -291,20 +291,6 @@ static bool is_protected_entry(const char *entry)
 	return false;
 }
 
-static int strv_push(char ***v, size_t *n, const char *s)
-{
-	char **grown = realloc(*v, (*n + 2) * sizeof(**v));
-
-	if (!grown)
-		return -1;
-	*v = grown;
-	grown[*n] = strdup(s);
-	if (!grown[*n])
-		return -1;
-	grown[++*n] = NULL;
-	return 0;
-}
-
 void policy_strv_free(char **v)
 {
 	size_t i;
@@ -344,7 +330,7 @@ static void load_unprotect(struct loader *L, const cJSON *member)
 		for (i = 0; i < p->nunprotected; i++)
 			dup = dup || strcmp(p->unprotected[i],
 					    item->valuestring) == 0;
-		if (!dup && strv_push(&p->unprotected, &p->nunprotected,
+		if (!dup && policy_strv_push(&p->unprotected, &p->nunprotected,
 				      item->valuestring) < 0)
 			report(L, item, false, "out of memory");
 	}
@@ -374,7 +360,7 @@ static void load_trusted(struct loader *L, const cJSON *member)
 			continue;
 		while (*L->trusted && (*L->trusted)[n])
 			n++;
-		if (strv_push(L->trusted, &n, item->valuestring) < 0)
+		if (policy_strv_push(L->trusted, &n, item->valuestring) < 0)
 			report(L, item, false, "out of memory");
 	}
 }

@@ -4,6 +4,8 @@
 #ifndef COWORKER_POLICY_INTERNAL_H
 #define COWORKER_POLICY_INTERNAL_H
 
+#include <sys/types.h>
+
 #include "check.h"
 #include "policy.h"
 
@@ -114,5 +116,19 @@ int policy_load_buffer_layer(struct policy *p, const char *name, char *buf,
 			     size_t len, enum policy_layer layer,
 			     policy_diag_fn diag, void *ctx, char ***trusted,
 			     char *err, size_t errlen);
+
+/*
+ * Append a copy of s to the NULL-terminated vector *v of *n strings.
+ * Returns 0, or -1 when out of memory (the vector stays valid).
+ */
+int policy_strv_push(char ***v, size_t *n, const char *s);
+
+/*
+ * Write text and a newline to path through a temporary file with mode,
+ * fsync and a rename, so a crash leaves the old file or the new one.
+ * Returns 0, or -1 with err naming the path and the cause.
+ */
+int policy_write_atomic(const char *path, const char *text, mode_t mode,
+			char *err, size_t errlen);
 
 #endif

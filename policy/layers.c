@@ -242,11 +242,10 @@ static bool trust_recorded(const struct policy_layers *l, const char *digest)
 int policy_trust_record(const struct policy_layers *l, char *err,
 			size_t errlen)
 {
-	char dir[4096], path[4200], tmp[4300], digest[65];
+	char dir[4096], path[4200], digest[65];
 	cJSON *root = NULL;
 	char *text = NULL;
-	int fd = -1, ret = -1;
-	size_t len;
+	int ret = -1;
 
 	if (!l->workspace || config_dir_path(l, dir, sizeof(dir)) < 0) {
 		snprintf(err, errlen,
@@ -273,21 +272,10 @@ int policy_trust_record(const struct policy_layers *l, char *err,
 	    !(text = cJSON_Print(root)))
 		goto oom;
 
-	/* Write a temporary file and rename it, so a crash leaves the old record. */
+	/* A crash leaves the old record or the new one, never half of one. */
 	snprintf(path, sizeof(path), "%s/trusted-projects.json", dir);
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	len = strlen(text);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
-	    write(fd, "\n", 1) != 1 || fsync(fd) < 0 || close(fd) < 0 ||
-	    rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path,
-			 strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
+	if (policy_write_atomic(path, text, 0600, err, errlen) < 0)
 		goto out;
-	}
 	ret = 0;
 	goto out;
 oom:
