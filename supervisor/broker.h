@@ -97,7 +97,7 @@ enum broker_status broker_resolve(const struct broker *b, const char *rel,
 
 /*
  * Decide a Read or Write of a normalised path rel that resolved to real
- * (both from broker_resolve), as the kernel sees the file: names compare
+ * (both from broker_resolve), by the file the kernel opens: names compare
  * folded on a case-insensitive directory, a hardlink of a denied or
  * protected file gets that file's decision, a write to a file with more
  * than one link gets at least ask, and a path outside the workspace that

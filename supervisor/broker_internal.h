@@ -17,11 +17,11 @@ int broker_openat2(int dirfd, const char *path, int flags, mode_t mode);
  * The directory descriptor that a normalised path is resolved beneath:
  * the workspace for a relative path, the matching root for an absolute
  * one. *sub receives the path relative to it ("." for the root itself).
- * Returns -1 with errno EXDEV when no root holds the path.
+ * Returns -1 with errno EXDEV when no root contains the path.
  */
 int broker_base(const struct broker *b, const char *rel, const char **sub);
 
-/* The root whose path holds the absolute path abs, or NULL. */
+/* Return the root whose path contains the absolute path abs, or NULL. */
 const struct broker_root *broker_root_of(const struct broker *b,
 					 const char *abs);
 

@@ -66,7 +66,7 @@ struct search_request {
 	void *ctx;
 };
 
-/* What stopped a search before it covered everything. */
+/* The bound that stopped a search before it covered everything. */
 enum search_cut {
 	SEARCH_CUT_NONE = 0,
 	SEARCH_CUT_ENTRIES,	/* SEARCH_ENTRIES_MAX entries visited */
@@ -87,8 +87,8 @@ struct search_result {
 
 /*
  * Check a request's pattern (and grep's file_glob) before any walk, so an
- * invalid one can be answered as an invalid argument. Returns 0, or -1 with
- * err saying what is wrong and how to write it instead.
+ * invalid one becomes an invalid-argument error. Returns 0, or -1 with err
+ * naming what is wrong and how to write it instead.
  */
 int broker_glob_check(const struct search_request *q, char *err,
 		      size_t errlen);

@@ -79,7 +79,7 @@ int interactive_wait_done(struct interactive *ui);
 /*
  * Switch the session to provider ("openai" or "anthropic") with a new
  * worker. A provider whose endpoint or key is missing leaves the old
- * worker running and says what to set. Returns 0, or -1 when the session
+ * worker running and prints what to set. Returns 0, or -1 when the session
  * is over.
  */
 int interactive_switch_provider(struct interactive *ui, const char *provider);

@@ -165,7 +165,7 @@ static int compact(struct interactive *ui)
 	ui->s->awaiting = "task";
 	if (rc < 0)
 		return -1;
-	/* A compaction was shown as it happened; say only why there was none. */
+	/* A compaction was shown as it happened, so show only why there was none. */
 	if (ui->s->summary && *ui->s->summary)
 		tui_notice(&ui->tui, ui->s->summary);
 	return 0;

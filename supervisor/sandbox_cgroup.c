@@ -10,10 +10,10 @@
  *    hierarchies are mounted and writable. The sandbox's pid 1 writes
  *    itself into both right before it starts the command, through "tasks"
  *    files the parent opened, so the command never runs outside them.
- *    A single-threaded process moving
- *    itself takes no global lock; the parent writing the child's pid into
- *    cgroup.procs waits for an RCU grace period (about 5 ms measured
- *    here, see docs/benchmarks.md).
+ *    This is because a single-threaded process that moves itself takes
+ *    no global lock. A parent that writes the child's pid into
+ *    cgroup.procs waits for an RCU grace period instead (about 5 ms
+ *    measured here, see docs/benchmarks.md).
  *  - neither: only the rlimits of sandbox_confine.c apply.
  *
  * Each command's cgroup is "PID-START-N" under a "coworker" cgroup below
@@ -150,7 +150,7 @@ static unsigned long long process_start_time(long pid)
 	return value;
 }
 
-/* The two /proc files that detection reads, each read at most once. */
+/* The two /proc files that detection reads, read when first needed and kept. */
 struct proc_text {
 	char *mountinfo;
 	char *cgroup;
@@ -348,7 +348,7 @@ static int own_dir(struct proc_text *proc, bool v2,
 /*
  * Whether v2 is delegated to us: our cgroup offers memory and pids, and we
  * may create the coworker cgroup below it with both enabled.
- * NOTE: a cgroup that holds processes cannot enable controllers for its
+ * NOTE: a cgroup that contains processes cannot enable controllers for its
  * children (EBUSY), so this succeeds only when the supervisor's cgroup is
  * the root of its cgroup namespace, as in most containers. A systemd unit
  * with Delegate=yes would need the supervisor to move itself into a leaf
@@ -505,7 +505,7 @@ static void detect(void)
 	char why2[128] = "", why1[128] = "";
 	int i;
 
-	/* A process that changed its uid since sees other permissions. */
+	/* After a uid change the permissions differ, so detect again. */
 	if (cgroup_host.done && cgroup_host.euid == geteuid())
 		return;
 	cgroup_host.done = true;

@@ -505,8 +505,8 @@ static _Noreturn void exec_command(const struct sandbox_plan *plan,
 	if (plan->opts->argv) {
 		exec_argv(plan);
 		/*
-		 * The sandbox is fine, the command is not: say so on its
-		 * stderr and exit as a shell does, 127 when not found.
+		 * The sandbox is fine but the command is not, so print why on
+		 * its stderr and exit as a shell does, 127 when not found.
 		 */
 		saved = errno;
 		snprintf(err, sizeof(err), "coworker sandbox: cannot execute "

@@ -55,7 +55,7 @@ char *sanitize_dup(const char *in, size_t len, unsigned flags);
 
 /*
  * Decode one UTF-8 character at p (n bytes available) into *cp. Returns
- * its length (1 to 4), 0 when p holds the valid start of a longer
+ * its length (1 to 4), 0 when p contains the valid start of a longer
  * sequence than n allows, or -1 when the bytes are not valid UTF-8
  * (overlong forms, surrogates and values above U+10FFFF included).
  */

@@ -575,7 +575,7 @@ static bool cancelled_by_timeout(const struct session *s)
 	return s->cancelling && strcmp(s->cancelling, "timeout") == 0;
 }
 
-/* The worker confirmed the cancel: the session ends as the cause says. */
+/* The worker confirmed the cancel: end with the status of its cause. */
 static void on_cancelled(struct session *s)
 {
 	if (cancelled_by_timeout(s)) {
@@ -912,7 +912,7 @@ static void signal_handler(int sig)
 	ssize_t n;
 
 	signal_last = sig;
-	/* A full counter already says a signal is pending. */
+	/* A full counter already marks a signal as pending. */
 	n = write(signal_wake_fd, &one, sizeof(one));
 	(void)n;
 	errno = saved;
@@ -978,7 +978,7 @@ static void session_interrupt(struct session *s, int sig)
 /*
  * Ask the worker to stop its task. A command running now has already
  * been killed by its sandbox (signal) or is cut at the deadline (its
- * timeout was capped), so only the worker is left to answer with "done".
+ * timeout was capped), so only the worker's "done" is still to come.
  */
 static void session_cancel(struct session *s, const char *why, int sig)
 {
@@ -1489,7 +1489,7 @@ int session_close(struct session *s)
 	return s->exit_status;
 }
 
-/* What exec prints after the loop: the answer, or why there is none. */
+/* Print exec's result after the loop: the final text, or why there is none. */
 static void report_exec_end(struct session *s)
 {
 	const struct session_config *cfg = s->cfg;

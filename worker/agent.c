@@ -2,9 +2,9 @@
  * The agent loop. The conversation is kept in Chat Completions form;
  * model.c talks to whichever provider the config names.
  *
- * A cancelled task must leave a conversation the next task can send:
- * every assistant message with tool calls is followed by one tool message
- * per call (calls not run yet get a "cancelled" result), and a user
+ * A cancelled task must leave a conversation the next task can send.
+ * Every assistant message with tool calls is followed by one tool message
+ * per call, and calls not run yet get a "cancelled" result. A user
  * message that got no model reply is removed again.
  */
 #include <stdio.h>

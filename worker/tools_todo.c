@@ -17,7 +17,7 @@ static const char *const statuses[] = {
 
 #define STATUS_COUNT (sizeof(statuses) / sizeof(statuses[0]))
 
-/* Longest status plus the space, per line, and the line's newline. */
+/* Bytes per line beyond the text: the longest status, a space, a newline. */
 #define LINE_EXTRA 16
 
 static const char *status_find(const char *name)

@@ -34,7 +34,7 @@ static void capture_close(struct capture *c)
 	fclose(c->f);
 }
 
-/* A pipe whose read end holds keys, then end of input. */
+/* Return a pipe whose read end yields keys, then end of input. */
 static int keys_fd(const char *keys)
 {
 	int p[2];

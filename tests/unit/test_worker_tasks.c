@@ -442,7 +442,7 @@ static void cancel_during_transfer(void **state)
 
 /*
  * "compact" between tasks on a conversation too short to shrink: no
- * summary request goes out and "done" says so. Compaction itself is
+ * summary request goes out and "done" reports why. Compaction itself is
  * tested in test_worker_compact and end to end in e2e.bats.
  */
 static void compact_short_conversation(void **state)
