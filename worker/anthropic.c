@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "json.h"
@@ -12,6 +13,14 @@
 #include "lib/error.h"
 
 /* ---- requests ---- */
+
+/* True when m is a message whose role is "user"; false for NULL. */
+static bool is_user(const cJSON *m)
+{
+	const char *role = json_string_member(m, "role");
+
+	return role && strcmp(role, "user") == 0;
+}
 
 static cJSON *text_block(const char *text)
 {
@@ -125,7 +134,7 @@ static int convert_tool(cJSON *out, const cJSON *m)
 	first = cJSON_GetArrayItem(content, 0);
 	type = json_string_member(first, "type");
 	if (last && cJSON_IsArray(content) &&
-	    strcmp(json_string_member(last, "role"), "user") == 0 &&
+	    is_user(last) &&
 	    type && strcmp(type, "tool_result") == 0)
 		return cJSON_AddItemToArray(content, block) ? 0 : -1;
 
@@ -149,7 +158,7 @@ static int convert_user_text(cJSON *out, const char *text)
 	cJSON *content = cJSON_GetObjectItemCaseSensitive(last, "content");
 	cJSON *blocks, *block;
 
-	if (!last || strcmp(json_string_member(last, "role"), "user") != 0)
+	if (!is_user(last))
 		return cJSON_AddItemToArray(out, message_with("user",
 				cJSON_CreateString(text))) ? 0 : -1;
 	if (cJSON_IsString(content)) {
