@@ -144,6 +144,7 @@ static const struct proto_type proto_types[] = {
 		{ "output_bytes", I, false, 0, 1LL << 50 },
 		{ "truncated", B, false, 0, 0 },
 		{ "duration_ms", I, false, 0, 1LL << 40 },
+		{ "limits", S, false, 1, 256 },
 		{ NULL } } },
 	{ PROTO_CANCEL, "cancel", SUP, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
 		{ NULL } } },

@@ -914,6 +914,8 @@ static int handle_command(struct session *s, struct proto_msg *m)
 		return -1;
 	}
 	f = command_result_fields(&r);
+	cJSON_AddStringToObject(f, "limits", sandbox_limits_text(r.limits, msg,
+								 sizeof(msg)));
 	cJSON_AddBoolToObject(f, "ok", 1);
 	rc = reply(s, m->id, f, r.output_fd);
 	if (r.output_fd >= 0)

@@ -277,6 +277,9 @@ static char *format_command_result(struct proto_msg *reply)
 				proto_int(reply, "exit_code", -1));
 	if (rc == 0 && proto_bool(reply, "timed_out", false))
 		rc = buf_printf(&b, "timed_out: true\n");
+	/* A kill by the memory or pids limit reads better with them named. */
+	if (rc == 0 && proto_str(reply, "limits"))
+		rc = buf_printf(&b, "limits: %s\n", proto_str(reply, "limits"));
 	if (rc == 0)
 		rc = buf_printf(&b, "output_bytes: %lld%s\noutput:\n%s",
 				proto_int(reply, "output_bytes", 0),

@@ -135,6 +135,31 @@ PY
 	audit_lines "$TOP/audit.jsonl" result tool run_command | grep -q '"exit_code": 0'
 }
 
+@test "command result names the resource limits that applied" {
+	response_tool "$TOP/scenario/t0.json" call_true000000000000000001 \
+		run_command '{"command":"true"}'
+	response_text "$TOP/scenario/t1.json" "Done."
+	python3 - "$TOP/scenario/scenario.json" <<'PY'
+import json, sys
+json.dump({"turns": [
+    {"response": "t0.json"},
+    {"response": "t1.json",
+     "expect": [{"tool_call_id": "call_true000000000000000001",
+                 "contains": "limits: "}]}]},
+    open(sys.argv[1], "w"))
+PY
+	echo '{"allow":["Exec(true)"]}' > "$TOP/policy.json"
+	start_server "$TOP/scenario/scenario.json"
+
+	run_session --policy "$TOP/policy.json" "Run true"
+	[ "$status" -eq 0 ]
+	stop_server
+	# rlimits apply everywhere; the cgroup kind depends on the machine.
+	limits=$(audit_lines "$TOP/audit.jsonl" result tool run_command |
+		python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["limits"])')
+	[[ "$limits" == *rlimits* ]]
+}
+
 @test "task from standard input" {
 	response_text "$TOP/scenario/t0.json" "Nothing to do."
 	write_scenario t0.json
