@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -107,6 +108,22 @@ static void join_cgroups(const struct sandbox_plan *plan)
 	}
 }
 
+/*
+ * A change of ids clears the parent-death signal, so pid 1 asks for it
+ * again. The parent may have died in between: then the report pipe has
+ * no reader left, which poll shows as POLLERR on its write end.
+ */
+static int watch_parent_again(const struct sandbox_plan *plan)
+{
+	struct pollfd pfd = { .fd = plan->report_fd, .events = 0 };
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return -1;
+	if (poll(&pfd, 1, 0) != 0)
+		return -1;
+	return 0;
+}
+
 static int wait_for_maps(const struct sandbox_plan *plan)
 {
 	char byte = 'r';
@@ -145,7 +162,8 @@ static int wait_for_maps(const struct sandbox_plan *plan)
 	     syscall(SYS_setresgid, plan->inner_gid, plan->inner_gid,
 		     plan->inner_gid) < 0 ||
 	     syscall(SYS_setresuid, plan->inner_uid, plan->inner_uid,
-		     plan->inner_uid) < 0))
+		     plan->inner_uid) < 0 ||
+	     watch_parent_again(plan) < 0))
 		return -1;
 	return 0;
 }
