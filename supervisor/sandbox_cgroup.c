@@ -16,13 +16,16 @@
  *    measured here, see docs/benchmarks.md).
  *  - neither: only the rlimits of sandbox_confine.c apply.
  *
- * Each command's cgroup is "PID-START-N" under a "coworker" cgroup below
- * our own, where PID and START (the start time from /proc/PID/stat) name
- * the supervisor. Cgroups whose supervisor is gone are removed the first
- * time a later supervisor starts a command, so a SIGKILLed supervisor
- * leaves nothing behind for long. The "coworker" cgroups themselves stay
- * once made: they hold no task and no limit, and making and removing
- * them with every command doubled the cgroup work of a short command.
+ * Each command runs in a slot, "slot-K" under a "coworker" cgroup below
+ * our own, claimed with an exclusive flock on its directory and given
+ * back, not removed, when the command ends; the limits are written at
+ * every claim. Making and removing a memory cgroup per command cost more
+ * than all the rest of its cgroup work. A slot keeps the page cache the
+ * last command left charged to it; the kernel reclaims that before it
+ * would fail an allocation, so it does not count against a command.
+ * Cgroups "PID-START-N" that earlier versions made per command are
+ * removed when their supervisor is gone. The "coworker" cgroups and the
+ * slots hold no task between commands.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -43,6 +47,14 @@
 
 #define CGROUP_PARENT "coworker"
 #define CGROUP_LINE_MAX 4096
+
+/*
+ * Command cgroups are slots "slot-0", "slot-1", ... that stay once made
+ * and are reused: making and removing a memory cgroup cost more than the
+ * rest of a short command's cgroup work. At most this many run at once.
+ */
+#define CGROUP_SLOT "slot-"
+#define CGROUP_SLOTS_MAX 4096
 
 /* Attempts at removing a cgroup whose last tasks are still exiting. */
 #define CGROUP_RMDIR_TRIES 200
@@ -60,8 +72,6 @@ static struct {
 	char why[256];		/* why no cgroup applies, for the trace */
 	int coworker_fd[2];	/* the "coworker" cgroups below parent[],
 				   opened on first use; -1 before */
-	unsigned long long start_time;
-	unsigned int counter;
 } cgroup_host = { .lock = PTHREAD_MUTEX_INITIALIZER,
 		  .coworker_fd = { -1, -1 } };
 
@@ -517,7 +527,6 @@ static void detect(void)
 	}
 	cgroup_host.kind = 0;
 	cgroup_host.why[0] = '\0';
-	cgroup_host.start_time = process_start_time((long)getpid());
 	proc.mountinfo = NULL;	/* read only when needed, see own_dir */
 	proc.cgroup = read_proc("/proc/self/cgroup");
 
@@ -565,11 +574,11 @@ static int coworker_open(int i, bool v2)
 }
 
 /*
- * Make NAME below the coworker cgroup of hierarchy i and return an fd of
- * its directory. When an administrator removed the coworker cgroup since
- * it was opened, it is made again once.
+ * Open slot NAME below the coworker cgroup of hierarchy i, making it when
+ * missing. When an administrator removed the coworker cgroup since it
+ * was opened, it is made again once.
  */
-static int make_cgroup(int i, const char *name, bool v2)
+static int open_slot(int i, const char *name, bool v2)
 {
 	int parent, fd = -1, tries;
 
@@ -580,7 +589,8 @@ static int make_cgroup(int i, const char *name, bool v2)
 			cgroup_host.coworker_fd[i] = -1;
 		}
 		parent = coworker_open(i, v2);
-		if (parent >= 0 && mkdirat(parent, name, 0755) == 0)
+		if (parent >= 0 && (mkdirat(parent, name, 0755) == 0 ||
+				    errno == EEXIST))
 			fd = openat(parent, name, O_RDONLY | O_DIRECTORY |
 				    O_CLOEXEC);
 		pthread_mutex_unlock(&cgroup_host.lock);
@@ -588,6 +598,38 @@ static int make_cgroup(int i, const char *name, bool v2)
 			break;
 	}
 	return fd;
+}
+
+/*
+ * Claim the first slot that no other sandbox holds and that has no task
+ * left, and lock it: the slot's directory in hierarchy 0 carries an
+ * exclusive flock for as long as the command's sandbox uses it, and the
+ * lock goes with the last fd, also when the supervisor is killed. A task
+ * found in a free slot belongs to a sandbox that already ended and is
+ * still exiting; it is killed and the next slot tried. Returns the
+ * locked fd with cg->name set, or -1.
+ */
+static int claim_slot(struct sandbox_cgroup *cg, bool v2)
+{
+	char procs[32];
+	unsigned int k;
+	int fd;
+
+	for (k = 0; k < CGROUP_SLOTS_MAX; k++) {
+		snprintf(cg->name, sizeof(cg->name), CGROUP_SLOT "%u", k);
+		fd = open_slot(0, cg->name, v2);
+		if (fd < 0)
+			return -1;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			if (read_small(fd, "cgroup.procs", procs,
+				       sizeof(procs)) == 0)
+				return fd;
+			kill_tasks(fd);
+		}
+		close(fd);
+	}
+	errno = EAGAIN;
+	return -1;
 }
 
 static int fail(struct sandbox_cgroup *cg, char *err, size_t errlen,
@@ -622,13 +664,18 @@ static int set_limits(struct sandbox_cgroup *cg, unsigned long long memory,
 		return 0;
 	}
 
-	if (write_control(cg->dir[0], "memory.limit_in_bytes", mem) < 0)
-		return fail(cg, err, errlen, "writing", "memory.limit_in_bytes");
 	/*
 	 * memory+swap equal to memory: no swap. The file exists only when
 	 * the kernel accounts swap (swapaccount=1); without it swap stays
-	 * possible and only RAM is capped.
+	 * possible and only RAM is capped. memory+swap may never be below
+	 * memory, so a slot whose last command had a lower limit takes the
+	 * new memory+swap limit first.
 	 */
+	if (write_control(cg->dir[0], "memory.limit_in_bytes", mem) < 0 &&
+	    (errno != EINVAL ||
+	     write_control(cg->dir[0], "memory.memsw.limit_in_bytes", mem) < 0 ||
+	     write_control(cg->dir[0], "memory.limit_in_bytes", mem) < 0))
+		return fail(cg, err, errlen, "writing", "memory.limit_in_bytes");
 	if (write_control(cg->dir[0], "memory.memsw.limit_in_bytes", mem) < 0 &&
 	    errno != ENOENT)
 		return fail(cg, err, errlen, "writing",
@@ -657,6 +704,7 @@ int sandbox_cgroup_create(struct sandbox_cgroup *cg,
 				    SANDBOX_MEMORY_DEFAULT;
 	unsigned long pids = opts->pids_max ? opts->pids_max :
 			     SANDBOX_PIDS_DEFAULT;
+	bool v2;
 	int i, n;
 
 	memset(cg, 0, sizeof(*cg));
@@ -666,8 +714,6 @@ int sandbox_cgroup_create(struct sandbox_cgroup *cg,
 	pthread_mutex_lock(&cgroup_host.lock);
 	detect();
 	cg->kind = cgroup_host.kind;
-	snprintf(cg->name, sizeof(cg->name), "%ld-%llu-%u", (long)getpid(),
-		 cgroup_host.start_time, cgroup_host.counter++);
 	pthread_mutex_unlock(&cgroup_host.lock);
 
 	if (!cg->kind) {
@@ -675,14 +721,16 @@ int sandbox_cgroup_create(struct sandbox_cgroup *cg,
 		return 0;
 	}
 
-	n = cg->kind == SANDBOX_LIMIT_CGROUP_V2 ? 1 : 2;
+	v2 = cg->kind == SANDBOX_LIMIT_CGROUP_V2;
+	n = v2 ? 1 : 2;
 	for (i = 0; i < n; i++) {
 		snprintf(cg->own[i], sizeof(cg->own[i]), "%s",
 			 cgroup_host.parent[i]);
-		cg->dir[i] = make_cgroup(i, cg->name,
-					 cg->kind == SANDBOX_LIMIT_CGROUP_V2);
+		cg->dir[i] = i == 0 ? claim_slot(cg, v2) :
+				      open_slot(i, cg->name, v2);
 		if (cg->dir[i] < 0)
-			return fail(cg, err, errlen, "creating", cg->name);
+			return fail(cg, err, errlen, "claiming",
+				    i == 0 ? CGROUP_SLOT "N" : cg->name);
 		if (cg->kind == SANDBOX_LIMIT_CGROUP_V2)
 			continue;
 		cg->join[i] = openat(cg->dir[i], "tasks", O_WRONLY | O_CLOEXEC);
@@ -714,30 +762,22 @@ int sandbox_cgroup_attach(struct sandbox_cgroup *cg, pid_t pid, char *err,
 	return 0;
 }
 
+/*
+ * Give the slot back: closing its directory drops the lock. Once pid 1
+ * has been reaped, the kernel has killed the whole pid namespace, so the
+ * slot is empty or its last tasks are leaving; the next claim checks.
+ */
 void sandbox_cgroup_destroy(struct sandbox_cgroup *cg)
 {
-	char path[SANDBOX_CGROUP_PATH_MAX + 16];
-	int i, parent;
+	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 1; i >= 0; i--) {
 		if (cg->join[i] >= 0)
 			close(cg->join[i]);
 		cg->join[i] = -1;
-		if (cg->dir[i] < 0)
-			continue;
-		close(cg->dir[i]);
+		if (cg->dir[i] >= 0)
+			close(cg->dir[i]);
 		cg->dir[i] = -1;
-
-		snprintf(path, sizeof(path), "%s/" CGROUP_PARENT, cg->own[i]);
-		parent = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (parent < 0)
-			continue;
-		/*
-		 * NOTE: a cgroup that does not go away within the retries is
-		 * left for the stale cleanup of the next supervisor.
-		 */
-		remove_cgroup(parent, cg->name);
-		close(parent);
 	}
 }
 

@@ -348,21 +348,33 @@ while True: b.append(bytearray(1 << 20))'
 	[ "$status" = 137 ]
 }
 
-@test "cgroups are removed after commands" {
+# slot_tasks: the pids in every slot's cgroup.procs, one per line.
+slot_tasks() {
+	cat "$CGROUP_DIR"/slot-*/cgroup.procs 2>/dev/null
+}
+
+# wait_slots_empty: true once no slot holds a task (tasks leave their
+# cgroup a moment after the kernel reaps them), false after 5 seconds.
+wait_slots_empty() {
+	local i
+	for i in $(seq 50); do
+		[ -z "$(slot_tasks)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "cgroup slots hold no task after commands" {
 	need_cgroup
-	local pid status=0
+	local status=0
 	# Timed out, with processes left in the cgroup at the end.
-	(cd "$WS" && exec "$COWORKER" sandbox --timeout 2 -- bash -c 'sleep 30 & sleep 30 & sleep 100') &
-	pid=$!
-	wait "$pid" || status=$?
+	(cd "$WS" && exec "$COWORKER" sandbox --timeout 2 -- bash -c 'sleep 30 & sleep 30 & sleep 100') || status=$?
 	[ "$status" = 124 ]
-	! ls -d "$CGROUP_DIR/$pid-"* 2>/dev/null
-	(cd "$WS" && exec "$COWORKER" sandbox -- bash -c 'exit 3') &
-	pid=$!
+	wait_slots_empty
 	status=0
-	wait "$pid" || status=$?
+	(cd "$WS" && exec "$COWORKER" sandbox -- bash -c 'exit 3') || status=$?
 	[ "$status" = 3 ]
-	! ls -d "$CGROUP_DIR/$pid-"* 2>/dev/null
+	wait_slots_empty
 }
 
 @test "a command that cannot run exits 127 or 126, as in a shell" {
@@ -376,23 +388,35 @@ while True: b.append(bytearray(1 << 20))'
 	[ "$status" = 126 ]
 }
 
-@test "stale cgroup of a killed supervisor is removed" {
+@test "a killed supervisor's cgroup slot is freed and reused" {
 	need_cgroup
+	wait_slots_empty
 	(cd "$WS" && exec "$COWORKER" sandbox -- sleep 100) &
-	local pid=$!
+	local pid=$! i slot=
 	PIDS+=("$pid")
-	local i
 	for i in $(seq 100); do
-		ls -d "$CGROUP_DIR/$pid-"* >/dev/null 2>&1 && break
+		slot=$(grep -l . "$CGROUP_DIR"/slot-*/cgroup.procs 2>/dev/null | head -n 1)
+		[ -n "$slot" ] && break
 		sleep 0.1
 	done
-	ls -d "$CGROUP_DIR/$pid-"*
+	[ -n "$slot" ]
+	slot=$(basename "$(dirname "$slot")")
 	kill -9 "$pid"
 	wait "$pid" || true
-	# The killed supervisor left its cgroup; the next one removes it.
+	# Its pid 1 dies with it (parent-death signal), and the lock with it.
+	wait_slots_empty
+	run sb -- cat /proc/self/cgroup
+	[ "$status" = 0 ]
+	[[ "$output" == *"/coworker/$slot"* ]]
+}
+
+@test "per-command cgroup of an older version is removed" {
+	need_cgroup
+	# PID-START-N of a supervisor that cannot exist (pid_max is lower).
+	mkdir "$CGROUP_DIR/4194305-1-0"
 	run sb -- true
 	[ "$status" = 0 ]
-	! ls -d "$CGROUP_DIR/$pid-"* 2>/dev/null
+	[ ! -d "$CGROUP_DIR/4194305-1-0" ]
 }
 
 @test "fill /tmp past its size cap" {
