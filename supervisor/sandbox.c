@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -388,22 +389,53 @@ static int child_reap(struct sandbox_child *c, siginfo_t *info)
 	return 0;
 }
 
+/* The records pid 1 wrote on the report pipe, as they arrive. */
+struct sandbox_report {
+	char buf[2 * SANDBOX_REPORT_MAX];
+	size_t len;
+};
+
 /*
- * Read output until pid 1 exits or the deadline passes. At the deadline,
- * SIGKILL to pid 1 takes the whole pid namespace with it. Once pid 1 has
- * exited, every process of the namespace is gone, so the pipe is drained
- * without waiting and a write end passed out of the sandbox cannot stall
- * the supervisor.
+ * Read what the report pipe holds. Returns 1 once a status record is
+ * complete (pid 1 writes it after the last process of the command is
+ * gone), 0 when more may come, -1 at end of file or on an error.
+ */
+static int report_take(int fd, struct sandbox_report *rep)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, rep->buf + rep->len, sizeof(rep->buf) - rep->len);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	rep->len += (size_t)n;
+	if (rep->buf[0] == SANDBOX_REPORT_STATUS &&
+	    rep->len >= 1 + sizeof(int))
+		return 1;
+	return rep->len == sizeof(rep->buf) ? -1 : 0;
+}
+
+/*
+ * Read output until the command has ended or the deadline passes. The
+ * command has ended when pid 1 reports its status, which it does once no
+ * other process of the sandbox is left, or when pid 1 itself exits.
+ * Either way the writers of the output pipe are gone, so it is drained
+ * without waiting, and a write end passed out of the sandbox cannot
+ * stall the supervisor. At the deadline, SIGKILL to pid 1 takes the
+ * whole pid namespace with it. Sets *exited when pid 1 was seen to exit.
  */
 static int supervise(struct sandbox_child *c, struct sandbox_output *out,
-		     int64_t deadline, const struct sandbox_opts *opts,
-		     bool *killed, bool *cancelled, char *err, size_t errlen)
+		     struct sandbox_report *rep, int64_t deadline,
+		     const struct sandbox_opts *opts, bool *killed,
+		     bool *cancelled, bool *exited, char *err, size_t errlen)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = c->output_fd, .events = POLLIN },
 		{ .fd = c->pidfd, .events = POLLIN },
 		{ .fd = opts->cancel_fd > 0 ? opts->cancel_fd : -1,
 		  .events = POLLIN },
+		{ .fd = c->report_fd, .events = POLLIN },
 	};
 	int64_t left;
 	int rc, wait_ms;
@@ -419,7 +451,7 @@ static int supervise(struct sandbox_child *c, struct sandbox_output *out,
 		if (opts->on_wait && (wait_ms < 0 ||
 				      wait_ms > SANDBOX_WAIT_TICK_MS))
 			wait_ms = SANDBOX_WAIT_TICK_MS;
-		rc = poll(pfd, 3, wait_ms);
+		rc = poll(pfd, 4, wait_ms);
 		if (opts->on_wait)
 			opts->on_wait(opts->wait_ctx);
 		if (rc < 0 && errno == EINTR)
@@ -437,8 +469,18 @@ static int supervise(struct sandbox_child *c, struct sandbox_output *out,
 			if (rc == 0)
 				pfd[0].fd = -1;
 		}
-		if (pfd[1].revents)
+		if (pfd[1].revents) {
+			*exited = true;
 			break;
+		}
+		/* An error record or none: pid 1's exit tells the rest. */
+		if (pfd[3].fd >= 0 && pfd[3].revents) {
+			rc = report_take(pfd[3].fd, rep);
+			if (rc > 0 && !*killed)
+				break;
+			if (rc < 0)
+				pfd[3].fd = -1;
+		}
 		/* Cancelled: kill as at the deadline; the fd stays unread. */
 		if (pfd[2].fd >= 0 && pfd[2].revents) {
 			pfd[2].fd = -1;
@@ -457,40 +499,33 @@ static int supervise(struct sandbox_child *c, struct sandbox_output *out,
 }
 
 /*
- * Read the child's records: error text (NUL-terminated) or the command's
- * wait status. Returns 1 with *status set, 0 when no status came, -1 with
+ * Parse the records pid 1 wrote: error text (NUL-terminated) or the
+ * command's wait status. When pid 1 has exited, the rest of the pipe is
+ * read first. Returns 1 with *status set, 0 when no status came, -1 with
  * err set when the child reported a setup error.
  */
-static int report_read(int fd, int *status, char *err, size_t errlen)
+static int report_read(int fd, struct sandbox_report *rep, bool exited,
+		       int *status, char *err, size_t errlen)
 {
-	char buf[2 * SANDBOX_REPORT_MAX];
-	size_t len = 0, pos = 0, text;
-	ssize_t n;
+	size_t pos = 0, text;
 	int found = 0;
 
-	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-
-	while (pos < len) {
-		if (buf[pos] == SANDBOX_REPORT_ERROR) {
-			text = strnlen(buf + pos + 1, len - pos - 1);
-			snprintf(err, errlen, "%.*s", (int)text, buf + pos + 1);
+	while (exited && report_take(fd, rep) >= 0)
+		;
+	while (pos < rep->len) {
+		if (rep->buf[pos] == SANDBOX_REPORT_ERROR) {
+			text = strnlen(rep->buf + pos + 1, rep->len - pos - 1);
+			snprintf(err, errlen, "%.*s", (int)text, rep->buf + pos + 1);
 			return -1;
 		}
-		if (buf[pos] != SANDBOX_REPORT_STATUS ||
-		    len - pos < 1 + sizeof(int))
+		if (rep->buf[pos] != SANDBOX_REPORT_STATUS ||
+		    rep->len - pos < 1 + sizeof(int))
 			break;
-		memcpy(status, buf + pos + 1, sizeof(int));
+		memcpy(status, rep->buf + pos + 1, sizeof(int));
 		found = 1;
 		pos += 1 + sizeof(int);
 	}
-	if (pos < len) {
+	if (pos < rep->len) {
 		snprintf(err, errlen,
 			 "command sandbox: malformed report from the sandbox init");
 		return -1;
@@ -502,7 +537,8 @@ static int report_read(int fd, int *status, char *err, size_t errlen)
 static int decode_end(const siginfo_t *info, bool killed, int have, int status,
 		      struct sandbox_result *result, char *err, size_t errlen)
 {
-	if (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED) {
+	if (info && (info->si_code == CLD_KILLED ||
+		     info->si_code == CLD_DUMPED)) {
 		result->signal = info->si_status;
 		result->timed_out = killed && !result->cancelled &&
 				    info->si_status == SIGKILL;
@@ -511,7 +547,8 @@ static int decode_end(const siginfo_t *info, bool killed, int have, int status,
 	if (!have) {
 		snprintf(err, errlen,
 			 "command sandbox: the sandbox init exited with status %d "
-			 "without reporting the command's status", info->si_status);
+			 "without reporting the command's status",
+			 info ? info->si_status : -1);
 		return -1;
 	}
 	if (WIFSIGNALED(status))
@@ -553,6 +590,96 @@ static int limits_prepare(struct sandbox_plan *plan, struct sandbox_cgroup *cg,
 	return 0;
 }
 
+/*
+ * Sandboxes whose command has ended while pid 1 may still be exiting.
+ * Tearing down a sandbox's namespaces takes pid 1 a quarter of a
+ * millisecond or more (the mount namespace waits for an RCU grace
+ * period), and nothing of the command runs any more, so the result does
+ * not wait for it. Each is reaped by a later sandbox_run or by
+ * sandbox_reap; until then it keeps its cgroup slot and placeholders.
+ */
+struct sandbox_ended {
+	struct sandbox_ended *next;
+	int pidfd;
+	struct sandbox_cgroup cg;
+	struct sandbox_placeholders ph;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct sandbox_ended *list;
+} ended = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Hand the exiting pid 1 and what it holds to the ended list. */
+static int ended_add(struct sandbox_child *c, struct sandbox_cgroup *cg,
+		     struct sandbox_placeholders *ph)
+{
+	struct sandbox_ended *e = malloc(sizeof(*e));
+
+	if (!e)
+		return -1;
+	e->pidfd = c->pidfd;
+	e->cg = *cg;
+	e->ph = *ph;
+	c->pidfd = -1;
+	memset(cg->dir, -1, sizeof(cg->dir));
+	memset(cg->join, -1, sizeof(cg->join));
+	sandbox_placeholders_init(ph);
+
+	pthread_mutex_lock(&ended.lock);
+	e->next = ended.list;
+	ended.list = e;
+	pthread_mutex_unlock(&ended.lock);
+	return 0;
+}
+
+void sandbox_reap(bool wait)
+{
+	struct sandbox_ended *all, *e, *keep = NULL;
+	siginfo_t info;
+	int rc;
+
+	pthread_mutex_lock(&ended.lock);
+	all = ended.list;
+	ended.list = NULL;
+	pthread_mutex_unlock(&ended.lock);
+
+	/*
+	 * Nothing of their commands runs any more, so the placeholders and
+	 * slots go first, while the pid 1s finish exiting in parallel.
+	 */
+	for (e = all; wait && e; e = e->next) {
+		sandbox_cgroup_destroy(&e->cg);
+		sandbox_placeholders_release(&e->ph);
+	}
+	while ((e = all) != NULL) {
+		all = e->next;
+		do {
+			memset(&info, 0, sizeof(info));
+			rc = waitid((idtype_t)P_PIDFD, (id_t)e->pidfd, &info,
+				    WEXITED | __WALL | (wait ? 0 : WNOHANG));
+		} while (rc < 0 && errno == EINTR);
+		if (rc == 0 && info.si_pid == 0) {
+			e->next = keep;
+			keep = e;
+			continue;
+		}
+		close(e->pidfd);
+		sandbox_cgroup_destroy(&e->cg);
+		sandbox_placeholders_release(&e->ph);
+		free(e);
+	}
+	if (!keep)
+		return;
+
+	pthread_mutex_lock(&ended.lock);
+	for (e = keep; e->next; e = e->next)
+		;
+	e->next = ended.list;
+	ended.list = keep;
+	pthread_mutex_unlock(&ended.lock);
+}
+
 static void result_init(struct sandbox_result *result)
 {
 	memset(result, 0, sizeof(*result));
@@ -572,10 +699,12 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	struct sandbox_placeholders ph;
 	int64_t start = sandbox_now_ns();
 	int64_t t0 = sandbox_trace_start(start);
-	bool killed = false, early_cgroup;
+	struct sandbox_report rep = { .len = 0 };
+	bool killed = false, exited = false, early_cgroup;
 	int have, status = 0, rc = -1;
 	siginfo_t info;
 
+	sandbox_reap(false);
 	result_init(result);
 	sandbox_placeholders_init(&ph);
 	if (check_opts(opts, command, err, errlen) < 0)
@@ -622,30 +751,36 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	close_fd(&plan.workspace_tree);
 	sandbox_trace(t0, "parent: host-side preparation sent");
 
-	if (supervise(&c, &out, start + (int64_t)opts->timeout_ms * 1000000,
-		      opts, &killed, &result->cancelled, err, errlen) < 0) {
+	if (supervise(&c, &out, &rep,
+		      start + (int64_t)opts->timeout_ms * 1000000, opts, &killed,
+		      &result->cancelled, &exited, err, errlen) < 0) {
 		child_kill(&c);
 		child_reap(&c, &info);
 		goto out;
 	}
-	sandbox_trace(t0, "parent: pid 1 exited");
-	if (child_reap(&c, &info) < 0) {
+	sandbox_trace(t0, exited ? "parent: pid 1 exited" :
+		      "parent: status reported");
+	if (exited && child_reap(&c, &info) < 0) {
 		snprintf(err, errlen, "command sandbox: waitid failed (%s)",
 			 strerror(errno));
 		goto out;
 	}
 
-	have = report_read(c.report_fd, &status, err, errlen);
+	have = report_read(c.report_fd, &rep, exited, &status, err, errlen);
 	if (have < 0 ||
-	    decode_end(&info, killed, have, status, result, err, errlen) < 0 ||
+	    decode_end(exited ? &info : NULL, killed, have, status, result,
+		       err, errlen) < 0 ||
 	    (!opts->passthrough &&
 	     sandbox_output_finish(&out, result, err, errlen) < 0))
-		goto out;
+		goto kill;
 	result->limits = SANDBOX_LIMIT_RLIMITS | cg.kind;
 	if (plan.switch_ids)
 		result->limits |= SANDBOX_LIMIT_SANDBOX_UID;
 
 	result->duration_ms = (long)((sandbox_now_ns() - start) / 1000000);
+	/* Reaped now when the list cannot take it. */
+	if (!exited && ended_add(&c, &cg, &ph) < 0)
+		child_reap(&c, &info);
 	sandbox_trace(t0, "parent: done");
 	rc = 0;
 	goto out;

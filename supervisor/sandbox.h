@@ -90,6 +90,15 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 		struct sandbox_result *result, char *err, size_t errlen);
 
 /*
+ * sandbox_run returns once the command and every process it started are
+ * gone, while the sandbox's pid 1 may still be exiting; the next
+ * sandbox_run reaps it. Reap those whose pid 1 has exited, or with wait
+ * all of them: before the caller exits or drops privileges, so no
+ * placeholder or cgroup slot is held longer than needed.
+ */
+void sandbox_reap(bool wait);
+
+/*
  * Write the SANDBOX_LIMIT_* bits as words ("cgroup-v1 rlimits") into buf
  * and return buf.
  */

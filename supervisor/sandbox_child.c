@@ -554,6 +554,20 @@ static int reap_until(pid_t bash)
 	}
 }
 
+/*
+ * Kill and reap whatever the command left behind in the namespace
+ * (daemons, background jobs). Every orphan is pid 1's child, so once
+ * waitpid finds none, pid 1 is the last process of the sandbox, and the
+ * status it reports next tells the parent that nothing of the command
+ * runs any more; the parent need not wait for pid 1's own exit.
+ */
+static void end_the_rest(void)
+{
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, __WALL) >= 0 || errno == EINTR)
+		;
+}
+
 /* What the command's process gets, on pid 1's stack. */
 struct command_start {
 	const struct sandbox_plan *plan;
@@ -641,6 +655,7 @@ _Noreturn void sandbox_child_main(const struct sandbox_plan *parent_plan)
 			 strerror(errno));
 		child_fail(plan, err);
 	}
+	end_the_rest();
 
 	rec[0] = SANDBOX_REPORT_STATUS;
 	memcpy(rec + 1, &status, sizeof(status));

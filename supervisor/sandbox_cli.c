@@ -336,6 +336,8 @@ int sandbox_cli(int argc, char **argv)
 
 	rc = sandbox_run(&opts, command, &result, err, sizeof(err));
 	free(command);
+	/* The placeholders go while pid 1 tears down its namespaces. */
+	sandbox_reap(true);
 	if (rc < 0) {
 		fprintf(stderr, "coworker sandbox: %s\n", err);
 		return CLI_EXIT_FAILED;

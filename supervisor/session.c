@@ -20,6 +20,7 @@
 
 #include "session_internal.h"
 #include "sanitize.h"
+#include "supervisor/sandbox.h"
 
 #ifndef COWORKER_VERSION
 #define COWORKER_VERSION "0.1.0"
@@ -1473,6 +1474,8 @@ int session_close(struct session *s)
 	if (s->worker.sock >= 0 || s->worker.pid > 0)
 		worker_stop(&s->worker);
 	broker_close(&s->broker);
+	/* The last command's placeholders and cgroup slot. */
+	sandbox_reap(true);
 	policy_free(&s->policy);
 	skills_free(&s->skills);
 	free(s->skills_section);

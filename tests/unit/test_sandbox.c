@@ -352,6 +352,38 @@ static void test_background_holder_does_not_hang(void **state)
 	assert_string_equal(fx->output, "started\n");
 }
 
+/*
+ * sandbox_run returns before pid 1 has finished exiting, but only once
+ * every process the command started is gone: a background job that
+ * would write a file a moment later never does.
+ */
+static void test_background_gone_on_return(void **state)
+{
+	struct fixture *fx = *state;
+	char path[4300];
+
+	run(fx, "(sleep 0.3; echo late > late) & exit 0");
+	assert_int_equal(fx->result.exit_code, 0);
+	usleep(600 * 1000);
+	path_in(path, sizeof(path), fx->ws, "late");
+	assert_false(exists(path));
+}
+
+/* The placeholders of the last command go with sandbox_reap. */
+static void test_reap_releases_placeholders(void **state)
+{
+	struct fixture *fx = *state;
+	char path[4300];
+
+	run(fx, "test -d .coworker && test -d .git");
+	assert_int_equal(fx->result.exit_code, 0);
+	sandbox_reap(true);
+	path_in(path, sizeof(path), fx->ws, ".coworker");
+	assert_false(exists(path));
+	path_in(path, sizeof(path), fx->ws, ".git");
+	assert_false(exists(path));
+}
+
 static void test_writes_confined_to_workspace(void **state)
 {
 	struct fixture *fx = *state;
@@ -979,6 +1011,8 @@ int main(void)
 		SANDBOX_TEST(test_output_cap_truncates),
 		SANDBOX_TEST(test_timeout_kills_whole_tree),
 		SANDBOX_TEST(test_background_holder_does_not_hang),
+		SANDBOX_TEST(test_background_gone_on_return),
+		SANDBOX_TEST(test_reap_releases_placeholders),
 		SANDBOX_TEST(test_writes_confined_to_workspace),
 		SANDBOX_TEST(test_root_fs_read_only),
 		SANDBOX_TEST(test_protected_paths_read_only),
