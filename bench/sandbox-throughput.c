@@ -18,7 +18,9 @@
  * "project" has the layout of a git repository with a coworker policy
  * (.git/hooks, .git/config, .coworker/policy.json), so only .gitmodules
  * is missing. "empty" has nothing, so each command also gets read-only
- * placeholders for .coworker, .git and .gitmodules.
+ * placeholders for .coworker, .git and .gitmodules. Under root, "shared-net"
+ * runs in the project workspace with one network namespace for all
+ * commands (--shared-netns) instead of a fresh one each.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -50,6 +52,7 @@ static const char *const protected_paths[] = {
 struct bench {
 	enum launcher how;
 	const char *workspace;	/* of coworker */
+	int netns_fd;		/* coworker's shared network namespace, or 0 */
 	int64_t stop;
 	pthread_mutex_t lock;
 	double *samples;	/* ms */
@@ -65,7 +68,7 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int run_coworker(const char *workspace)
+static int run_coworker(const char *workspace, int netns_fd)
 {
 	static const char *const argv[] = { "/bin/true", NULL };
 	struct sandbox_opts opts = {
@@ -74,6 +77,7 @@ static int run_coworker(const char *workspace)
 		.output_cap = 65536,
 		.argv = argv,
 		.protected_paths = protected_paths,
+		.netns_fd = netns_fd,
 	};
 	struct sandbox_result r;
 	char err[1024];
@@ -106,7 +110,8 @@ static int run_bwrap(void)
 
 static int run_one(const struct bench *b)
 {
-	return b->how == LAUNCH_COWORKER ? run_coworker(b->workspace) :
+	return b->how == LAUNCH_COWORKER ? run_coworker(b->workspace,
+							b->netns_fd) :
 					   run_bwrap();
 }
 
@@ -156,11 +161,11 @@ static void run_case(struct bench *b, const char *name, int parallel,
 
 	qsort(b->samples, b->count, sizeof(double), cmp_double);
 	if (b->count == 0) {
-		printf("%-17s %4d  no command completed (%d failures)\n", name,
+		printf("%-19s %4d  no command completed (%d failures)\n", name,
 		       parallel, b->failures);
 		return;
 	}
-	printf("%-17s %4d %9.2f %9.2f %9.0f %8zu %6d\n", name, parallel,
+	printf("%-19s %4d %9.2f %9.2f %9.0f %8zu %6d\n", name, parallel,
 	       b->samples[b->count / 2],
 	       b->samples[(size_t)((double)b->count * 0.9)],
 	       (double)b->count / elapsed, b->count, b->failures);
@@ -218,10 +223,11 @@ int main(int argc, char **argv)
 {
 	static const int defaults[] = { 1, 10, 50 };
 	char base[] = "/var/tmp/coworker-bench-XXXXXX", empty[64], project[64];
+	char err[512];
 	struct bench b = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	double seconds = argc > 1 ? strtod(argv[1], NULL) : 3.0;
 	bool have_bwrap;
-	int i, n, count = argc > 2 ? argc - 2 : 3;
+	int i, n, shared, count = argc > 2 ? argc - 2 : 3;
 
 	if (seconds <= 0 || !mkdtemp(base) || chmod(base, 0755) < 0) {
 		fprintf(stderr, "usage: %s [SECONDS] [PARALLEL...]\n", argv[0]);
@@ -242,6 +248,10 @@ int main(int argc, char **argv)
 	b.workspace = project;
 	if (run_one(&b) < 0)
 		return 1;
+	/* Root only; its row is left out elsewhere. */
+	shared = sandbox_netns_create(err, sizeof(err));
+	if (shared < 0)
+		printf("# coworker shared-net: skipped: %s\n", err);
 	b.how = LAUNCH_BWRAP;
 	have_bwrap = run_one(&b) == 0;
 	if (!have_bwrap)
@@ -249,7 +259,7 @@ int main(int argc, char **argv)
 
 	printf("# %.1f s per case; latency in ms; workspaces in %s\n", seconds,
 	       base);
-	printf("%-17s %4s %9s %9s %9s %8s %6s\n", "launcher", "par", "median",
+	printf("%-19s %4s %9s %9s %9s %8s %6s\n", "launcher", "par", "median",
 	       "p90", "per s", "count", "fail");
 	for (i = 0; i < count; i++) {
 		n = argc > 2 ? (int)strtol(argv[i + 2], NULL, 10) : defaults[i];
@@ -260,6 +270,12 @@ int main(int argc, char **argv)
 		run_case(&b, "coworker project", n, seconds);
 		b.workspace = empty;
 		run_case(&b, "coworker empty", n, seconds);
+		if (shared >= 0) {
+			b.workspace = project;
+			b.netns_fd = shared;
+			run_case(&b, "coworker shared-net", n, seconds);
+			b.netns_fd = 0;
+		}
 		if (have_bwrap) {
 			b.how = LAUNCH_BWRAP;
 			run_case(&b, "bwrap", n, seconds);

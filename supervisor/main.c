@@ -75,6 +75,10 @@ static const char usage_text[] =
 	"                         OPENAI_API_KEY, or ANTHROPIC_API_KEY)\n"
 	"  --command-timeout SEC  wall-clock limit per command in seconds\n"
 	"                         (default: 120)\n"
+	"  --shared-netns         run every command in one network namespace\n"
+	"                         kept for the session instead of a fresh one\n"
+	"                         each (faster; commands share 127.0.0.1;\n"
+	"                         root only; recorded in the audit log)\n"
 	"  --weaker-worker-sandbox\n"
 	"                         if the kernel refuses user namespaces, run the\n"
 	"                         worker without namespaces (recorded in the\n"
@@ -150,6 +154,7 @@ enum {
 	OPT_KEY_ENV, OPT_CMD_TIMEOUT, OPT_MODE, OPT_ALLOW, OPT_ASK, OPT_DENY,
 	OPT_TRUST, OPT_JSON, OPT_PROVIDER, OPT_WEAKER,
 	OPT_CONTEXT_TOKENS, OPT_TOKEN_BUDGET, OPT_TIMEOUT, OPT_JSON_DELTAS,
+	OPT_SHARED_NETNS,
 };
 
 /* Most rules or policy files one kind of option may add. */
@@ -212,6 +217,9 @@ static int parse_exec_option(int c, struct session_config *cfg,
 		return -1;
 	case OPT_WEAKER:
 		cfg->weaker_worker_sandbox = true;
+		return 0;
+	case OPT_SHARED_NETNS:
+		cfg->shared_netns = true;
 		return 0;
 	case OPT_PROVIDER:
 		if (strcmp(optarg, "openai") == 0 ||
@@ -352,6 +360,7 @@ static int cmd_session(int argc, char **argv, bool chat)
 		{ "provider", required_argument, NULL, OPT_PROVIDER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "weaker-worker-sandbox", no_argument, NULL, OPT_WEAKER },
+		{ "shared-netns", no_argument, NULL, OPT_SHARED_NETNS },
 		{ "context-tokens", required_argument, NULL, OPT_CONTEXT_TOKENS },
 		{ "token-budget", required_argument, NULL, OPT_TOKEN_BUDGET },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },

@@ -880,6 +880,7 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	opts.output_cap = SESSION_OUTPUT_CAP;
 	opts.mode = sandbox_mode_for(s->cfg->mode);
 	opts.network = opts.mode == SANDBOX_FULL_ACCESS;
+	opts.netns_fd = s->netns_fd;
 	opts.protected_paths = protected_paths;
 	/* TODO: this blocks the event loop; run commands as child events. */
 	rc = sandbox_run(&opts, command, &r, err, sizeof(err));

@@ -132,6 +132,9 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 	plan->cgroup_join[0] = plan->cgroup_join[1] = -1;
 	plan->make_dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1;
 	plan->network = opts->network || opts->mode == SANDBOX_FULL_ACCESS;
+	/* Cloned from inside the shared namespace, the child stays there. */
+	if (!plan->network && opts->netns_fd > 0)
+		plan->network = plan->shared_netns = true;
 	plan->home = home && home[0] == '/' && home[1] ? home : NULL;
 	plan->inner_uid = geteuid();
 	plan->inner_gid = getegid();
@@ -276,6 +279,8 @@ static int spawn(struct sandbox_plan *plan, struct sandbox_child *c,
 		 char *err, size_t errlen)
 {
 	struct clone_args args;
+	int host_netns = -1, saved;
+	siginfo_t info;
 	long pid;
 
 	memset(&args, 0, sizeof(args));
@@ -288,6 +293,15 @@ static int spawn(struct sandbox_plan *plan, struct sandbox_child *c,
 		args.cgroup = (uint64_t)plan->cgroup_fd;
 	}
 
+	/*
+	 * A shared network namespace is joined before the user namespace
+	 * exists: joining needs CAP_SYS_ADMIN over the namespace's owner,
+	 * which only the caller has. setns moves only this thread.
+	 */
+	if (plan->shared_netns &&
+	    sandbox_netns_enter(plan->opts->netns_fd, &host_netns, err,
+				errlen) < 0)
+		return -1;
 	pid = syscall(SYS_clone3, &args, sizeof(args));
 	c->in_cgroup = pid >= 0 && plan->cgroup_fd >= 0;
 
@@ -301,12 +315,23 @@ static int spawn(struct sandbox_plan *plan, struct sandbox_child *c,
 		pid = syscall(SYS_clone, (unsigned long)(args.flags &
 			      ~(uint64_t)CLONE_INTO_CGROUP), NULL, &c->pidfd,
 			      NULL, 0UL);
-	if (pid < 0) {
-		spawn_error(errno, err, errlen);
-		return -1;
-	}
 	if (pid == 0)
 		sandbox_child_main(plan);
+	saved = errno;
+	if (plan->shared_netns && sandbox_netns_leave(host_netns) < 0) {
+		snprintf(err, errlen, "command sandbox: returning from the shared "
+			 "network namespace failed (%s)", strerror(errno));
+		if (pid > 0) {
+			syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+			waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &info,
+			       WEXITED | __WALL);
+		}
+		return -1;
+	}
+	if (pid < 0) {
+		spawn_error(saved, err, errlen);
+		return -1;
+	}
 
 	c->pid = (pid_t)pid;
 	return 0;

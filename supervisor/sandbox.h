@@ -61,6 +61,10 @@ struct sandbox_opts {
 				   once readable, the whole pid namespace is
 				   killed and result->cancelled set; it is
 				   not read, so the caller still sees it */
+	int netns_fd;		/* when > 0 and the network is off, the
+				   network namespace of sandbox_netns_create
+				   that the command joins instead of a fresh
+				   one; root callers only */
 	/* When set, called at least every SANDBOX_WAIT_TICK_MS while the
 	   command runs, e.g. to keep an elapsed-time display moving. */
 	void (*on_wait)(void *ctx);
@@ -88,6 +92,13 @@ struct sandbox_result {
  */
 int sandbox_run(const struct sandbox_opts *opts, const char *command,
 		struct sandbox_result *result, char *err, size_t errlen);
+
+/*
+ * Make an empty network namespace with loopback up for opts->netns_fd,
+ * without moving the caller into it. Returns its fd, or -1 with err
+ * naming the cause (an unprivileged caller cannot make one).
+ */
+int sandbox_netns_create(char *err, size_t errlen);
 
 /*
  * sandbox_run returns once the command and every process it started are

@@ -187,29 +187,16 @@ static struct {
 	const char *step;	/* the step running or failed */
 } net_helper = { .pid = -1, .fd = -1 };
 
-/* A new network namespace starts with lo down; 127.0.0.1 needs it up. */
 static int net_helper_main(void *arg)
 {
-	struct ifreq ifr;
-	int sock;
-
 	(void)arg;
 	net_helper.step = "unshare(CLONE_NEWNET)";
 	if (unshare(CLONE_NEWNET) < 0)
 		goto fail;
 
 	net_helper.step = "bringing up loopback";
-	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
+	if (sandbox_loopback_up() < 0)
 		goto fail;
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, "lo", 3);
-	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
-		goto fail;
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
-		goto fail;
-	close(sock);
 
 	net_helper.step = "opening /proc/self/ns/net";
 	net_helper.fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);

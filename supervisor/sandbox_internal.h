@@ -60,6 +60,7 @@ struct sandbox_plan {
 	int output_fd;		/* write end: the command's stdout and stderr,
 				   or -1 with opts->passthrough */
 	bool network;		/* share the caller's network namespace */
+	bool shared_netns;	/* clone from inside opts->netns_fd */
 	bool switch_ids;	/* root caller: become inner_uid/inner_gid */
 	uid_t inner_uid;	/* the command's uid and gid inside */
 	gid_t inner_gid;
@@ -113,6 +114,16 @@ int sandbox_cgroup_attach(struct sandbox_cgroup *cg, pid_t pid, char *err,
 
 /* Kill what is left in the cgroup and remove it; safe to call twice. */
 void sandbox_cgroup_destroy(struct sandbox_cgroup *cg);
+
+/* Bring up lo in the caller's network namespace (sandbox_netns.c). */
+int sandbox_loopback_up(void);
+
+/*
+ * Move the calling thread into netns_fd, keeping its own namespace in
+ * *host for sandbox_netns_leave, which moves it back and closes *host.
+ */
+int sandbox_netns_enter(int netns_fd, int *host, char *err, size_t errlen);
+int sandbox_netns_leave(int host);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t sandbox_now_ns(void);

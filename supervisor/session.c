@@ -334,6 +334,10 @@ static int audit_session_start(struct session *s, cJSON *files)
 	cJSON_AddStringToObject(f, "workspace", s->broker.root);
 	cJSON_AddStringToObject(f, "mode", cfg->mode ? cfg->mode :
 				"workspace-write");
+	cJSON_AddStringToObject(f, "command_network",
+				cfg->mode && strcmp(cfg->mode, "full-access") == 0 ?
+				"host" : cfg->shared_netns ? "shared" :
+				"fresh per command");
 	cJSON_AddStringToObject(f, "policy_digest", s->policy_digest);
 	cJSON_AddItemToObject(f, "policy_files", files);
 	cJSON_AddStringToObject(f, "project_digest", s->policy.project_digest);
@@ -1292,6 +1296,18 @@ static int load_instructions(struct session *s)
 	return 0;
 }
 
+/*
+ * --shared-netns: one network namespace for every command of the
+ * session, kept from here to the end, instead of a fresh one each.
+ */
+static int open_shared_netns(struct session *s, char *err, size_t errlen)
+{
+	if (!s->cfg->shared_netns)
+		return 0;
+	s->netns_fd = sandbox_netns_create(err, errlen);
+	return s->netns_fd < 0 ? -1 : 0;
+}
+
 static int prepare(struct session *s, const char *key, char *audit_path,
 		   size_t pathsize, char *err, size_t errlen)
 {
@@ -1306,6 +1322,7 @@ static int prepare(struct session *s, const char *key, char *audit_path,
 	    check_key(s, key, err, errlen) < 0 ||
 	    endpoint_proxy_from_env(&s->endpoint, err, errlen) < 0 ||
 	    endpoint_resolve(&s->endpoint, err, errlen) < 0 ||
+	    open_shared_netns(s, err, errlen) < 0 ||
 	    open_audit(s, key, audit_path, pathsize, err, errlen) < 0) {
 		cJSON_Delete(files);
 		return -1;
@@ -1351,6 +1368,7 @@ int session_open(struct session *s, const struct session_config *cfg,
 	s->worker.sock = -1;
 	s->worker.log_fd = -1;
 	s->signal_fd = -1;
+	s->netns_fd = -1;
 	s->end_status = "ok";
 	policy_init(&s->policy);
 	skills_init(&s->skills);
@@ -1476,6 +1494,9 @@ int session_close(struct session *s)
 	broker_close(&s->broker);
 	/* The last command's placeholders and cgroup slot. */
 	sandbox_reap(true);
+	if (s->netns_fd >= 0)
+		close(s->netns_fd);
+	s->netns_fd = -1;
 	policy_free(&s->policy);
 	skills_free(&s->skills);
 	free(s->skills_section);

@@ -28,6 +28,7 @@ struct session_config {
 	bool json;			/* --json: JSON Lines events on stdout */
 	bool json_deltas;		/* --json-deltas: text_delta events too */
 	bool weaker_worker_sandbox;	/* --weaker-worker-sandbox */
+	bool shared_netns;		/* --shared-netns */
 	const char *audit_path;		/* --audit, may be NULL */
 	const char *provider;		/* "openai" or "anthropic" */
 	const char *base_url;

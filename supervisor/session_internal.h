@@ -34,6 +34,7 @@ struct session {
 	char audit_path[BROKER_PATH_MAX + 128];
 	bool audit_open;		/* session_start was written */
 	struct broker broker;
+	int netns_fd;			/* --shared-netns, or -1 */
 	struct policy policy;
 	char policy_digest[65];
 	struct endpoint endpoint;

@@ -160,6 +160,26 @@ PY
 	[[ "$limits" == *rlimits* ]]
 }
 
+@test "--shared-netns runs every command in one network namespace" {
+	[ "$(id -u)" = 0 ] || skip "a shared network namespace needs root"
+	response_tool "$TOP/scenario/t0.json" call_ns10000000000000000001 \
+		run_command '{"command":"readlink /proc/self/ns/net > ns1"}'
+	response_tool "$TOP/scenario/t1.json" call_ns20000000000000000001 \
+		run_command '{"command":"readlink /proc/self/ns/net > ns2"}'
+	response_text "$TOP/scenario/t2.json" "Done."
+	write_scenario t0.json t1.json t2.json
+	echo '{"allow":["Exec(readlink:*)"]}' > "$TOP/policy.json"
+	start_server "$TOP/scenario/scenario.json"
+
+	run_session --shared-netns --policy "$TOP/policy.json" "Compare"
+	[ "$status" -eq 0 ]
+	stop_server
+	[ -s "$WS/ns1" ]
+	cmp "$WS/ns1" "$WS/ns2"
+	[ "$(readlink /proc/self/ns/net)" != "$(cat "$WS/ns1")" ]
+	audit_lines "$TOP/audit.jsonl" session_start command_network shared | grep -q .
+}
+
 @test "task from standard input" {
 	response_text "$TOP/scenario/t0.json" "Nothing to do."
 	write_scenario t0.json

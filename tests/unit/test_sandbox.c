@@ -575,6 +575,67 @@ static void test_network_option_shares_host(void **state)
 	assert_string_equal(fx->output, "connected\n");
 }
 
+/*
+ * With a shared network namespace, every command joins the same one
+ * (loopback up, the host's listener out of reach); without it, each
+ * gets its own.
+ */
+static void test_shared_netns(void **state)
+{
+	struct fixture *fx = *state;
+	char first[128], command[256], err[512];
+	int port, host = listen_loopback(&port);
+	int shared;
+
+	if (geteuid() != 0) {
+		close(host);
+		skip();
+	}
+	shared = sandbox_netns_create(err, sizeof(err));
+	if (shared < 0)
+		fail_msg("sandbox_netns_create: %s", err);
+	fx->opts.netns_fd = shared;
+
+	run(fx, "readlink /proc/self/ns/net");
+	snprintf(first, sizeof(first), "%s", fx->output);
+	run(fx, "readlink /proc/self/ns/net");
+	assert_string_equal(fx->output, first);
+	run(fx, "exec 3<>/dev/tcp/127.0.0.1/1");
+	assert_non_null(strstr(fx->output, "Connection refused"));
+	snprintf(command, sizeof(command),
+		 "exec 3<>/dev/tcp/127.0.0.1/%d && echo connected", port);
+	run(fx, command);
+	assert_null(strstr(fx->output, "connected"));
+
+	fx->opts.netns_fd = 0;
+	run(fx, "readlink /proc/self/ns/net");
+	assert_string_not_equal(fx->output, first);
+	close(shared);
+	close(host);
+}
+
+/* Only root may keep a shared namespace; the error says what to do. */
+static void test_shared_netns_needs_root(void **state)
+{
+	char err[512];
+	int status, fd;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (geteuid() == 0 && setresuid(65534, 65534, 65534) < 0)
+			_exit(3);
+		fd = sandbox_netns_create(err, sizeof(err));
+		_exit(fd < 0 && strstr(err, "needs a root supervisor") &&
+		      strstr(err, "--shared-netns") ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_env_from_allowlist(void **state)
 {
 	struct fixture *fx = *state;
@@ -1023,6 +1084,8 @@ int main(void)
 		SANDBOX_TEST(test_host_loopback_unreachable),
 		SANDBOX_TEST(test_loopback_up_inside),
 		SANDBOX_TEST(test_network_option_shares_host),
+		SANDBOX_TEST(test_shared_netns),
+		cmocka_unit_test(test_shared_netns_needs_root),
 		SANDBOX_TEST(test_env_from_allowlist),
 		SANDBOX_TEST(test_hostname_separate),
 		SANDBOX_TEST(test_pid_one_inside),
