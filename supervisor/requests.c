@@ -921,6 +921,8 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	rc = reply(s, m->id, f, r.output_fd);
 	if (r.output_fd >= 0)
 		close(r.output_fd);
+	/* With the reply sent: the placeholders go until the next command. */
+	sandbox_reap(true);
 	return rc;
 }
 

@@ -729,7 +729,6 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	int have, status = 0, rc = -1;
 	siginfo_t info;
 
-	sandbox_reap(false);
 	result_init(result);
 	sandbox_placeholders_init(&ph);
 	if (check_opts(opts, command, err, errlen) < 0)
@@ -775,6 +774,13 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	close_fd(&c.sync_fd);
 	close_fd(&plan.workspace_tree);
 	sandbox_trace(t0, "parent: host-side preparation sent");
+
+	/*
+	 * Earlier sandboxes are reaped while this one's pid 1 mounts. After
+	 * our placeholders are held, so that a placeholder the last command
+	 * made is taken over rather than removed and made again.
+	 */
+	sandbox_reap(false);
 
 	if (supervise(&c, &out, &rep,
 		      start + (int64_t)opts->timeout_ms * 1000000, opts, &killed,
