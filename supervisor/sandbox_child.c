@@ -185,19 +185,23 @@ static struct {
 	int fd;			/* the new namespace, or -1 */
 	int error;		/* errno of the failed step */
 	const char *step;	/* the step running or failed */
+	int64_t trace_t0;	/* pid 1's, for sandbox_trace */
 } net_helper = { .pid = -1, .fd = -1 };
 
 static int net_helper_main(void *arg)
 {
 	(void)arg;
 	net_helper.step = "unshare(CLONE_NEWNET)";
+	sandbox_trace(net_helper.trace_t0, "network helper: started");
 	if (unshare(CLONE_NEWNET) < 0)
 		goto fail;
+	sandbox_trace(net_helper.trace_t0, "network helper: namespace made");
 
 	net_helper.step = "bringing up loopback";
 	if (sandbox_loopback_up() < 0)
 		goto fail;
 
+	sandbox_trace(net_helper.trace_t0, "network helper: loopback up");
 	net_helper.step = "opening /proc/self/ns/net";
 	net_helper.fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (net_helper.fd < 0)
@@ -206,6 +210,25 @@ static int net_helper_main(void *arg)
 fail:
 	net_helper.error = errno;
 	return 1;
+}
+
+/*
+ * Move pid off the CPU this process runs on, when another one is
+ * allowed. A new task starts on its parent's CPU when every CPU is busy,
+ * and the scheduler leaves it queued there as cache-hot even after
+ * another CPU goes idle, so the helper would wait for pid 1 to block
+ * before it made the namespace. Nothing is lost when this fails.
+ */
+static void away_from_this_cpu(pid_t pid)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0 || sched_getaffinity(0, sizeof(set), &set) < 0)
+		return;
+	CPU_CLR(cpu, &set);
+	if (CPU_COUNT(&set) > 0)
+		sched_setaffinity(pid, sizeof(set), &set);
 }
 
 static int net_helper_start(void)
@@ -218,7 +241,10 @@ static int net_helper_start(void)
 			       net_helper.stack + sizeof(net_helper.stack),
 			       CLONE_VM | CLONE_FILES, NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	return net_helper.pid < 0 ? -1 : 0;
+	if (net_helper.pid < 0)
+		return -1;
+	away_from_this_cpu(net_helper.pid);
+	return 0;
 }
 
 /* Wait for the helper and move pid 1 into the namespace it made. */
@@ -612,6 +638,7 @@ _Noreturn void sandbox_child_main(const struct sandbox_plan *parent_plan)
 	sandbox_trace(plan->trace_t0, "pid 1: id maps received");
 
 	/* After the maps: it would only compete with the parent writing them. */
+	net_helper.trace_t0 = plan->trace_t0;
 	if (!plan->network && net_helper_start() < 0) {
 		snprintf(err, sizeof(err), "command sandbox: network namespace: "
 			 "clone of the helper failed (%s)", strerror(errno));
