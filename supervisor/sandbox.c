@@ -498,7 +498,7 @@ static int supervise(struct sandbox_child *c, struct sandbox_output *out,
 			*exited = true;
 			break;
 		}
-		/* An error record or none: pid 1's exit tells the rest. */
+		/* An error record or none: pid 1's exit ends the wait. */
 		if (pfd[3].fd >= 0 && pfd[3].revents) {
 			rc = report_take(pfd[3].fd, rep);
 			if (rc > 0 && !*killed)
@@ -635,7 +635,7 @@ static struct {
 	struct sandbox_ended *list;
 } ended = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* Hand the exiting pid 1 and what it holds to the ended list. */
+/* Move the exiting pid 1, its cgroup slot and placeholders to the list. */
 static int ended_add(struct sandbox_child *c, struct sandbox_cgroup *cg,
 		     struct sandbox_placeholders *ph)
 {

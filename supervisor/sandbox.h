@@ -101,11 +101,11 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 int sandbox_netns_create(char *err, size_t errlen);
 
 /*
- * sandbox_run returns once the command and every process it started are
- * gone, while the sandbox's pid 1 may still be exiting; the next
- * sandbox_run reaps it. Reap those whose pid 1 has exited, or with wait
- * all of them: before the caller exits or drops privileges, so no
- * placeholder or cgroup slot is held longer than needed.
+ * Reap ended sandboxes: those whose pid 1 has exited, or with wait all of
+ * them. sandbox_run returns once the command and every process it started
+ * are gone, while the sandbox's pid 1 may still be exiting, and keeps its
+ * placeholders and cgroup slot until a later sandbox_run or this call.
+ * Callers reap with wait before they exit.
  */
 void sandbox_reap(bool wait);
 

@@ -17,10 +17,10 @@
  *  - neither: only the rlimits of sandbox_confine.c apply.
  *
  * Each command runs in a slot, "slot-K" under a "coworker" cgroup below
- * our own, claimed with an exclusive flock on its directory and given
- * back, not removed, when the command ends; the limits are written at
- * every claim. Making and removing a memory cgroup per command cost more
- * than all the rest of its cgroup work. A slot keeps the page cache the
+ * our own. A command claims a slot with an exclusive flock on its
+ * directory, writes the limits, and gives the slot back when it ends;
+ * slots are never removed. Making and removing a memory cgroup per
+ * command cost more than all the rest of its cgroup work. A slot keeps the page cache the
  * last command left charged to it; the kernel reclaims that before it
  * would fail an allocation, so it does not count against a command.
  * Cgroups "PID-START-N" that earlier versions made per command are
@@ -601,13 +601,12 @@ static int open_slot(int i, const char *name, bool v2)
 }
 
 /*
- * Claim the first slot that no other sandbox holds and that has no task
- * left, and lock it: the slot's directory in hierarchy 0 carries an
- * exclusive flock for as long as the command's sandbox uses it, and the
- * lock goes with the last fd, also when the supervisor is killed. A task
- * found in a free slot belongs to a sandbox that already ended and is
- * still exiting; it is killed and the next slot tried. Returns the
- * locked fd with cg->name set, or -1.
+ * Claim the first slot that no other sandbox uses and that has no task
+ * left. The slot's directory in hierarchy 0 carries an exclusive flock
+ * for as long as the sandbox uses it, and the lock goes with the last fd,
+ * also when the supervisor is killed. A task found in a free slot belongs
+ * to a sandbox that is still exiting, so it is killed and the next slot
+ * tried. Returns the locked fd with cg->name set, or -1.
  */
 static int claim_slot(struct sandbox_cgroup *cg, bool v2)
 {
@@ -763,9 +762,9 @@ int sandbox_cgroup_attach(struct sandbox_cgroup *cg, pid_t pid, char *err,
 }
 
 /*
- * Give the slot back: closing its directory drops the lock. Once pid 1
- * has been reaped, the kernel has killed the whole pid namespace, so the
- * slot is empty or its last tasks are leaving; the next claim checks.
+ * Give the slot back by closing its directory, which drops the lock. The
+ * command has ended by then, so the slot is empty or its last tasks are
+ * leaving, which the next claim checks.
  */
 void sandbox_cgroup_destroy(struct sandbox_cgroup *cg)
 {

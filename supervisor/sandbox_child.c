@@ -109,9 +109,9 @@ static void join_cgroups(const struct sandbox_plan *plan)
 }
 
 /*
- * A change of ids clears the parent-death signal, so pid 1 asks for it
- * again. The parent may have died in between: then the report pipe has
- * no reader left, which poll shows as POLLERR on its write end.
+ * Arm the parent-death signal again, which a change of ids clears. If
+ * the parent died in between, the report pipe has no reader left, and
+ * poll reports POLLERR on its write end.
  */
 static int watch_parent_again(const struct sandbox_plan *plan)
 {
@@ -214,9 +214,9 @@ fail:
 
 /*
  * Move pid off the CPU this process runs on, when another one is
- * allowed. A new task starts on its parent's CPU when every CPU is busy,
- * and the scheduler leaves it queued there as cache-hot even after
- * another CPU goes idle, so the helper would wait for pid 1 to block
+ * allowed. A new task starts on its parent's CPU when every CPU is
+ * busy, and the scheduler keeps it queued there as cache-hot after
+ * another CPU goes idle. The helper would then wait for pid 1 to block
  * before it made the namespace. Nothing is lost when this fails.
  */
 static void away_from_this_cpu(pid_t pid)
@@ -570,9 +570,9 @@ static int reap_until(pid_t bash)
 /*
  * Kill and reap whatever the command left behind in the namespace
  * (daemons, background jobs). Every orphan is pid 1's child, so once
- * waitpid finds none, pid 1 is the last process of the sandbox, and the
- * status it reports next tells the parent that nothing of the command
- * runs any more; the parent need not wait for pid 1's own exit.
+ * waitpid finds none, pid 1 is the last process of the sandbox. The
+ * status reported next therefore means that nothing of the command runs
+ * any more, and the parent need not wait for pid 1's own exit.
  */
 static void end_the_rest(void)
 {

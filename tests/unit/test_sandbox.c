@@ -614,7 +614,7 @@ static void test_shared_netns(void **state)
 	close(host);
 }
 
-/* Only root may keep a shared namespace; the error says what to do. */
+/* Only root may keep a shared namespace, and the error names the fix. */
 static void test_shared_netns_needs_root(void **state)
 {
 	char err[512];
