@@ -123,6 +123,7 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 	char **env = plan->envp;
 
 	const char *home = getenv("HOME");
+	const char *runtime_dir = getenv("XDG_RUNTIME_DIR");
 
 	memset(plan, 0, sizeof(*plan));
 	plan->opts = opts;
@@ -136,6 +137,8 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 	if (!plan->network && opts->netns_fd > 0)
 		plan->network = plan->shared_netns = true;
 	plan->home = home && home[0] == '/' && home[1] ? home : NULL;
+	plan->runtime_dir = runtime_dir && runtime_dir[0] == '/' &&
+			    runtime_dir[1] ? runtime_dir : NULL;
 	plan->inner_uid = geteuid();
 	plan->inner_gid = getegid();
 	if (plan->inner_uid == 0) {

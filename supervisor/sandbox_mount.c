@@ -253,6 +253,38 @@ static int mount_masks(int root, enum sandbox_mode mode, char *err,
 	return 0;
 }
 
+/* Whether path lies strictly below dir (both absolute and canonical). */
+static bool path_below(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return strncmp(path, dir, len) == 0 && path[len] == '/';
+}
+
+/*
+ * The caller's $XDG_RUNTIME_DIR holds its session's sockets (an SSH
+ * agent, D-Bus, a rootless Docker). Below /run it is masked already;
+ * elsewhere it gets a private tmpfs of its own. A path that is missing or
+ * not a directory is left alone. One inside the workspace is masked again
+ * once the workspace is mounted over it (workspace set).
+ */
+static int mask_runtime_dir(int root, const char *dir, const char *workspace,
+			    char *err, size_t errlen)
+{
+	int fd;
+
+	if (!dir || path_below(dir, "/run") || path_below(dir, "/var/run"))
+		return 0;
+	if (workspace && !path_below(dir, workspace))
+		return 0;
+	fd = mount_tmpfs(root, dir + 1, "0700", "1m", err, errlen);
+	if (fd == -1)
+		return -1;
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 /* A new /proc for the new pid namespace, kernel tunables read-only. */
 static int mount_proc(int root, char *err, size_t errlen)
 {
@@ -548,6 +580,7 @@ int sandbox_mount_begin(const struct sandbox_plan *plan,
 		return -1;
 	sandbox_trace(plan->trace_t0, "pid 1: /dev");
 	if (mount_masks(m->root, opts->mode, err, errlen) < 0 ||
+	    mask_runtime_dir(m->root, plan->runtime_dir, NULL, err, errlen) < 0 ||
 	    sandbox_mask_home(m->root, plan->home, err, errlen) < 0)
 		return -1;
 	sandbox_trace(plan->trace_t0, "pid 1: tmpfs masks, home secrets");
@@ -580,6 +613,8 @@ int sandbox_mount_finish(const struct sandbox_plan *plan,
 	    mount_workspace(m->root, opts, m, err, errlen) < 0 ||
 	    sandbox_mask_workspace(m->root, opts->workspace, m->workspace,
 				   err, errlen) < 0 ||
+	    mask_runtime_dir(m->root, plan->runtime_dir, opts->workspace, err,
+			     errlen) < 0 ||
 	    mount_protected(plan, m->workspace, err, errlen) < 0)
 		goto out;
 	sandbox_trace(plan->trace_t0, "pid 1: workspace, .env masks, protected");

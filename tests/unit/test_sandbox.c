@@ -636,6 +636,34 @@ static void test_shared_netns_needs_root(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/*
+ * The caller's $XDG_RUNTIME_DIR (its session's sockets) reads as empty,
+ * outside the workspace and inside it, where the workspace's mount would
+ * otherwise show it again. The host's files stay.
+ */
+static void test_runtime_dir_masked(void **state)
+{
+	struct fixture *fx = *state;
+	const char *parents[] = { fx->outside, fx->ws };
+	char dir[4300], file[4400], command[4400];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		path_in(dir, sizeof(dir), parents[i], "runtime");
+		/* Readable by the sandbox uid, so only the mask hides it. */
+		assert_int_equal(mkdir(dir, 0755), 0);
+		path_in(file, sizeof(file), dir, "bus");
+		write_file(file, "socket stand-in\n");
+		assert_int_equal(setenv("XDG_RUNTIME_DIR", dir, 1), 0);
+
+		snprintf(command, sizeof(command), "ls -A '%s'; echo end", dir);
+		run(fx, command);
+		unsetenv("XDG_RUNTIME_DIR");
+		assert_string_equal(fx->output, "end\n");
+		assert_true(exists(file));
+	}
+}
+
 static void test_env_from_allowlist(void **state)
 {
 	struct fixture *fx = *state;
@@ -1086,6 +1114,7 @@ int main(void)
 		SANDBOX_TEST(test_network_option_shares_host),
 		SANDBOX_TEST(test_shared_netns),
 		cmocka_unit_test(test_shared_netns_needs_root),
+		SANDBOX_TEST(test_runtime_dir_masked),
 		SANDBOX_TEST(test_env_from_allowlist),
 		SANDBOX_TEST(test_hostname_separate),
 		SANDBOX_TEST(test_pid_one_inside),
