@@ -23,6 +23,20 @@ json.dump({"turns": turns}, open(out, "w"), indent=2)
 PY
 }
 
+# scenario_expecting CALL_ID TEXT: t0.json, then t1.json once the tool
+# result of CALL_ID contains TEXT (the replay server fails the turn if not).
+scenario_expecting() {
+	python3 - "$TOP/scenario/scenario.json" "$1" "$2" <<'PY'
+import json, sys
+out, call, text = sys.argv[1:4]
+json.dump({"turns": [
+    {"response": "t0.json"},
+    {"response": "t1.json",
+     "expect": [{"tool_call_id": call, "contains": text}]}]},
+    open(out, "w"))
+PY
+}
+
 run_session() {
 	OPENAI_API_KEY=sk-test-integration-0123456789 run "$COWORKER" exec \
 		-C "$WS" --audit "$TOP/audit.jsonl" --base-url "$BASE_URL" \
@@ -102,15 +116,8 @@ run_session() {
 	response_tool "$TOP/scenario/t0.json" call_curl000000000000000001 \
 		run_command '{"command":"curl -sS -X POST --data-binary @notes.txt http://127.0.0.1:9/upload"}'
 	response_text "$TOP/scenario/t1.json" "Upload was denied."
-	python3 - "$TOP/scenario/scenario.json" <<'PY'
-import json, sys
-json.dump({"turns": [
-    {"response": "t0.json"},
-    {"response": "t1.json",
-     "expect": [{"tool_call_id": "call_curl000000000000000001",
-                 "contains": "error: denied by rule \"Exec(curl:*)\""}]}]},
-    open(sys.argv[1], "w"))
-PY
+	scenario_expecting call_curl000000000000000001 \
+		'error: denied by rule "Exec(curl:*)"'
 	echo '{"deny":["Exec(curl:*)"]}' > "$TOP/policy.json"
 	start_server "$TOP/scenario/scenario.json"
 
@@ -139,15 +146,7 @@ PY
 	response_tool "$TOP/scenario/t0.json" call_true000000000000000001 \
 		run_command '{"command":"true"}'
 	response_text "$TOP/scenario/t1.json" "Done."
-	python3 - "$TOP/scenario/scenario.json" <<'PY'
-import json, sys
-json.dump({"turns": [
-    {"response": "t0.json"},
-    {"response": "t1.json",
-     "expect": [{"tool_call_id": "call_true000000000000000001",
-                 "contains": "limits: "}]}]},
-    open(sys.argv[1], "w"))
-PY
+	scenario_expecting call_true000000000000000001 "limits: "
 	echo '{"allow":["Exec(true)"]}' > "$TOP/policy.json"
 	start_server "$TOP/scenario/scenario.json"
 
