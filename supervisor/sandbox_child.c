@@ -275,6 +275,27 @@ fail:
 	return -1;
 }
 
+/*
+ * Give every signal its default action and unblock them all, so the
+ * command does not inherit what its caller ignored or blocked (a shell's
+ * "trap '' PIPE", nohup, or the signals 'coworker sandbox' waits for).
+ * The command's process copies this from pid 1. pid 1, as the init of
+ * its namespace, still ignores every signal it has no handler for,
+ * except those the kernel forces.
+ */
+static void default_signals(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* Placeholder paths from the parent's host-side preparation, for pid 1. */
 struct host_parts {
 	char names[SANDBOX_HOST_NAMES_MAX];
@@ -392,6 +413,8 @@ static int setup_namespaces(struct sandbox_plan *plan, char *err,
 		sandbox_trace(plan->trace_t0,
 			      "pid 1: network namespace (loopback up) joined");
 	}
+
+	default_signals();
 
 	/*
 	 * pid 1 keeps its capabilities in the user namespace and becomes

@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "policy/policy.h"
@@ -42,6 +44,8 @@ static const char cli_usage[] =
 	"CMD cannot be executed, 127 when CMD is not found).\n"
 	"CMD is executed directly (searched in /usr/local/bin:/usr/bin:/bin);\n"
 	"for a shell command line, use: coworker sandbox -- bash -c 'LINE'.\n"
+	"SIGINT, SIGTERM and SIGHUP stop CMD and everything it started, then\n"
+	"end this process by the same signal.\n"
 	"\n"
 	"options:\n"
 	"  --mode MODE     read-only, workspace-write (default) or full-access\n"
@@ -298,13 +302,55 @@ static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
 	return 0;
 }
 
+/*
+ * SIGINT, SIGTERM and SIGHUP stop the command, not this process: they
+ * are blocked and read from a signalfd that the sandbox polls as its
+ * cancel descriptor, so the command's processes are killed and the
+ * placeholders removed before we go. Returns the fd, or -1 when the
+ * signals keep their usual effect.
+ */
+static int watch_stop_signals(sigset_t *set)
+{
+	int fd;
+
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
+		return -1;
+	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		sigprocmask(SIG_UNBLOCK, set, NULL);
+	return fd;
+}
+
+/*
+ * End this process by the signal that stopped the command, as a shell
+ * expects of a program interrupted by Ctrl-C; 128 plus it when that fails.
+ */
+static int die_by(int fd, const sigset_t *set)
+{
+	struct signalfd_siginfo info;
+	int sig = SIGTERM;
+
+	if (read(fd, &info, sizeof(info)) == (ssize_t)sizeof(info))
+		sig = (int)info.ssi_signo;
+	close(fd);
+	signal(sig, SIG_DFL);
+	sigprocmask(SIG_UNBLOCK, set, NULL);
+	raise(sig);
+	return 128 + sig;
+}
+
 int sandbox_cli(int argc, char **argv)
 {
 	struct sandbox_opts opts;
 	struct sandbox_result result;
 	const char *policy = NULL;
 	char workspace[PATH_MAX], err[1024], *command;
-	int rc;
+	sigset_t stop;
+	int rc, stop_fd;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.timeout_ms = 600L * 1000;
@@ -334,10 +380,17 @@ int sandbox_cli(int argc, char **argv)
 		return rc;
 	}
 
+	stop_fd = watch_stop_signals(&stop);
+	if (stop_fd >= 0)
+		opts.cancel_fd = stop_fd;
 	rc = sandbox_run(&opts, command, &result, err, sizeof(err));
 	free(command);
 	/* The placeholders go while pid 1 tears down its namespaces. */
 	sandbox_reap(true);
+	if (rc == 0 && result.cancelled)
+		return die_by(stop_fd, &stop);
+	if (stop_fd >= 0)
+		close(stop_fd);
 	if (rc < 0) {
 		fprintf(stderr, "coworker sandbox: %s\n", err);
 		return CLI_EXIT_FAILED;

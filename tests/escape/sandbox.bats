@@ -419,6 +419,36 @@ wait_slots_empty() {
 	[ ! -d "$CGROUP_DIR/4194305-1-0" ]
 }
 
+@test "interrupted sandbox leaves nothing behind" {
+	need_coworker
+	[ "$UNDER" = coworker ] || skip "checks coworker's own clean-up"
+	(cd "$WS" && exec "$COWORKER" sandbox -- sleep 100) &
+	local pid=$! i status=0
+	PIDS+=("$pid")
+	for i in $(seq 100); do
+		[ -d "$WS/.gitmodules" ] && break
+		sleep 0.05
+	done
+	[ -d "$WS/.gitmodules" ]
+	kill -INT "$pid"
+	wait "$pid" || status=$?
+	# Ended by the signal, as a shell expects of Ctrl-C.
+	[ "$status" = 130 ]
+	[ ! -e "$WS/.gitmodules" ]
+	[ ! -e "$WS/.coworker" ]
+	[ ! -e "$WS/.git" ]
+	! pgrep -f "sleep 100" >/dev/null
+}
+
+@test "command gets default signal dispositions" {
+	need_coworker
+	[ "$UNDER" = coworker ] || skip "checks coworker's own reset"
+	run bash -c "trap '' PIPE HUP; cd '$WS' && '$COWORKER' sandbox -- grep -E '^Sig(Blk|Ign):' /proc/self/status"
+	[ "$status" = 0 ]
+	[[ "$output" == *"SigBlk:	0000000000000000"* ]]
+	[[ "$output" == *"SigIgn:	0000000000000000"* ]]
+}
+
 @test "fill /tmp past its size cap" {
 	need_coworker
 	run sb -- bash -c 'head -c 700M /dev/zero > /tmp/fill; echo rc=$?'
