@@ -601,31 +601,58 @@ static int open_slot(int i, const char *name, bool v2)
 }
 
 /*
- * Claim the first slot that no other sandbox uses and that has no task
- * left. The slot's directory in hierarchy 0 carries an exclusive flock
- * for as long as the sandbox uses it, and the lock goes with the last fd,
- * also when the supervisor is killed. A task found in a free slot belongs
- * to a sandbox that is still exiting, so it is killed and the next slot
- * tried. Returns the locked fd with cg->name set, or -1.
+ * Open and lock slot NAME in hierarchy i. Returns its fd, -1 on an error,
+ * or -2 when another sandbox holds it or a task is still in it. A task
+ * in a free slot belongs to a sandbox that is still exiting, so it is
+ * killed on the way.
  */
-static int claim_slot(struct sandbox_cgroup *cg, bool v2)
+static int lock_slot(int i, const char *name, bool v2)
 {
 	char procs[32];
-	unsigned int k;
 	int fd;
+
+	fd = open_slot(i, name, v2);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		if (read_small(fd, "cgroup.procs", procs, sizeof(procs)) == 0)
+			return fd;
+		kill_tasks(fd);
+	}
+	close(fd);
+	return -2;
+}
+
+/*
+ * Claim the first slot that is free in each of the n hierarchies and
+ * fill cg->dir and cg->name. A slot's directory carries an exclusive
+ * flock for as long as a sandbox uses it, and the lock goes with the
+ * last fd, also when the supervisor is killed. Each hierarchy is locked
+ * on its own: supervisors in different memory cgroups may share one pids
+ * cgroup (or the reverse), so slot K may be free in one and not the
+ * other. Returns 0, or -1 with errno set.
+ */
+static int claim_slot(struct sandbox_cgroup *cg, int n, bool v2)
+{
+	unsigned int k;
+	int i, fd;
 
 	for (k = 0; k < CGROUP_SLOTS_MAX; k++) {
 		snprintf(cg->name, sizeof(cg->name), CGROUP_SLOT "%u", k);
-		fd = open_slot(0, cg->name, v2);
-		if (fd < 0)
-			return -1;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			if (read_small(fd, "cgroup.procs", procs,
-				       sizeof(procs)) == 0)
-				return fd;
-			kill_tasks(fd);
+		for (i = 0; i < n; i++) {
+			fd = lock_slot(i, cg->name, v2);
+			if (fd < 0)
+				break;
+			cg->dir[i] = fd;
 		}
-		close(fd);
+		if (i == n)
+			return 0;
+		while (i-- > 0) {
+			close(cg->dir[i]);
+			cg->dir[i] = -1;
+		}
+		if (fd == -1)
+			return -1;
 	}
 	errno = EAGAIN;
 	return -1;
@@ -722,16 +749,12 @@ int sandbox_cgroup_create(struct sandbox_cgroup *cg,
 
 	v2 = cg->kind == SANDBOX_LIMIT_CGROUP_V2;
 	n = v2 ? 1 : 2;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		snprintf(cg->own[i], sizeof(cg->own[i]), "%s",
 			 cgroup_host.parent[i]);
-		cg->dir[i] = i == 0 ? claim_slot(cg, v2) :
-				      open_slot(i, cg->name, v2);
-		if (cg->dir[i] < 0)
-			return fail(cg, err, errlen, "claiming",
-				    i == 0 ? CGROUP_SLOT "N" : cg->name);
-		if (cg->kind == SANDBOX_LIMIT_CGROUP_V2)
-			continue;
+	if (claim_slot(cg, n, v2) < 0)
+		return fail(cg, err, errlen, "claiming", "a free " CGROUP_SLOT "N");
+	for (i = 0; i < n && !v2; i++) {
 		cg->join[i] = openat(cg->dir[i], "tasks", O_WRONLY | O_CLOEXEC);
 		if (cg->join[i] < 0)
 			return fail(cg, err, errlen, "opening tasks of", cg->name);

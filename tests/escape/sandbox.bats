@@ -410,6 +410,31 @@ wait_slots_empty() {
 	[[ "$output" == *"/coworker/$slot"* ]]
 }
 
+@test "supervisors in different memory cgroups get their own pids slot" {
+	need_cgroup
+	[[ "$CGROUP_DIR" == /sys/fs/cgroup/memory/* ]] || skip "checks cgroup v1"
+	local other status=0 i
+	other="$(dirname "$CGROUP_DIR")/cw-test-$$"
+	mkdir "$other"
+	# The first supervisor runs in a sibling memory cgroup, the pids one
+	# stays shared.
+	(echo "$BASHPID" > "$other/cgroup.procs" && cd "$WS" &&
+		exec "$COWORKER" sandbox -- bash -c 'grep pids: /proc/self/cgroup > first; sleep 2') &
+	local pid=$!
+	PIDS+=("$pid")
+	for i in $(seq 100); do
+		[ -s "$WS/first" ] && break
+		sleep 0.05
+	done
+	run sb -- grep pids: /proc/self/cgroup
+	wait "$pid" || status=$?
+	rmdir "$other"/coworker/slot-* "$other/coworker" "$other"
+	[ "$status" = 0 ]
+	[ -s "$WS/first" ]
+	[[ "$output" == *"pids:/coworker/slot-"* ]]
+	[ "$output" != "$(cat "$WS/first")" ]
+}
+
 @test "per-command cgroup of an older version is removed" {
 	need_cgroup
 	# PID-START-N of a supervisor that cannot exist (pid_max is lower).
