@@ -281,6 +281,8 @@ int main(int argc, char **argv)
 			run_case(&b, "bwrap", n, seconds);
 		}
 	}
+	/* The last command's placeholders, before the workspaces go. */
+	sandbox_reap(true);
 	remove_project(project);
 	rmdir(project);
 	rmdir(empty);
