@@ -137,8 +137,13 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 	if (!plan->network && opts->netns_fd > 0)
 		plan->network = plan->shared_netns = true;
 	plan->home = home && home[0] == '/' && home[1] ? home : NULL;
-	plan->runtime_dir = runtime_dir && runtime_dir[0] == '/' &&
-			    runtime_dir[1] ? runtime_dir : NULL;
+	/* Canonical, as the mounts compare it with the workspace's path. */
+	if (runtime_dir && runtime_dir[0] == '/')
+		plan->runtime_dir = realpath(runtime_dir, NULL);
+	if (plan->runtime_dir && !plan->runtime_dir[1]) {
+		free(plan->runtime_dir);
+		plan->runtime_dir = NULL;
+	}
 	plan->inner_uid = geteuid();
 	plan->inner_gid = getegid();
 	if (plan->inner_uid == 0) {
@@ -239,6 +244,8 @@ static void plan_close(struct sandbox_plan *plan)
 	close_fd(&plan->workspace_tree);
 	free(plan->home_env);
 	plan->home_env = NULL;
+	free(plan->runtime_dir);
+	plan->runtime_dir = NULL;
 }
 
 static void spawn_error(int saved, char *err, size_t errlen)

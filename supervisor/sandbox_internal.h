@@ -67,7 +67,8 @@ struct sandbox_plan {
 	int workspace_tree;	/* detached idmapped workspace made by the
 				   parent, or -1: the child clones it */
 	const char *home;	/* caller's home directory, or NULL */
-	const char *runtime_dir;	/* caller's $XDG_RUNTIME_DIR, or NULL */
+	char *runtime_dir;	/* caller's $XDG_RUNTIME_DIR made canonical,
+				   owned by the plan; or NULL */
 	size_t hide_len;	/* length of the workspace's first ancestor
 				   the sandbox uid cannot search, hidden
 				   under a tmpfs; 0 for none */

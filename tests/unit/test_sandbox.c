@@ -644,17 +644,23 @@ static void test_shared_netns_needs_root(void **state)
 static void test_runtime_dir_masked(void **state)
 {
 	struct fixture *fx = *state;
-	const char *parents[] = { fx->outside, fx->ws };
-	char dir[4300], file[4400], command[4400];
+	const char *parents[] = { fx->outside, fx->ws, fx->base };
+	char dir[4300], file[4400], link[4400], command[4400];
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		path_in(dir, sizeof(dir), parents[i], "runtime");
 		/* Readable by the sandbox uid, so only the mask hides it. */
 		assert_int_equal(mkdir(dir, 0755), 0);
 		path_in(file, sizeof(file), dir, "bus");
 		write_file(file, "socket stand-in\n");
-		assert_int_equal(setenv("XDG_RUNTIME_DIR", dir, 1), 0);
+		/* The last one is named through a symbolic link in the workspace. */
+		if (i == 2) {
+			path_in(link, sizeof(link), fx->ws, "runtime-link");
+			assert_int_equal(symlink(dir, link), 0);
+		}
+		assert_int_equal(setenv("XDG_RUNTIME_DIR", i == 2 ? link : dir, 1),
+				 0);
 
 		snprintf(command, sizeof(command), "ls -A '%s'; echo end", dir);
 		run(fx, command);
