@@ -145,6 +145,7 @@ static const struct proto_type proto_types[] = {
 		{ "truncated", B, false, 0, 0 },
 		{ "duration_ms", I, false, 0, 1LL << 40 },
 		{ "limits", S, false, 1, 256 },
+		{ "oom_killed", B, false, 0, 0 },
 		{ NULL } } },
 	{ PROTO_CANCEL, "cancel", SUP, PROTO_KIND_EVENT, RUN, PROTO_FD_NONE, {
 		{ NULL } } },

@@ -810,6 +810,8 @@ static cJSON *command_result_fields(const struct sandbox_result *r)
 	cJSON_AddNumberToObject(f, "output_bytes", (double)r->output_bytes);
 	cJSON_AddBoolToObject(f, "truncated", r->truncated);
 	cJSON_AddNumberToObject(f, "duration_ms", (double)r->duration_ms);
+	if (r->oom_killed)
+		cJSON_AddBoolToObject(f, "oom_killed", 1);
 	return f;
 }
 

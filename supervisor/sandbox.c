@@ -815,6 +815,9 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	     sandbox_output_finish(&out, result, err, errlen) < 0))
 		goto kill;
 	result->limits = SANDBOX_LIMIT_RLIMITS | cg.kind;
+	/* Read only after a failure: a clean exit needs no explanation. */
+	result->oom_killed = (result->signal || result->exit_code) &&
+			     sandbox_cgroup_oom_killed(&cg);
 	if (plan.switch_ids)
 		result->limits |= SANDBOX_LIMIT_SANDBOX_UID;
 

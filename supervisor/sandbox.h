@@ -82,6 +82,8 @@ struct sandbox_result {
 	long duration_ms;
 	char output_sha256[65];	/* hex digest of the kept output */
 	unsigned int limits;	/* SANDBOX_LIMIT_* bits that applied */
+	bool oom_killed;	/* the cgroup's memory limit killed the
+				   command or one of its processes */
 };
 
 /*

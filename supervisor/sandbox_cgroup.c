@@ -711,6 +711,40 @@ static int set_limits(struct sandbox_cgroup *cg, unsigned long long memory,
 	return 0;
 }
 
+/*
+ * The memory cgroup's count of processes its limit killed: "oom_kill N"
+ * in memory.events (v2) or memory.oom_control (v1, Linux 4.13 and
+ * later). -1 when the file or the line is missing.
+ */
+static long long oom_kill_count(const struct sandbox_cgroup *cg)
+{
+	char buf[512], *line;
+	long long n;
+
+	if (cg->dir[0] < 0 ||
+	    read_small(cg->dir[0], cg->kind == SANDBOX_LIMIT_CGROUP_V2 ?
+		       "memory.events" : "memory.oom_control", buf,
+		       sizeof(buf)) < 0)
+		return -1;
+	for (line = buf; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (sscanf(line, "oom_kill %lld", &n) == 1)
+			return n;
+	}
+	return -1;
+}
+
+bool sandbox_cgroup_oom_killed(const struct sandbox_cgroup *cg)
+{
+	long long now;
+
+	if (!cg->kind || cg->oom_kills < 0)
+		return false;
+	now = oom_kill_count(cg);
+	return now > cg->oom_kills;
+}
+
 unsigned int sandbox_cgroup_detect(void)
 {
 	unsigned int kind;
@@ -736,6 +770,7 @@ int sandbox_cgroup_create(struct sandbox_cgroup *cg,
 	memset(cg, 0, sizeof(*cg));
 	cg->dir[0] = cg->dir[1] = -1;
 	cg->join[0] = cg->join[1] = -1;
+	cg->oom_kills = -1;
 
 	pthread_mutex_lock(&cgroup_host.lock);
 	detect();
@@ -759,7 +794,10 @@ int sandbox_cgroup_create(struct sandbox_cgroup *cg,
 		if (cg->join[i] < 0)
 			return fail(cg, err, errlen, "opening tasks of", cg->name);
 	}
-	return set_limits(cg, memory, pids, err, errlen);
+	if (set_limits(cg, memory, pids, err, errlen) < 0)
+		return -1;
+	cg->oom_kills = oom_kill_count(cg);
+	return 0;
 }
 
 int sandbox_cgroup_attach(struct sandbox_cgroup *cg, pid_t pid, char *err,

@@ -224,6 +224,10 @@ static int check_policy(const char *path, const char *command)
 
 static int exit_status(const struct sandbox_result *r)
 {
+	if (r->oom_killed)
+		fprintf(stderr, "coworker sandbox: the memory limit killed the "
+			"command or one of its processes; raise it with "
+			"--memory\n");
 	if (r->timed_out) {
 		fprintf(stderr, "coworker sandbox: the command timed out and "
 			"was killed\n");

@@ -90,7 +90,9 @@ struct sandbox_cgroup {
 				   memory, pids; -1 when absent */
 	int join[2];		/* v1: its "tasks" files, or -1 */
 	bool attached;		/* the child is in it */
-	char name[64];		/* "PID-START-N" of the supervisor */
+	long long oom_kills;	/* the slot's OOM kill count when claimed,
+				   or -1 when unknown */
+	char name[64];		/* "slot-K" */
 	char own[2][SANDBOX_CGROUP_PATH_MAX];	/* our cgroup directories */
 	char why[256];		/* with kind 0: why no cgroup applies */
 };
@@ -113,6 +115,12 @@ int sandbox_cgroup_create(struct sandbox_cgroup *cg,
  */
 int sandbox_cgroup_attach(struct sandbox_cgroup *cg, pid_t pid, char *err,
 			  size_t errlen);
+
+/*
+ * Whether the cgroup's memory limit killed a process since the slot was
+ * claimed (the kernel's oom_kill count went up).
+ */
+bool sandbox_cgroup_oom_killed(const struct sandbox_cgroup *cg);
 
 /* Kill what is left in the cgroup and remove it; safe to call twice. */
 void sandbox_cgroup_destroy(struct sandbox_cgroup *cg);

@@ -280,6 +280,9 @@ static char *format_command_result(struct proto_msg *reply)
 	/* A kill by the memory or pids limit reads better with them named. */
 	if (rc == 0 && proto_str(reply, "limits"))
 		rc = buf_printf(&b, "limits: %s\n", proto_str(reply, "limits"));
+	if (rc == 0 && proto_bool(reply, "oom_killed", false))
+		rc = buf_printf(&b, "oom_killed: true (the memory limit killed "
+				"the command or one of its processes)\n");
 	if (rc == 0)
 		rc = buf_printf(&b, "output_bytes: %lld%s\noutput:\n%s",
 				proto_int(reply, "output_bytes", 0),

@@ -346,6 +346,9 @@ print("started=%d" % n)'
 	run sb --timeout 60 --memory 64M -- python3 -c 'b = []
 while True: b.append(bytearray(1 << 20))'
 	[ "$status" = 137 ]
+	if [ "$UNDER" = coworker ]; then
+		[[ "$output" == *"the memory limit killed the command"* ]]
+	fi
 }
 
 # slot_tasks: the pids in every slot's cgroup.procs, one per line.

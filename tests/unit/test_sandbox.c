@@ -1076,6 +1076,27 @@ static void test_cgroup_limits_applied(void **state)
 	assert_string_equal(fx->output, "77\n100663296\n");
 }
 
+/*
+ * A command killed by the memory limit is reported as such; one that
+ * fails by itself is not.
+ */
+static void test_oom_kill_reported(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->opts.memory_max = 32ULL << 20;
+	run(fx, "exit 3");
+	assert_false(fx->result.oom_killed);
+	if (!(fx->result.limits & (SANDBOX_LIMIT_CGROUP_V1 |
+				   SANDBOX_LIMIT_CGROUP_V2))) {
+		print_message("# no cgroup here; only rlimits applied\n");
+		skip();
+	}
+	run(fx, "exec python3 -c 'b = bytearray(256 << 20)'");
+	assert_int_equal(fx->result.signal, SIGKILL);
+	assert_true(fx->result.oom_killed);
+}
+
 static void test_limits_text_names_bits(void **state)
 {
 	char buf[128];
@@ -1130,6 +1151,7 @@ int main(void)
 		SANDBOX_TEST(test_invalid_opts_rejected),
 		SANDBOX_TEST(test_unprivileged_caller),
 		SANDBOX_TEST(test_cgroup_limits_applied),
+		SANDBOX_TEST(test_oom_kill_reported),
 		cmocka_unit_test(test_limits_text_names_bits),
 		cmocka_unit_test(test_seccomp_program_matches_libseccomp),
 	};
