@@ -112,6 +112,12 @@ int sandbox_netns_create(char *err, size_t errlen);
 void sandbox_reap(bool wait);
 
 /*
+ * Which cgroup, if any, would carry a command's memory and pids limits
+ * here: SANDBOX_LIMIT_CGROUP_V1, _V2, or 0 with the reason in why.
+ */
+unsigned int sandbox_limits_available(char *why, size_t whylen);
+
+/*
  * Write the SANDBOX_LIMIT_* bits as words ("cgroup-v1 rlimits") into buf
  * and return buf.
  */

@@ -745,6 +745,18 @@ bool sandbox_cgroup_oom_killed(const struct sandbox_cgroup *cg)
 	return now > cg->oom_kills;
 }
 
+unsigned int sandbox_limits_available(char *why, size_t whylen)
+{
+	unsigned int kind;
+
+	pthread_mutex_lock(&cgroup_host.lock);
+	detect();
+	kind = cgroup_host.kind;
+	snprintf(why, whylen, "%s", cgroup_host.why);
+	pthread_mutex_unlock(&cgroup_host.lock);
+	return kind;
+}
+
 unsigned int sandbox_cgroup_detect(void)
 {
 	unsigned int kind;

@@ -674,7 +674,8 @@ _Noreturn void sandbox_child_main(const struct sandbox_plan *parent_plan)
 
 	/* Before the command exists, so none of it runs outside. */
 	join_cgroups(plan);
-	sandbox_trace(plan->trace_t0, "pid 1: joined its cgroups");
+	if (plan->cgroup_join[0] >= 0)
+		sandbox_trace(plan->trace_t0, "pid 1: joined its cgroups");
 
 	bash = command_spawn(plan);
 	if (bash < 0) {

@@ -372,6 +372,11 @@ int sandbox_cli(int argc, char **argv)
 	}
 	opts.workspace = workspace;
 	opts.argv = (const char *const *)(argv + optind);
+	if ((opts.memory_max || opts.pids_max) &&
+	    !sandbox_limits_available(err, sizeof(err)))
+		fprintf(stderr, "coworker sandbox: warning: --memory and --pids "
+			"cannot apply here (%s); only the rlimits bound the "
+			"command\n", err);
 
 	command = join_command(argc - optind, argv + optind);
 	if (!command) {

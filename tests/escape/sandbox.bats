@@ -438,6 +438,24 @@ wait_slots_empty() {
 	[ "$output" != "$(cat "$WS/first")" ]
 }
 
+@test "--memory without a cgroup is warned about" {
+	need_coworker
+	[ "$UNDER" = coworker ] || skip "checks coworker's own warning"
+	command -v setpriv >/dev/null || skip "setpriv(1) not installed"
+	# As root the v1 cgroups apply, so the check runs as a plain user.
+	local as=()
+	[ "$(id -u)" = 0 ] && as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	chmod 0777 "$WS"
+	run bash -c 'cd "$1" && shift && COWORKER_SANDBOX_TRACE=1 "$@" sandbox --memory 64M -- true' \
+		_ "$WS" "${as[@]}" "$COWORKER"
+	[ "$status" = 0 ]
+	if [[ "$output" == *"parent: no cgroup"* ]]; then
+		[[ "$output" == *"warning: --memory and --pids cannot apply here"* ]]
+	else
+		[[ "$output" != *"warning:"* ]]
+	fi
+}
+
 @test "per-command cgroup of an older version is removed" {
 	need_cgroup
 	# PID-START-N of a supervisor that cannot exist (pid_max is lower).
