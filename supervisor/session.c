@@ -1304,6 +1304,11 @@ static int open_shared_netns(struct session *s, char *err, size_t errlen)
 {
 	if (!s->cfg->shared_netns)
 		return 0;
+	if (s->cfg->mode && strcmp(s->cfg->mode, "full-access") == 0) {
+		session_note("--shared-netns has no effect in full-access mode, "
+			     "where commands use the host's network");
+		return 0;
+	}
 	s->netns_fd = sandbox_netns_create(err, errlen);
 	return s->netns_fd < 0 ? -1 : 0;
 }
