@@ -18,11 +18,12 @@
  *
  * Each command runs in a slot, "slot-K" under a "coworker" cgroup below
  * our own. A command claims a slot with an exclusive flock on its
- * directory, writes the limits, and gives the slot back when it ends;
- * slots are never removed. Making and removing a memory cgroup per
- * command cost more than all the rest of its cgroup work. A slot keeps the page cache the
- * last command left charged to it; the kernel reclaims that before it
- * would fail an allocation, so it does not count against a command.
+ * directory, writes the limits, and gives the slot back when it ends.
+ * Making and removing a memory cgroup per command cost more than all the
+ * rest of its cgroup work. A slot keeps the page cache the last command
+ * left charged to it, which the kernel reclaims before it would fail an
+ * allocation. A slot left holding tmpfs pages, which cannot be reclaimed
+ * without swap, is removed and made again when it is next claimed.
  * Cgroups "PID-START-N" that earlier versions made per command are
  * removed when their supervisor is gone. The "coworker" cgroups and the
  * slots hold no task between commands.
@@ -55,6 +56,9 @@
  */
 #define CGROUP_SLOT "slot-"
 #define CGROUP_SLOTS_MAX 4096
+
+/* tmpfs bytes a command may leave charged to a slot before it is renewed. */
+#define CGROUP_SHMEM_LEFT (1ULL << 20)
 
 /* Attempts at removing a cgroup whose last tasks are still exiting. */
 #define CGROUP_RMDIR_TRIES 200
@@ -614,13 +618,54 @@ static int lock_slot(int i, const char *name, bool v2)
 	fd = open_slot(i, name, v2);
 	if (fd < 0)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		if (read_small(fd, "cgroup.procs", procs, sizeof(procs)) == 0)
-			return fd;
-		kill_tasks(fd);
-	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    read_small(fd, "cgroup.procs", procs, sizeof(procs)) == 0)
+		return fd;
 	close(fd);
 	return -2;
+}
+
+/*
+ * Bytes of tmpfs and shared memory charged to the memory cgroup at fd
+ * ("shmem" in memory.stat, v1 and v2), or 0 when unknown.
+ */
+static unsigned long long slot_shmem(int fd)
+{
+	char buf[4096], *line;
+	unsigned long long n;
+
+	if (read_small(fd, "memory.stat", buf, sizeof(buf)) < 0)
+		return 0;
+	for (line = buf; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (sscanf(line, "shmem %llu", &n) == 1)
+			return n;
+	}
+	return 0;
+}
+
+/*
+ * A page stays charged to the memory cgroup that first used it, and
+ * without swap a tmpfs page cannot be reclaimed. A slot whose last
+ * command left files on a tmpfs (a workspace under /dev/shm, the host's
+ * /tmp in full-access mode) would make the next command pay for them, so
+ * such a slot is removed, which moves its charges to the parent, and
+ * made again. Page cache stays: the kernel reclaims it under the limit.
+ * Returns the new slot's locked fd, or -2 when another sandbox took the
+ * name in between.
+ */
+static int renew_slot(int fd, const char *name, bool v2)
+{
+	int parent;
+
+	pthread_mutex_lock(&cgroup_host.lock);
+	parent = coworker_open(0, v2);
+	if (parent >= 0)
+		unlinkat(parent, name, AT_REMOVEDIR);
+	pthread_mutex_unlock(&cgroup_host.lock);
+	close(fd);
+	return lock_slot(0, name, v2);
 }
 
 /*
@@ -641,6 +686,8 @@ static int claim_slot(struct sandbox_cgroup *cg, int n, bool v2)
 		snprintf(cg->name, sizeof(cg->name), CGROUP_SLOT "%u", k);
 		for (i = 0; i < n; i++) {
 			fd = lock_slot(i, cg->name, v2);
+			if (fd >= 0 && i == 0 && slot_shmem(fd) > CGROUP_SHMEM_LEFT)
+				fd = renew_slot(fd, cg->name, v2);
 			if (fd < 0)
 				break;
 			cg->dir[i] = fd;

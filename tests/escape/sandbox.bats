@@ -456,6 +456,20 @@ wait_slots_empty() {
 	fi
 }
 
+@test "tmpfs files of one command do not count against the next" {
+	need_cgroup
+	[ -d /dev/shm ] || skip "no /dev/shm"
+	local ws status=0
+	ws=$(mktemp -d /dev/shm/cw-escape-XXXXXX)
+	chmod 0777 "$ws"
+	# 96 MiB left on a tmpfs, charged to the slot the command ran in.
+	(cd "$ws" && "$COWORKER" sandbox -- bash -c 'head -c 96M /dev/zero > big') || status=$?
+	[ "$status" = 0 ] || { rm -rf "$ws"; false; }
+	run bash -c 'cd "$1" && "$2" sandbox --memory 64M -- true' _ "$ws" "$COWORKER"
+	rm -rf "$ws"
+	[ "$status" = 0 ]
+}
+
 @test "per-command cgroup of an older version is removed" {
 	need_cgroup
 	# PID-START-N of a supervisor that cannot exist (pid_max is lower).
