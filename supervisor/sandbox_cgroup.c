@@ -846,8 +846,16 @@ int sandbox_cgroup_create(struct sandbox_cgroup *cg,
 	for (i = 0; i < n; i++)
 		snprintf(cg->own[i], sizeof(cg->own[i]), "%s",
 			 cgroup_host.parent[i]);
-	if (claim_slot(cg, n, v2) < 0)
-		return fail(cg, err, errlen, "claiming", "a free " CGROUP_SLOT "N");
+	if (claim_slot(cg, n, v2) < 0) {
+		if (errno != EAGAIN)
+			return fail(cg, err, errlen, "claiming a slot below",
+				    cg->own[0]);
+		snprintf(err, errlen, "command sandbox: cgroup: all %d slots "
+			 "below %s/" CGROUP_PARENT " are in use; wait for commands "
+			 "to end", CGROUP_SLOTS_MAX, cg->own[0]);
+		sandbox_cgroup_destroy(cg);
+		return -1;
+	}
 	for (i = 0; i < n && !v2; i++) {
 		cg->join[i] = openat(cg->dir[i], "tasks", O_WRONLY | O_CLOEXEC);
 		if (cg->join[i] < 0)

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,18 +317,33 @@ static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
  */
 static int watch_stop_signals(sigset_t *set)
 {
+	static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction old;
+	size_t i;
 	int fd;
 
+	/* One the caller ignores (nohup, trap '' INT) stays ignored. */
 	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
+	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+		if (sigaction(stops[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaddset(set, stops[i]);
+	if (sigisemptyset(set))
+		return -1;
 	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
 		return -1;
 	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (fd < 0)
 		sigprocmask(SIG_UNBLOCK, set, NULL);
 	return fd;
+}
+
+/* Whether one of the stop signals is waiting in the signalfd. */
+static bool stop_pending(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
 }
 
 /*
@@ -396,7 +413,8 @@ int sandbox_cli(int argc, char **argv)
 	free(command);
 	/* The placeholders go while pid 1 tears down its namespaces. */
 	sandbox_reap(true);
-	if (rc == 0 && result.cancelled)
+	/* Also a signal that came as the command ended or the set-up failed. */
+	if (stop_fd >= 0 && stop_pending(stop_fd))
 		return die_by(stop_fd, &stop);
 	if (stop_fd >= 0)
 		close(stop_fd);

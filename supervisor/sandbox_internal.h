@@ -122,7 +122,10 @@ int sandbox_cgroup_attach(struct sandbox_cgroup *cg, pid_t pid, char *err,
  */
 bool sandbox_cgroup_oom_killed(const struct sandbox_cgroup *cg);
 
-/* Kill what is left in the cgroup and remove it; safe to call twice. */
+/*
+ * Give the slot back (close its fds, which drops the lock). The command
+ * must have ended; safe to call twice.
+ */
 void sandbox_cgroup_destroy(struct sandbox_cgroup *cg);
 
 /* Bring up lo in the caller's network namespace (sandbox_netns.c). */

@@ -5,9 +5,10 @@
  * the largest single step of a sandbox's start. Its teardown later costs
  * the kernel roughly as much again (a profile's estimate, in
  * docs/benchmarks.md), while joining a kept one costs two setns calls.
- * The price of sharing: every command of the session sees the same
- * loopback, so a server that one command leaves listening on 127.0.0.1
- * is reachable from the next. No other address is reachable either way.
+ * The price of sharing: commands that run at the same time see the same
+ * loopback, and the namespace's kernel state (ports, sockets in
+ * TIME_WAIT) carries over from one command to the next. A command's own
+ * processes still end with it, and no other address is reachable.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,6 +81,7 @@ int sandbox_netns_create(char *err, size_t errlen)
 		return -1;
 	}
 	close(host);
+	host = -1;
 	if (shared >= 0)
 		return shared;
 	errno = saved;
@@ -104,8 +106,8 @@ int sandbox_netns_enter(int netns_fd, int *host, char *err, size_t errlen)
 	if (*host >= 0 && setns(netns_fd, CLONE_NEWNET) == 0)
 		return 0;
 	snprintf(err, errlen, "command sandbox: joining the shared network "
-		 "namespace failed (%s); it needs a root supervisor",
-		 strerror(errno));
+		 "namespace failed (%s)%s", strerror(errno),
+		 errno == EPERM ? "; it needs a root supervisor" : "");
 	if (*host >= 0)
 		close(*host);
 	*host = -1;

@@ -500,6 +500,14 @@ wait_slots_empty() {
 	! pgrep -f "sleep 100" >/dev/null
 }
 
+@test "a stop signal the caller ignores stays ignored" {
+	need_coworker
+	[ "$UNDER" = coworker ] || skip "checks coworker's own signals"
+	run bash -c "trap '' HUP; cd '$WS' && { '$COWORKER' sandbox -- bash -c 'sleep 1; echo finished' & p=\$!; sleep 0.4; kill -HUP \$p; wait \$p; }"
+	[ "$status" = 0 ]
+	[[ "$output" == *finished* ]]
+}
+
 @test "command gets default signal dispositions" {
 	need_coworker
 	[ "$UNDER" = coworker ] || skip "checks coworker's own reset"
