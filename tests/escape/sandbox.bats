@@ -512,6 +512,7 @@ wait_slots_empty() {
 	need_coworker
 	[ "$UNDER" = coworker ] || skip "checks coworker's own reset"
 	run bash -c "trap '' PIPE HUP; cd '$WS' && '$COWORKER' sandbox -- grep -E '^Sig(Blk|Ign):' /proc/self/status"
+	echo "# $output" >&3
 	[ "$status" = 0 ]
 	[[ "$output" == *"SigBlk:	0000000000000000"* ]]
 	[[ "$output" == *"SigIgn:	0000000000000000"* ]]
