@@ -285,15 +285,25 @@ fail:
  */
 static void default_signals(void)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigset_t none;
+	/* The kernel's struct sigaction: handler, flags, restorer, mask. */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} dfl = { .handler = SIG_DFL };
+	uint64_t none = 0;
 	int sig;
 
-	for (sig = 1; sig < NSIG; sig++)
+	/*
+	 * The system call, not glibc's sigaction, which refuses the two
+	 * real-time signals it keeps for itself (32 and 33); a caller may
+	 * have left those ignored too.
+	 */
+	for (sig = 1; sig <= 64; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
 }
 
 /* Placeholder paths from the parent's host-side preparation, for pid 1. */
