@@ -627,13 +627,19 @@ static int lock_slot(int i, const char *name, bool v2)
 
 /*
  * Bytes of tmpfs and shared memory charged to the memory cgroup at fd
- * ("shmem" in memory.stat, v1 and v2), or 0 when unknown.
+ * ("shmem" in memory.stat, v1 and v2), or 0 when unknown. memory.stat
+ * costs the kernel a walk of its counters, so it is read only when the
+ * cgroup's whole usage is above the threshold.
  */
-static unsigned long long slot_shmem(int fd)
+static unsigned long long slot_shmem(int fd, bool v2)
 {
 	char buf[4096], *line;
 	unsigned long long n;
 
+	if (read_small(fd, v2 ? "memory.current" : "memory.usage_in_bytes",
+		       buf, sizeof(buf)) > 0 &&
+	    sscanf(buf, "%llu", &n) == 1 && n <= CGROUP_SHMEM_LEFT)
+		return n;
 	if (read_small(fd, "memory.stat", buf, sizeof(buf)) < 0)
 		return 0;
 	for (line = buf; line; line = strchr(line, '\n')) {
@@ -686,7 +692,8 @@ static int claim_slot(struct sandbox_cgroup *cg, int n, bool v2)
 		snprintf(cg->name, sizeof(cg->name), CGROUP_SLOT "%u", k);
 		for (i = 0; i < n; i++) {
 			fd = lock_slot(i, cg->name, v2);
-			if (fd >= 0 && i == 0 && slot_shmem(fd) > CGROUP_SHMEM_LEFT)
+			if (fd >= 0 && i == 0 &&
+			    slot_shmem(fd, v2) > CGROUP_SHMEM_LEFT)
 				fd = renew_slot(fd, cg->name, v2);
 			if (fd < 0)
 				break;
