@@ -124,6 +124,8 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 
 	const char *home = getenv("HOME");
 	const char *runtime_dir = getenv("XDG_RUNTIME_DIR");
+	const struct sock_filter *filter;
+	unsigned short filter_len;
 
 	memset(plan, 0, sizeof(*plan));
 	plan->opts = opts;
@@ -151,6 +153,9 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 		plan->inner_uid = SANDBOX_INNER_ID;
 		plan->inner_gid = SANDBOX_INNER_ID;
 	}
+
+	/* Built here, once per process: the sandbox only loads it. */
+	sandbox_seccomp_program(&filter, &filter_len);
 
 	plan->bash = find_bash();
 	if (!plan->bash) {
