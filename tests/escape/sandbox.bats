@@ -446,6 +446,9 @@ wait_slots_empty() {
 	local as=()
 	[ "$(id -u)" = 0 ] && as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 	chmod 0777 "$WS"
+	# The build may sit below a directory that uid 65534 cannot enter.
+	"${as[@]}" bash -c 'cd "$1" && "$2" version' _ "$WS" "$COWORKER" \
+		>/dev/null 2>&1 || skip "uid 65534 cannot enter $WS or run $COWORKER"
 	run bash -c 'cd "$1" && shift && COWORKER_SANDBOX_TRACE=1 "$@" sandbox --memory 64M -- true' \
 		_ "$WS" "${as[@]}" "$COWORKER"
 	[ "$status" = 0 ]
