@@ -55,7 +55,7 @@ static const char cli_usage[] =
 	"                  namespace with only loopback)\n"
 	"  --timeout SEC   wall-clock limit in seconds (default: 600)\n"
 	"  --memory SIZE   memory limit of the command's cgroup, in bytes or\n"
-	"                  with a K, M or G suffix (default: 2G)\n"
+	"                  with a K, M, G or T suffix (default: 2G)\n"
 	"  --pids N        processes and threads in the command's cgroup at\n"
 	"                  most (default: 512)\n"
 	"\n"
@@ -119,6 +119,8 @@ static int parse_size(const char *text, unsigned long long *bytes)
 		shift = 20;
 	else if (*end == 'G' || *end == 'g')
 		shift = 30;
+	else if (*end == 'T' || *end == 't')
+		shift = 40;
 	if (shift)
 		end++;
 	if (*end || v > (CLI_MEMORY_MAX >> shift))

@@ -901,14 +901,15 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * SIGINT and SIGTERM reach the session through an eventfd: a plain handler
+ * SIGINT, SIGTERM and SIGHUP reach the session through an eventfd: a plain handler
  * writes it, the loop reads it, and the sandbox of a running command polls
  * it. libevent's own signal events fire only from the loop, which a
  * running command blocks, so they could not stop that command.
  */
 static int signal_wake_fd = -1;
 static volatile sig_atomic_t signal_last;
-static struct sigaction saved_sigint, saved_sigterm;
+static struct sigaction saved_sigint, saved_sigterm, saved_sighup;
+static bool watching_sighup;
 
 static void signal_handler(int sig)
 {
@@ -941,6 +942,14 @@ static int signals_install(struct session *s)
 		sigaction(SIGINT, &saved_sigint, NULL);
 		return -1;
 	}
+	/*
+	 * A hangup (the terminal closed) ends the session as SIGTERM does,
+	 * so a running command is killed and its placeholders removed;
+	 * under nohup it stays ignored.
+	 */
+	watching_sighup = sigaction(SIGHUP, NULL, &saved_sighup) == 0 &&
+			  saved_sighup.sa_handler != SIG_IGN &&
+			  sigaction(SIGHUP, &sa, NULL) == 0;
 	return 0;
 }
 
@@ -949,6 +958,9 @@ static void signals_restore(struct session *s)
 	if (signal_wake_fd >= 0) {
 		sigaction(SIGINT, &saved_sigint, NULL);
 		sigaction(SIGTERM, &saved_sigterm, NULL);
+		if (watching_sighup)
+			sigaction(SIGHUP, &saved_sighup, NULL);
+		watching_sighup = false;
 		signal_wake_fd = -1;
 	}
 	if (s->signal_fd >= 0)

@@ -130,6 +130,29 @@ long_text() {
 	"$COWORKER" audit verify "$TOP/audit.jsonl"
 }
 
+@test "SIGHUP while a command runs ends the run and removes placeholders" {
+	response_tool "$TOP/scenario/t0.json" call_sleep0000000000000001 \
+		run_command '{"command":"sleep 30"}'
+	response_text "$TOP/scenario/t1.json" "Slept."
+	scenario '{"response": "t0.json"}' '{"response": "t1.json"}'
+	start_server "$TOP/scenario/scenario.json"
+
+	start_exec --allow 'Exec(sleep 30)' "Sleep a while"
+	wait_until descendant_sleep "$EXEC_PID"
+	sleep_pid=$(descendant_sleep "$EXEC_PID")
+	# The workspace has no .gitmodules; the command's placeholder is there.
+	[ -d "$WS/.gitmodules" ]
+	kill -HUP "$EXEC_PID"
+	wait_exec
+	# Interrupted, as with SIGINT and SIGTERM.
+	[ "$EXEC_STATUS" -eq 130 ]
+	! kill -0 "$sleep_pid" 2>/dev/null
+	[ ! -e "$WS/.gitmodules" ]
+	audit_lines "$TOP/audit.jsonl" cancel | grep -q '"signal": 1'
+	audit_lines "$TOP/audit.jsonl" session_end status cancelled
+	"$COWORKER" audit verify "$TOP/audit.jsonl"
+}
+
 @test "--timeout cancels a stalled stream with exit status 5" {
 	response_text "$TOP/scenario/t0.json" "$(long_text)"
 	scenario '{"response": "t0.json", "fault": "stall-mid-stream"}'
