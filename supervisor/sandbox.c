@@ -755,7 +755,8 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	sandbox_trace(t0, "parent: plan ready (bash, env)");
 
 	/* A v2 child is cloned straight into its cgroup, so that comes first. */
-	early_cgroup = sandbox_cgroup_detect() == SANDBOX_LIMIT_CGROUP_V2;
+	early_cgroup = sandbox_limits_available(NULL, 0) ==
+		       SANDBOX_LIMIT_CGROUP_V2;
 	if (early_cgroup && limits_prepare(&plan, &cg, err, errlen) < 0)
 		goto out;
 	if (open_pipes(&plan, &c, err, errlen) < 0 ||

@@ -112,8 +112,9 @@ int sandbox_netns_create(char *err, size_t errlen);
 void sandbox_reap(bool wait);
 
 /*
- * Which cgroup, if any, would carry a command's memory and pids limits
- * here: SANDBOX_LIMIT_CGROUP_V1, _V2, or 0 with the reason in why.
+ * Return which cgroup would carry a command's memory and pids limits
+ * here: SANDBOX_LIMIT_CGROUP_V1, _V2, or 0 with the reason in why (which
+ * may be NULL). Detection runs once per process and effective uid.
  */
 unsigned int sandbox_limits_available(char *why, size_t whylen);
 

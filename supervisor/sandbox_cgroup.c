@@ -606,9 +606,8 @@ static int open_slot(int i, const char *name, bool v2)
 
 /*
  * Open and lock slot NAME in hierarchy i. Returns its fd, -1 on an error,
- * or -2 when another sandbox holds it or a task is still in it. A task
- * in a free slot belongs to a sandbox that is still exiting, so it is
- * killed on the way.
+ * or -2 when another sandbox uses it or a task is still in it (a task in
+ * a free slot belongs to a sandbox that is still exiting).
  */
 static int lock_slot(int i, const char *name, bool v2)
 {
@@ -626,40 +625,54 @@ static int lock_slot(int i, const char *name, bool v2)
 }
 
 /*
- * Bytes of tmpfs and shared memory charged to the memory cgroup at fd
- * ("shmem" in memory.stat, v1 and v2), or 0 when unknown. memory.stat
- * costs the kernel a walk of its counters, so it is read only when the
- * cgroup's whole usage is above the threshold.
+ * Read the number on the line "KEY N" of a cgroup file with such lines
+ * (memory.stat, memory.events). Returns false when the file or the line
+ * is missing.
+ */
+static bool read_key(int dirfd, const char *file, const char *key,
+		     unsigned long long *value)
+{
+	char buf[4096], *line;
+	size_t len = strlen(key);
+
+	if (read_small(dirfd, file, buf, sizeof(buf)) < 0)
+		return false;
+	for (line = buf; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (strncmp(line, key, len) == 0 && line[len] == ' ' &&
+		    sscanf(line + len, "%llu", value) == 1)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Return the bytes of tmpfs and shared memory charged to the memory
+ * cgroup at fd ("shmem" in memory.stat, v1 and v2), or 0 when unknown.
+ * memory.stat costs the kernel a walk of its counters, so it is read only
+ * when the cgroup's whole usage is above the threshold.
  */
 static unsigned long long slot_shmem(int fd, bool v2)
 {
-	char buf[4096], *line;
+	char buf[64];
 	unsigned long long n;
 
 	if (read_small(fd, v2 ? "memory.current" : "memory.usage_in_bytes",
 		       buf, sizeof(buf)) > 0 &&
 	    sscanf(buf, "%llu", &n) == 1 && n <= CGROUP_SHMEM_LEFT)
 		return n;
-	if (read_small(fd, "memory.stat", buf, sizeof(buf)) < 0)
-		return 0;
-	for (line = buf; line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (sscanf(line, "shmem %llu", &n) == 1)
-			return n;
-	}
-	return 0;
+	return read_key(fd, "memory.stat", "shmem", &n) ? n : 0;
 }
 
 /*
- * A page stays charged to the memory cgroup that first used it, and
- * without swap a tmpfs page cannot be reclaimed. A slot whose last
- * command left files on a tmpfs (a workspace under /dev/shm, the host's
- * /tmp in full-access mode) would make the next command pay for them, so
- * such a slot is removed, which moves its charges to the parent, and
- * made again. Page cache stays: the kernel reclaims it under the limit.
- * Returns the new slot's locked fd, or -2 when another sandbox took the
- * name in between.
+ * Remove the locked slot NAME and make it again. A page stays charged to
+ * the memory cgroup that first used it, and without swap a tmpfs page
+ * cannot be reclaimed. Files a command left on a tmpfs (a workspace under
+ * /dev/shm, the host's /tmp in full-access mode) would count against the
+ * next command in the slot. Removing the slot moves its charges to the
+ * parent. Returns the new slot's locked fd, or -2 when another sandbox
+ * took the name in between.
  */
 static int renew_slot(int fd, const char *name, bool v2)
 {
@@ -772,21 +785,13 @@ static int set_limits(struct sandbox_cgroup *cg, unsigned long long memory,
  */
 static long long oom_kill_count(const struct sandbox_cgroup *cg)
 {
-	char buf[512], *line;
-	long long n;
+	unsigned long long n;
 
 	if (cg->dir[0] < 0 ||
-	    read_small(cg->dir[0], cg->kind == SANDBOX_LIMIT_CGROUP_V2 ?
-		       "memory.events" : "memory.oom_control", buf,
-		       sizeof(buf)) < 0)
+	    !read_key(cg->dir[0], cg->kind == SANDBOX_LIMIT_CGROUP_V2 ?
+		      "memory.events" : "memory.oom_control", "oom_kill", &n))
 		return -1;
-	for (line = buf; line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (sscanf(line, "oom_kill %lld", &n) == 1)
-			return n;
-	}
-	return -1;
+	return (long long)n;
 }
 
 bool sandbox_cgroup_oom_killed(const struct sandbox_cgroup *cg)
@@ -806,18 +811,8 @@ unsigned int sandbox_limits_available(char *why, size_t whylen)
 	pthread_mutex_lock(&cgroup_host.lock);
 	detect();
 	kind = cgroup_host.kind;
-	snprintf(why, whylen, "%s", cgroup_host.why);
-	pthread_mutex_unlock(&cgroup_host.lock);
-	return kind;
-}
-
-unsigned int sandbox_cgroup_detect(void)
-{
-	unsigned int kind;
-
-	pthread_mutex_lock(&cgroup_host.lock);
-	detect();
-	kind = cgroup_host.kind;
+	if (why)
+		snprintf(why, whylen, "%s", cgroup_host.why);
 	pthread_mutex_unlock(&cgroup_host.lock);
 	return kind;
 }

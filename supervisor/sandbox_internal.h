@@ -97,8 +97,6 @@ struct sandbox_cgroup {
 	char why[256];		/* with kind 0: why no cgroup applies */
 };
 
-/* Detect, once per process, which cgroup version applies; returns it or 0. */
-unsigned int sandbox_cgroup_detect(void);
 
 /*
  * Make the command's cgroup with its memory and pids limits, when the
