@@ -436,7 +436,7 @@ struct sandbox_report {
 };
 
 /*
- * Read what the report pipe holds. Returns 1 once a status record is
+ * Read what the report pipe contains. Returns 1 once a status record is
  * complete (pid 1 writes it after the last process of the command is
  * gone), 0 when more may come, -1 at end of file or on an error.
  */
@@ -792,9 +792,9 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	sandbox_trace(t0, "parent: host-side preparation sent");
 
 	/*
-	 * Earlier sandboxes are reaped while this one's pid 1 mounts. After
-	 * our placeholders are held, so that a placeholder the last command
-	 * made is taken over rather than removed and made again.
+	 * Earlier sandboxes are reaped while this one's pid 1 mounts. This
+	 * runs after our placeholders are held, so a placeholder the last
+	 * command made is taken over rather than removed and made again.
 	 */
 	sandbox_reap(false);
 

@@ -217,7 +217,7 @@ fail:
  * allowed. A new task starts on its parent's CPU when every CPU is
  * busy, and the scheduler keeps it queued there as cache-hot after
  * another CPU goes idle. The helper would then wait for pid 1 to block
- * before it made the namespace. Nothing is lost when this fails.
+ * before it made the namespace. A failure here costs only speed.
  */
 static void away_from_this_cpu(pid_t pid)
 {
@@ -296,8 +296,8 @@ static void default_signals(void)
 	int sig;
 
 	/*
-	 * The system call, not glibc's sigaction, which refuses the two
-	 * real-time signals it keeps for itself (32 and 33); a caller may
+	 * The system call, because glibc's sigaction rejects the two
+	 * real-time signals it keeps for itself (32 and 33). A caller may
 	 * have left those ignored too.
 	 */
 	for (sig = 1; sig <= 64; sig++)

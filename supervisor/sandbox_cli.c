@@ -311,11 +311,10 @@ static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
 }
 
 /*
- * SIGINT, SIGTERM and SIGHUP stop the command, not this process: they
- * are blocked and read from a signalfd that the sandbox polls as its
- * cancel descriptor, so the command's processes are killed and the
- * placeholders removed before we go. Returns the fd, or -1 when the
- * signals keep their usual effect.
+ * Block SIGINT, SIGTERM and SIGHUP and open a signalfd for them, which
+ * the sandbox polls as its cancel descriptor. A stop signal then kills
+ * the command's processes, and the placeholders go before this process
+ * ends. Returns the fd, or -1 when the signals keep their usual effect.
  */
 static int watch_stop_signals(sigset_t *set)
 {
@@ -340,7 +339,7 @@ static int watch_stop_signals(sigset_t *set)
 	return fd;
 }
 
-/* Whether one of the stop signals is waiting in the signalfd. */
+/* Return whether one of the stop signals is waiting in the signalfd. */
 static bool stop_pending(int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };

@@ -262,7 +262,7 @@ static bool path_below(const char *path, const char *dir)
 }
 
 /*
- * The caller's $XDG_RUNTIME_DIR holds its session's sockets (an SSH
+ * The caller's $XDG_RUNTIME_DIR contains its session's sockets (an SSH
  * agent, D-Bus, a rootless Docker). Below /run it is masked already;
  * elsewhere it gets a private tmpfs of its own. A path that is missing or
  * not a directory is left alone. One inside the workspace is masked again

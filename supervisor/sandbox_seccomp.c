@@ -214,7 +214,7 @@ static void program_build(void)
 
 	/*
 	 * Only the native architecture: the 32-bit entry (int 0x80) and x32
-	 * system calls answer EPERM, so a 32-bit build tool fails cleanly
+	 * system calls get EPERM, so a 32-bit build tool fails cleanly
 	 * instead of being killed.
 	 */
 	emit((struct sock_filter)LOAD(offsetof(struct seccomp_data, arch)));

@@ -944,8 +944,8 @@ static int signals_install(struct session *s)
 	}
 	/*
 	 * A hangup (the terminal closed) ends the session as SIGTERM does,
-	 * so a running command is killed and its placeholders removed;
-	 * under nohup it stays ignored.
+	 * so a running command is killed and its placeholders removed.
+	 * Under nohup it stays ignored.
 	 */
 	watching_sighup = sigaction(SIGHUP, NULL, &saved_sighup) == 0 &&
 			  saved_sighup.sa_handler != SIG_IGN &&
