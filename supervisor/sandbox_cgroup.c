@@ -24,22 +24,18 @@
  * left charged to it, which the kernel reclaims before it would fail an
  * allocation. A slot left holding tmpfs pages, which cannot be reclaimed
  * without swap, is removed and made again when it is next claimed.
- * Cgroups "PID-START-N" that earlier versions made per command are
- * removed when their supervisor is gone. The "coworker" cgroups and the
+ * The "coworker" cgroups and the
  * slots hold no task between commands.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/magic.h>
@@ -59,10 +55,6 @@
 
 /* tmpfs bytes a command may leave charged to a slot before it is renewed. */
 #define CGROUP_SHMEM_LEFT (1ULL << 20)
-
-/* Attempts at removing a cgroup whose last tasks are still exiting. */
-#define CGROUP_RMDIR_TRIES 200
-#define CGROUP_RMDIR_PAUSE_NS 1000000L
 
 /* What detect() found; filled once per process. */
 static struct {
@@ -132,36 +124,6 @@ static bool list_has(const char *list, const char *word, const char *seps)
 		p += len;
 	}
 	return false;
-}
-
-/*
- * Field 22 of /proc/PID/stat, the process's start time in clock ticks
- * since boot. With the pid it names one process, whatever pid reuse
- * happens later. Returns 0 when the process does not exist.
- */
-static unsigned long long process_start_time(long pid)
-{
-	char path[64], buf[1024], *p, *end;
-	unsigned long long value;
-	int field;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if (read_small(AT_FDCWD, path, buf, sizeof(buf)) < 0)
-		return 0;
-
-	/* The command name in field 2 may hold spaces and parentheses. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	for (field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return 0;
-	errno = 0;
-	value = strtoull(p + 1, &end, 10);
-	if (errno || end == p + 1)
-		return 0;
-	return value;
 }
 
 /* The two /proc files that detection reads, read when first needed and kept. */
@@ -423,96 +385,7 @@ static bool detect_v1(struct proc_text *proc, char *why,
 	return true;
 }
 
-/* Remove every task of the cgroup: SIGKILL each pid cgroup.procs lists. */
-static void kill_tasks(int dirfd)
-{
-	char buf[8192], *p, *end;
-	long pid;
-
-	if (write_control(dirfd, "cgroup.kill", "1") == 0)
-		return;
-	if (read_small(dirfd, "cgroup.procs", buf, sizeof(buf)) < 0)
-		return;
-	for (p = buf; *p; p = end) {
-		errno = 0;
-		pid = strtol(p, &end, 10);
-		if (errno || end == p || pid <= 0)
-			break;
-		kill((pid_t)pid, SIGKILL);
-		while (*end == '\n')
-			end++;
-	}
-}
-
-/*
- * Remove one command's cgroup below parent_fd. Its processes are gone
- * once the sandbox's pid 1 has been reaped (the kernel waits for the
- * whole pid namespace), but a task can still be leaving its cgroup, so an
- * EBUSY is retried for a bounded time. Returns 0 or -1.
- */
-static int remove_cgroup(int parent_fd, const char *name)
-{
-	struct timespec pause = { 0, CGROUP_RMDIR_PAUSE_NS };
-	int dirfd, i;
-
-	for (i = 0; i < CGROUP_RMDIR_TRIES; i++) {
-		if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY)
-			return -1;
-		dirfd = openat(parent_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd >= 0) {
-			kill_tasks(dirfd);
-			close(dirfd);
-		}
-		nanosleep(&pause, NULL);
-	}
-	return -1;
-}
-
-/* Whether name is "PID-START-N" of a supervisor that no longer runs. */
-static bool is_stale(const char *name)
-{
-	unsigned long long start;
-	char *end;
-	long pid;
-
-	errno = 0;
-	pid = strtol(name, &end, 10);
-	if (errno || end == name || *end != '-' || pid <= 0)
-		return false;
-	start = strtoull(end + 1, &end, 10);
-	if (errno || *end != '-')
-		return false;
-	return process_start_time(pid) != start;
-}
-
-/* Remove the cgroups that dead supervisors left in one coworker parent. */
-static void clean_stale(const char *own)
-{
-	char path[SANDBOX_CGROUP_PATH_MAX + 16];
-	struct dirent *e;
-	DIR *dir;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/" CGROUP_PARENT, own);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return;
-	}
-	while ((e = readdir(dir)) != NULL) {
-		if (e->d_type == DT_DIR && e->d_name[0] != '.' &&
-		    is_stale(e->d_name))
-			remove_cgroup(dirfd(dir), e->d_name);
-	}
-	closedir(dir);
-}
-
-/* Detect once which cgroup version applies and clean up after the dead. */
+/* Detect once which cgroup version applies. */
 static void detect(void)
 {
 	struct proc_text proc;
@@ -534,17 +407,13 @@ static void detect(void)
 	proc.mountinfo = NULL;	/* read only when needed, see own_dir */
 	proc.cgroup = read_proc("/proc/self/cgroup");
 
-	if (detect_v2(&proc, why2, sizeof(why2))) {
+	if (detect_v2(&proc, why2, sizeof(why2)))
 		cgroup_host.kind = SANDBOX_LIMIT_CGROUP_V2;
-		clean_stale(cgroup_host.parent[0]);
-	} else if (detect_v1(&proc, why1, sizeof(why1))) {
+	else if (detect_v1(&proc, why1, sizeof(why1)))
 		cgroup_host.kind = SANDBOX_LIMIT_CGROUP_V1;
-		clean_stale(cgroup_host.parent[0]);
-		clean_stale(cgroup_host.parent[1]);
-	} else {
+	else
 		snprintf(cgroup_host.why, sizeof(cgroup_host.why), "%s; %s",
 			 why2, why1);
-	}
 	free(proc.mountinfo);
 	free(proc.cgroup);
 }

@@ -473,15 +473,6 @@ wait_slots_empty() {
 	[ "$status" = 0 ]
 }
 
-@test "per-command cgroup of an older version is removed" {
-	need_cgroup
-	# PID-START-N of a supervisor that cannot exist (pid_max is lower).
-	mkdir "$CGROUP_DIR/4194305-1-0"
-	run sb -- true
-	[ "$status" = 0 ]
-	[ ! -d "$CGROUP_DIR/4194305-1-0" ]
-}
-
 @test "interrupted sandbox leaves nothing behind" {
 	need_coworker
 	[ "$UNDER" = coworker ] || skip "checks coworker's own clean-up"
