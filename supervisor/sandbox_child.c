@@ -29,6 +29,7 @@
 #include <linux/securebits.h>
 
 #include "supervisor/sandbox_internal.h"
+#include "supervisor/sandbox_sys.h"
 
 static void report_write(int fd, const void *buf, size_t len)
 {

@@ -15,7 +15,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,6 +23,7 @@
 #include <linux/sched.h>
 
 #include "supervisor/sandbox_internal.h"
+#include "supervisor/sandbox_sys.h"
 
 /*
  * User namespace whose maps send the workspace owner to the sandbox ids,

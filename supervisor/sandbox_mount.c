@@ -21,7 +21,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,6 +28,7 @@
 #include <linux/openat2.h>
 
 #include "supervisor/sandbox_internal.h"
+#include "supervisor/sandbox_sys.h"
 
 #define MOUNT_PATH_MAX 4096
 

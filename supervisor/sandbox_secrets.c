@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include <linux/openat2.h>
 
 #include "supervisor/sandbox_internal.h"
+#include "supervisor/sandbox_sys.h"
 
 #define MASK_PATH_MAX 4096
 
