@@ -1,7 +1,9 @@
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 
@@ -24,4 +26,29 @@ int mkdir_all(const char *dir, mode_t mode)
 		path[i] = i < len ? '/' : '\0';
 	}
 	return 0;
+}
+
+int find_program(const char *name, const char *libexec_dir, char *path,
+		 size_t size)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(path, size, "%s/%s", self, name);
+			if (access(path, X_OK) == 0)
+				return 0;
+			snprintf(path, size, "%s/../libexec/coworker/%s", self,
+				 name);
+			if (access(path, X_OK) == 0)
+				return 0;
+		}
+	}
+	snprintf(path, size, "%s/%s", libexec_dir, name);
+	return access(path, X_OK) == 0 ? 0 : -1;
 }

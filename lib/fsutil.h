@@ -10,4 +10,13 @@
  */
 int mkdir_all(const char *dir, mode_t mode);
 
+/*
+ * Find the coworker program name: beside the running executable (a build
+ * tree), in ../libexec/coworker beside it (an installed tree), then in
+ * libexec_dir. Writes the path to path and returns 0, or -1 when none of
+ * them is executable.
+ */
+int find_program(const char *name, const char *libexec_dir, char *path,
+		 size_t size);
+
 #endif

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "procfs.h"
 #include "worker_proc.h"
 
@@ -47,30 +48,12 @@
 int worker_find(char *path, size_t size, char *err, size_t errlen)
 {
 	const char *env = getenv("COWORKER_WORKER");
-	char self[4096], *slash;
-	ssize_t n;
 
 	if (env && *env) {
 		snprintf(path, size, "%s", env);
 		return 0;
 	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(path, size, "%s/coworker-worker", self);
-			if (access(path, X_OK) == 0)
-				return 0;
-			snprintf(path, size, "%s/../libexec/coworker/coworker-worker",
-				 self);
-			if (access(path, X_OK) == 0)
-				return 0;
-		}
-	}
-	snprintf(path, size, "%s/coworker-worker", LIBEXECDIR);
-	if (access(path, X_OK) == 0)
+	if (find_program("coworker-worker", LIBEXECDIR, path, size) == 0)
 		return 0;
 	snprintf(err, errlen, "cannot find coworker-worker next to coworker or "
 		 "in %s; reinstall coworker or set COWORKER_WORKER", LIBEXECDIR);
