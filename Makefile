@@ -33,7 +33,8 @@ pkg_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 PROTO_SRC := $(wildcard proto/*.c)
 LIB_SRC := $(wildcard lib/*.c)
 POLICY_SRC := $(wildcard policy/*.c)
-SUPERVISOR_SRC := $(filter-out supervisor/main.c,$(wildcard supervisor/*.c))
+SUPERVISOR_SRC := $(filter-out supervisor/main.c supervisor/launcher.c,\
+	$(wildcard supervisor/*.c))
 WORKER_SRC := $(filter-out worker/main.c,$(wildcard worker/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
@@ -42,7 +43,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 SUPERVISOR_LIB := $(BUILD)/libcoworker-supervisor.a
 WORKER_LIB := $(BUILD)/libcoworker-worker.a
-PROGRAMS := $(BUILD)/coworker $(BUILD)/coworker-worker $(BUILD)/replay-server
+PROGRAMS := $(BUILD)/coworker $(BUILD)/coworker-supervisor \
+	$(BUILD)/coworker-worker $(BUILD)/replay-server
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRC))
 
@@ -85,8 +87,50 @@ SUPERVISOR_LINK := -Wl,-Bstatic -levent_core -Wl,-Bdynamic \
 endif
 endif
 
-$(BUILD)/coworker: $(call obj,supervisor/main.c) $(SUPERVISOR_LIB)
+$(BUILD)/coworker-supervisor: $(call obj,supervisor/main.c) $(SUPERVISOR_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(SUPERVISOR_LINK)
+
+# `coworker` itself runs "coworker sandbox" and executes coworker-supervisor
+# for every other command (supervisor/launcher.c). It is linked statically
+# with musl when musl-gcc is installed, because glibc's start-up costs
+# about 0.4 ms more on every command here (docs/benchmarks.md). musl has no
+# kernel headers of its own, so the launcher gets Linux's through a
+# directory of links. Sanitizer builds, and machines without musl-gcc,
+# build it with $(CC) like the rest.
+MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
+ifeq ($(SANITIZE),1)
+MUSL_CC :=
+endif
+LAUNCHER_SRC := supervisor/launcher.c supervisor/procfs.c lib/fsutil.c lib/sha256.c \
+	$(filter-out supervisor/sandbox_cli_policy.c,$(wildcard supervisor/sandbox*.c))
+launcher_obj = $(patsubst %.c,$(BUILD)/launcher/%.o,$(1))
+LINUX_HEADERS := $(BUILD)/launcher/linux-headers
+ifneq ($(MUSL_CC),)
+LAUNCHER_CC := $(MUSL_CC)
+LAUNCHER_CFLAGS := $(CFLAGS) -isystem $(LINUX_HEADERS)
+LAUNCHER_LDFLAGS := $(LDFLAGS) -static
+LAUNCHER_DEPS := $(LINUX_HEADERS)/.made
+else
+LAUNCHER_CC := $(CC)
+LAUNCHER_CFLAGS := $(CFLAGS)
+LAUNCHER_LDFLAGS := $(LDFLAGS)
+LAUNCHER_DEPS :=
+endif
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+$(LINUX_HEADERS)/.made:
+	@mkdir -p $(dir $@)
+	ln -sfn /usr/include/linux $(LINUX_HEADERS)/linux
+	ln -sfn /usr/include/$(MULTIARCH)/asm $(LINUX_HEADERS)/asm
+	ln -sfn /usr/include/asm-generic $(LINUX_HEADERS)/asm-generic
+	touch $@
+
+$(BUILD)/launcher/%.o: %.c $(LAUNCHER_DEPS)
+	@mkdir -p $(dir $@)
+	$(LAUNCHER_CC) $(LAUNCHER_CFLAGS) -c -o $@ $<
+
+$(BUILD)/coworker: $(call launcher_obj,$(LAUNCHER_SRC))
+	$(LAUNCHER_CC) $(LAUNCHER_LDFLAGS) -o $@ $^
 
 $(BUILD)/coworker-worker: $(call obj,worker/main.c) $(WORKER_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_WORKER))
@@ -97,9 +141,9 @@ $(BUILD)/replay-server: $(call obj,contrib/replay-server.c)
 # These start a worker the way the supervisor does, so they also link the
 # supervisor's spawning and checking code.
 WORKER_SPAWN_TESTS := $(BUILD)/tests/test_worker_escape
-$(WORKER_SPAWN_TESTS): $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(WORKER_LIB) \
+$(WORKER_SPAWN_TESTS): $(BUILD)/tests/%: $(call obj,tests/unit/%.c) \
 		$(call obj,supervisor/worker_proc.c supervisor/worker_check.c \
-		supervisor/procfs.c)
+		supervisor/procfs.c) $(WORKER_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_WORKER) $(PKGS_TEST))
 
@@ -186,6 +230,8 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/coworker
 	install -m 0755 $(BUILD)/coworker $(DESTDIR)$(PREFIX)/bin/coworker
+	install -m 0755 $(BUILD)/coworker-supervisor \
+		$(DESTDIR)$(PREFIX)/libexec/coworker/coworker-supervisor
 	install -m 0755 $(BUILD)/coworker-worker \
 		$(DESTDIR)$(PREFIX)/libexec/coworker/coworker-worker
 	install -d $(DESTDIR)$(PREFIX)/share/coworker/skills
@@ -194,4 +240,4 @@ install: all
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/launcher -name '*.d' 2>/dev/null)

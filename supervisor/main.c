@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "policy/policy_cli.h"
@@ -416,6 +417,8 @@ int main(int argc, char **argv)
 	static char chat_name[] = "chat";
 	char *chat_argv[] = { chat_name, NULL };
 
+	/* Started by coworker (launcher.c), still "coworker" in ps and top. */
+	prctl(PR_SET_NAME, "coworker", 0, 0, 0);
 	if (argc < 2)
 		return cmd_session(1, chat_argv, true);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

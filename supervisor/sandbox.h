@@ -132,4 +132,17 @@ const char *sandbox_limits_text(unsigned int limits, char *buf, size_t len);
  */
 int sandbox_cli(int argc, char **argv);
 
+#define SANDBOX_CLI_EXIT_USAGE 2
+#define SANDBOX_CLI_EXIT_FAILED 125	/* the sandbox itself failed */
+#define SANDBOX_CLI_EXIT_DENIED 126	/* the policy did not allow it */
+
+/*
+ * Check command (CMD ARGS joined into one shell command line) against the
+ * rules in the policy file path, for "coworker sandbox --policy". Returns
+ * 0 when they allow it, otherwise an exit status after printing why. The
+ * launcher's version (launcher.c) has no policy parser: it runs the whole
+ * command in coworker-supervisor instead.
+ */
+int sandbox_cli_check_policy(const char *path, const char *command);
+
 #endif

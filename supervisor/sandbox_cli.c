@@ -15,13 +15,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "policy/policy.h"
 #include "supervisor/sandbox.h"
 
-#define CLI_EXIT_USAGE 2
 #define CLI_EXIT_TIMEOUT 124	/* as timeout(1) */
-#define CLI_EXIT_FAILED 125	/* the sandbox itself failed */
-#define CLI_EXIT_DENIED 126	/* the policy did not allow the command */
 #define CLI_TIMEOUT_MAX_S 86400L
 #define CLI_COMMAND_MAX (256 * 1024)
 
@@ -71,7 +67,7 @@ static int cli_usage_error(const char *what, const char *arg)
 {
 	fprintf(stderr, "coworker sandbox: %s \"%s\"\n"
 		"Run 'coworker sandbox --help' for usage.\n", what, arg);
-	return CLI_EXIT_USAGE;
+	return SANDBOX_CLI_EXIT_USAGE;
 }
 
 static int parse_mode(const char *text, enum sandbox_mode *mode)
@@ -201,31 +197,6 @@ static char *join_command(int argc, char **argv)
 	return buf;
 }
 
-/* Reject a command that the rules in path do not allow. */
-static int check_policy(const char *path, const char *command)
-{
-	struct policy_verdict v;
-	struct policy policy;
-	char err[1024];
-	int rc = 0;
-
-	policy_init(&policy);
-	if (policy_load_file(&policy, path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "coworker sandbox: %s\n", err);
-		policy_free(&policy);
-		return CLI_EXIT_USAGE;
-	}
-	v = policy_decide_command(&policy, command);
-	if (v.decision != POLICY_ALLOW) {
-		fprintf(stderr, "coworker sandbox: %s does not allow the command (%s: %s)\n",
-			path, policy_decision_name(v.decision),
-			v.rule ? v.rule->text : v.reason);
-		rc = CLI_EXIT_DENIED;
-	}
-	policy_free(&policy);
-	return rc;
-}
-
 static int exit_status(const struct sandbox_result *r)
 {
 	if (r->oom_killed)
@@ -302,7 +273,7 @@ static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
 			return -1;
 		default:
 			fputs("Run 'coworker sandbox --help' for usage.\n", stderr);
-			return CLI_EXIT_USAGE;
+			return SANDBOX_CLI_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
@@ -386,7 +357,7 @@ int sandbox_cli(int argc, char **argv)
 	if (!realpath(".", workspace)) {
 		fprintf(stderr, "coworker sandbox: resolving the current "
 			"directory failed (%s)\n", strerror(errno));
-		return CLI_EXIT_FAILED;
+		return SANDBOX_CLI_EXIT_FAILED;
 	}
 	opts.workspace = workspace;
 	opts.argv = (const char *const *)(argv + optind);
@@ -400,9 +371,9 @@ int sandbox_cli(int argc, char **argv)
 	if (!command) {
 		fprintf(stderr, "coworker sandbox: the command is longer than "
 			"%d bytes\n", CLI_COMMAND_MAX);
-		return CLI_EXIT_USAGE;
+		return SANDBOX_CLI_EXIT_USAGE;
 	}
-	if (policy && (rc = check_policy(policy, command)) != 0) {
+	if (policy && (rc = sandbox_cli_check_policy(policy, command)) != 0) {
 		free(command);
 		return rc;
 	}
@@ -421,7 +392,7 @@ int sandbox_cli(int argc, char **argv)
 		close(stop_fd);
 	if (rc < 0) {
 		fprintf(stderr, "coworker sandbox: %s\n", err);
-		return CLI_EXIT_FAILED;
+		return SANDBOX_CLI_EXIT_FAILED;
 	}
 	return exit_status(&result);
 }

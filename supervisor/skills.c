@@ -353,9 +353,15 @@ void skills_shipped_dir(char *out, size_t outlen)
 	slash = strrchr(exe, '/');
 	if (!slash)
 		return;
-	*slash = '\0';		/* exe is now BINDIR */
+	*slash = '\0';		/* exe is now the directory of the program */
 
 	snprintf(probe, sizeof(probe), "%s/../share/coworker/skills", exe);
+	if (is_dir(probe)) {
+		snprintf(out, outlen, "%s", probe);
+		return;
+	}
+	/* coworker-supervisor runs from PREFIX/libexec/coworker. */
+	snprintf(probe, sizeof(probe), "%s/../../share/coworker/skills", exe);
 	if (is_dir(probe)) {
 		snprintf(out, outlen, "%s", probe);
 		return;

@@ -31,8 +31,10 @@ run_bad() {
 # plainly, LeakSanitizer checks memory, and the descriptor check is
 # reported as skipped.
 run_bad_valgrind() {
+	# The supervisor itself: coworker only executes it for "exec".
+	local supervisor=$BUILD/coworker-supervisor
 	FD_CHECK=1
-	if ldd "$COWORKER" | grep -q libasan; then
+	if ldd "$supervisor" | grep -q libasan; then
 		echo "# sanitizer build: descriptor leak check skipped" >&3
 		FD_CHECK=0
 		run_bad "$1"
@@ -42,7 +44,7 @@ run_bad_valgrind() {
 	COWORKER_WORKER=$BAD OPENAI_API_KEY=sk-test-bad-0123456789 \
 		run timeout 120 valgrind --log-file="$TOP/valgrind.log" \
 		--track-fds=yes --leak-check=full --errors-for-leak-kinds=definite \
-		--error-exitcode=99 "$COWORKER" exec -C "$WS" \
+		--error-exitcode=99 "$supervisor" exec -C "$WS" \
 		--audit "$TOP/audit.jsonl" --base-url http://127.0.0.1:9/v1 \
 		--model "$1" "Do something"
 }

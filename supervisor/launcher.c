@@ -1,0 +1,64 @@
+/*
+ * The `coworker` program. "coworker sandbox" runs here; every other
+ * command runs in coworker-supervisor, which this program executes with
+ * the same arguments.
+ *
+ * The Makefile links this program statically with musl when musl-gcc is
+ * installed. glibc runs `cpuid` dozens of times before main, and a VM
+ * traps each one: an empty program took 0.52 ms from spawn to exit with
+ * glibc here, 0.14 ms with musl (docs/benchmarks.md). "coworker sandbox"
+ * pays that on every command; a session pays it once, plus this exec.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/fsutil.h"
+#include "supervisor/sandbox.h"
+
+#ifndef LIBEXECDIR
+#define LIBEXECDIR "/usr/local/libexec/coworker"
+#endif
+
+#define SUPERVISOR_PROGRAM "coworker-supervisor"
+
+static char **launcher_argv;
+
+/* Execute coworker-supervisor with argv; returns only on failure. */
+static int run_supervisor(char **argv)
+{
+	char path[PATH_MAX];
+
+	if (find_program(SUPERVISOR_PROGRAM, LIBEXECDIR, path,
+			 sizeof(path)) < 0) {
+		fprintf(stderr, "coworker: %s not found next to coworker or in "
+			"%s; reinstall coworker\n", SUPERVISOR_PROGRAM,
+			LIBEXECDIR);
+		return SANDBOX_CLI_EXIT_FAILED;
+	}
+	execv(path, argv);
+	fprintf(stderr, "coworker: executing %s failed (%s)\n", path,
+		strerror(errno));
+	return SANDBOX_CLI_EXIT_FAILED;
+}
+
+/*
+ * Nothing has run yet when the policy is checked, so the whole command
+ * starts again in coworker-supervisor, which has the policy parser.
+ */
+int sandbox_cli_check_policy(const char *path, const char *command)
+{
+	(void)path;
+	(void)command;
+	return run_supervisor(launcher_argv);
+}
+
+int main(int argc, char **argv)
+{
+	launcher_argv = argv;
+	if (argc >= 2 && strcmp(argv[1], "sandbox") == 0)
+		return sandbox_cli(argc - 1, argv + 1);
+	return run_supervisor(argv);
+}
