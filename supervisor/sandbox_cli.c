@@ -161,10 +161,15 @@ static bool plain_word(const char *word)
  */
 static char *join_command(int argc, char **argv)
 {
-	size_t cap = CLI_COMMAND_MAX, len = 0;
+	size_t cap = 8, len = 0;
 	char *buf, *p;
 	int i;
 
+	/* At most four bytes per byte (a quote) and three around each word. */
+	for (i = 0; i < argc && cap < CLI_COMMAND_MAX; i++)
+		cap += 4 * strlen(argv[i]) + 3;
+	if (cap > CLI_COMMAND_MAX)
+		cap = CLI_COMMAND_MAX;
 	buf = malloc(cap);
 	if (!buf)
 		return NULL;
