@@ -339,6 +339,32 @@ static int take_fds(struct sandbox_plan *plan, const struct sandbox_host_msg *he
 }
 
 /*
+ * Apply what the command inherits (an empty bounding set, no_new_privs,
+ * Landlock, seccomp) to pid 1 while the network helper may still work,
+ * so the command's process starts confined. The rest of pid 1's work
+ * passes it: setns and the cgroup writes use fds it holds, then come
+ * clone without a user namespace, waitpid, kill and the status write.
+ */
+static int confine_inherited(const struct sandbox_plan *plan, char *err,
+			     size_t errlen)
+{
+	int cap;
+
+	for (cap = 0; prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0; cap++)
+		;
+	if (errno != EINVAL || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "command sandbox: dropping the capability "
+			 "bounding set failed (%s)", strerror(errno));
+		return -1;
+	}
+	if (sandbox_landlock_apply(plan->opts, err, errlen) < 0 ||
+	    sandbox_seccomp_load(err, errlen) < 0)
+		return -1;
+	sandbox_trace(plan->trace_t0, "pid 1: Landlock and seccomp applied");
+	return 0;
+}
+
+/*
  * Wait for the parent's host-side preparation (sandbox_host_send): the
  * placeholders exist on disk from then on, and the plan gets the
  * idmapped workspace and the v1 cgroups' "tasks" files.
@@ -416,7 +442,8 @@ static int setup_namespaces(struct sandbox_plan *plan, char *err,
 		return -1;
 	}
 	sandbox_trace(plan->trace_t0, "pid 1: host-side preparation received");
-	if (sandbox_mount_finish(plan, &mounts, err, errlen) < 0)
+	if (sandbox_mount_finish(plan, &mounts, err, errlen) < 0 ||
+	    confine_inherited(plan, err, errlen) < 0)
 		return -1;
 	if (!plan->network) {
 		if (net_helper_join(err, errlen) < 0)
@@ -442,7 +469,8 @@ static int setup_namespaces(struct sandbox_plan *plan, char *err,
 }
 
 /*
- * Drop every capability for good. With the caller's uid mapped to itself,
+ * Drop the command's capabilities for good; the bounding set is empty
+ * already (confine_inherited). With the caller's uid mapped to itself,
  * bash runs as uid 0 under a root supervisor, and SECBIT_NOROOT keeps
  * execve from handing it the user namespace's full set again.
  */
@@ -452,29 +480,19 @@ static int drop_capabilities(char *err, size_t errlen)
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[2];
-	int cap;
-
-	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-		  SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
-		  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0) < 0)
-		goto fail;
-
-	for (cap = 0; prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0; cap++)
-		;
-	if (errno != EINVAL)
-		goto fail;
 
 	memset(data, 0, sizeof(data));
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
-	    syscall(SYS_capset, &hdr, data) < 0 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		goto fail;
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+		  SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+		  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0) < 0 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
+	    syscall(SYS_capset, &hdr, data) < 0) {
+		snprintf(err, errlen,
+			 "command sandbox: dropping capabilities failed (%s)",
+			 strerror(errno));
+		return -1;
+	}
 	return 0;
-fail:
-	snprintf(err, errlen,
-		 "command sandbox: dropping capabilities failed (%s)",
-		 strerror(errno));
-	return -1;
 }
 
 static int redirect_stdio(const struct sandbox_plan *plan, char *err,
@@ -551,17 +569,15 @@ static _Noreturn void exec_command(const struct sandbox_plan *plan,
 		child_fail(plan, err);
 	}
 	/*
-	 * Order: limits while setrlimit may still raise them, capabilities
-	 * and no_new_privs (Landlock and seccomp need it), Landlock, and
-	 * seccomp last because its denylist would block nothing of these.
+	 * Landlock, seccomp, no_new_privs and the bounding set came with
+	 * pid 1 (confine_inherited). Limits go first, while setrlimit may
+	 * still raise them, then the capabilities.
 	 */
 	if (!plan->opts->passthrough)
 		sandbox_trace(plan->trace_t0, "command: before stdio redirect");
 	if (redirect_stdio(plan, err, sizeof(err)) < 0 ||
 	    sandbox_rlimits_apply(plan->opts, err, sizeof(err)) < 0 ||
-	    drop_capabilities(err, sizeof(err)) < 0 ||
-	    sandbox_landlock_apply(plan->opts, err, sizeof(err)) < 0 ||
-	    sandbox_seccomp_load(err, sizeof(err)) < 0)
+	    drop_capabilities(err, sizeof(err)) < 0)
 		child_fail(plan, err);
 	if (plan->opts->passthrough)
 		sandbox_trace(plan->trace_t0, "command: confined, execve");
