@@ -21,9 +21,15 @@
  * placeholders for .coworker, .git and .gitmodules. Under root, "shared-net"
  * runs in the project workspace with one network namespace for all
  * commands (--shared-netns) instead of a fresh one each.
+ *
+ * "namespaces only" is the floor under all of them: a forked child makes
+ * the six namespaces with one unshare, brings up loopback, then forks
+ * and executes /bin/true and waits for it. It has no mounts, no
+ * Landlock, seccomp, cgroups, id maps or placeholders.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,13 +42,14 @@
 #include <unistd.h>
 
 #include "supervisor/sandbox.h"
+#include "supervisor/sandbox_internal.h"
 
 #define MAX_THREADS 256
 #define MAX_SAMPLES 200000
 
 extern char **environ;
 
-enum launcher { LAUNCH_COWORKER, LAUNCH_BWRAP };
+enum launcher { LAUNCH_COWORKER, LAUNCH_BWRAP, LAUNCH_FLOOR };
 
 /* The protected paths of a session (supervisor/requests.c). */
 static const char *const protected_paths[] = {
@@ -108,11 +115,53 @@ static int run_bwrap(void)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* The child of run_floor: the namespaces, loopback, then /bin/true. */
+static _Noreturn void floor_child(void)
+{
+	static char *const argv[] = { "/bin/true", NULL };
+	int status;
+	pid_t pid;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+		    CLONE_NEWUTS | CLONE_NEWNET) < 0 ||
+	    sandbox_loopback_up() < 0)
+		_exit(125);
+	pid = fork();
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		_exit(125);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 125);
+}
+
+static int run_floor(void)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0)
+		floor_child();
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 static int run_one(const struct bench *b)
 {
-	return b->how == LAUNCH_COWORKER ? run_coworker(b->workspace,
-							b->netns_fd) :
-					   run_bwrap();
+	switch (b->how) {
+	case LAUNCH_COWORKER:
+		return run_coworker(b->workspace, b->netns_fd);
+	case LAUNCH_BWRAP:
+		return run_bwrap();
+	default:
+		return run_floor();
+	}
 }
 
 static void *worker(void *arg)
@@ -226,7 +275,7 @@ int main(int argc, char **argv)
 	char err[512];
 	struct bench b = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	double seconds = argc > 1 ? strtod(argv[1], NULL) : 3.0;
-	bool have_bwrap;
+	bool have_bwrap, have_floor;
 	int i, n, shared, count = argc > 2 ? argc - 2 : 3;
 
 	if (seconds <= 0 || !mkdtemp(base) || chmod(base, 0755) < 0) {
@@ -256,6 +305,10 @@ int main(int argc, char **argv)
 	have_bwrap = run_one(&b) == 0;
 	if (!have_bwrap)
 		printf("# bwrap: not installed or failing, skipped\n");
+	b.how = LAUNCH_FLOOR;
+	have_floor = run_one(&b) == 0;
+	if (!have_floor)
+		printf("# namespaces only: unshare failed here, skipped\n");
 
 	printf("# %.1f s per case; latency in ms; workspaces in %s\n", seconds,
 	       base);
@@ -279,6 +332,10 @@ int main(int argc, char **argv)
 		if (have_bwrap) {
 			b.how = LAUNCH_BWRAP;
 			run_case(&b, "bwrap", n, seconds);
+		}
+		if (have_floor) {
+			b.how = LAUNCH_FLOOR;
+			run_case(&b, "namespaces only", n, seconds);
 		}
 	}
 	/* The last command's placeholders, before the workspaces go. */
