@@ -679,6 +679,7 @@ void sandbox_reap(bool wait)
 	siginfo_t info;
 	int rc;
 
+	sandbox_idmap_reap(wait);
 	pthread_mutex_lock(&ended.lock);
 	all = ended.list;
 	ended.list = NULL;

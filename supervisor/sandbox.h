@@ -107,7 +107,8 @@ int sandbox_netns_create(char *err, size_t errlen);
  * them. sandbox_run returns once the command and every process it started
  * are gone, while the sandbox's pid 1 may still be exiting, and keeps its
  * placeholders and cgroup slot until a later sandbox_run or this call.
- * Callers reap with wait before they exit.
+ * The helper process of an idmapped workspace is reaped here too. Callers
+ * reap with wait before they exit, so that none is left for init.
  */
 void sandbox_reap(bool wait);
 

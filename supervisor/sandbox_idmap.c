@@ -84,14 +84,29 @@ static int hold_ns(void *arg)
 	return 0;
 }
 
-/* Reap the holder of an earlier call; it exits as soon as its pipe closes. */
-static void holder_reap(void)
+/*
+ * Reap the holder of an earlier call; it exits as soon as its pipe
+ * closes. Called with the lock held. Without wait, a holder still
+ * exiting stays for a later call.
+ */
+static void holder_reap(bool wait)
 {
+	pid_t pid;
+
 	if (idmap_ns.holder < 0)
 		return;
-	while (waitpid(idmap_ns.holder, NULL, __WALL) < 0 && errno == EINTR)
-		;
-	idmap_ns.holder = -1;
+	do
+		pid = waitpid(idmap_ns.holder, NULL, __WALL | (wait ? 0 : WNOHANG));
+	while (pid < 0 && errno == EINTR);
+	if (pid != 0)
+		idmap_ns.holder = -1;
+}
+
+void sandbox_idmap_reap(bool wait)
+{
+	pthread_mutex_lock(&idmap_ns.lock);
+	holder_reap(wait);
+	pthread_mutex_unlock(&idmap_ns.lock);
 }
 
 /*
@@ -102,8 +117,9 @@ static void holder_reap(void)
  * every signal blocked, so it neither sets errno nor runs a handler on
  * memory it shares with us. Exit signal 0: a waitpid(-1) loop elsewhere
  * in the supervisor does not reap it. Waiting for it to exit would add
- * two wake-ups to the start of a command, so the next call reaps it
- * before it reuses the stack. Called with the lock held.
+ * two wake-ups to the start of a command, so sandbox_reap reaps it
+ * after the command, and the next call here before it reuses the stack.
+ * Called with the lock held.
  */
 static int idmap_ns_make(uid_t owner, gid_t group, char *err, size_t errlen)
 {
@@ -113,7 +129,7 @@ static int idmap_ns_make(uid_t owner, gid_t group, char *err, size_t errlen)
 	int fd = -1;
 	pid_t pid;
 
-	holder_reap();
+	holder_reap(true);
 	if (pipe2(hold, O_CLOEXEC) < 0)
 		return idmap_fail(err, errlen, "pipe");
 

@@ -164,6 +164,12 @@ int sandbox_mask_workspace(int root, const char *workspace, int tree,
 int sandbox_idmap_workspace(const struct sandbox_opts *opts, int *tree,
 			    char *err, size_t errlen);
 
+/*
+ * Reap the short-lived process that held the idmap's user namespace
+ * while its maps were written; with wait, also one still exiting.
+ */
+void sandbox_idmap_reap(bool wait);
+
 #define SANDBOX_PLACEHOLDER_MAX 16
 #define SANDBOX_PLACEHOLDER_PATH_MAX 256
 
