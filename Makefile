@@ -107,13 +107,13 @@ launcher_obj = $(patsubst %.c,$(BUILD)/launcher/%.o,$(1))
 LINUX_HEADERS := $(BUILD)/launcher/linux-headers
 ifneq ($(MUSL_CC),)
 LAUNCHER_CC := $(MUSL_CC)
-LAUNCHER_CFLAGS := $(CFLAGS) -isystem $(LINUX_HEADERS)
-LAUNCHER_LDFLAGS := $(LDFLAGS) -static
+LAUNCHER_CFLAGS = $(CFLAGS) -isystem $(LINUX_HEADERS)
+LAUNCHER_LDFLAGS = $(LDFLAGS) -static
 LAUNCHER_DEPS := $(LINUX_HEADERS)/.made
 else
 LAUNCHER_CC := $(CC)
-LAUNCHER_CFLAGS := $(CFLAGS)
-LAUNCHER_LDFLAGS := $(LDFLAGS)
+LAUNCHER_CFLAGS = $(CFLAGS)
+LAUNCHER_LDFLAGS = $(LDFLAGS)
 LAUNCHER_DEPS :=
 endif
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
@@ -159,9 +159,12 @@ $(BUILD)/tests/helpers/%: $(call obj,tests/helpers/%.c) $(SUPERVISOR_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SUPERVISOR))
 
-# The shipped skills are found here once installed.
+# The shipped skills, coworker-supervisor and coworker-worker are found
+# here once installed, when they are not beside the running program.
 $(BUILD)/obj/supervisor/skills.o: CFLAGS += \
 	-DCOWORKER_SKILLS_DIR=\"$(PREFIX)/share/coworker/skills\"
+$(BUILD)/obj/supervisor/worker_proc.o $(BUILD)/launcher/supervisor/launcher.o: \
+	CFLAGS += -DLIBEXECDIR=\"$(PREFIX)/libexec/coworker\"
 
 # Benchmarks are built on request, never by make check.
 $(BUILD)/bench-sandbox-throughput: bench/sandbox-throughput.c $(SUPERVISOR_LIB)

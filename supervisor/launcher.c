@@ -26,22 +26,27 @@
 
 static char **launcher_argv;
 
-/* Execute coworker-supervisor with argv; returns only on failure. */
+/*
+ * Execute coworker-supervisor with argv. Returns only on failure, with
+ * the exit status env(1) gives: 127 when it is not found, 126 when it
+ * cannot be executed.
+ */
 static int run_supervisor(char **argv)
 {
 	char path[PATH_MAX];
 
 	if (find_program(SUPERVISOR_PROGRAM, LIBEXECDIR, path,
 			 sizeof(path)) < 0) {
-		fprintf(stderr, "coworker: %s not found next to coworker or in "
-			"%s; reinstall coworker\n", SUPERVISOR_PROGRAM,
-			LIBEXECDIR);
-		return SANDBOX_CLI_EXIT_FAILED;
+		fprintf(stderr, "coworker: %s is missing or not executable "
+			"(looked beside this program, in ../libexec/coworker "
+			"beside it and in %s); reinstall coworker\n",
+			SUPERVISOR_PROGRAM, LIBEXECDIR);
+		return 127;
 	}
 	execv(path, argv);
-	fprintf(stderr, "coworker: executing %s failed (%s)\n", path,
-		strerror(errno));
-	return SANDBOX_CLI_EXIT_FAILED;
+	fprintf(stderr, "coworker: executing %s failed (%s); reinstall "
+		"coworker\n", path, strerror(errno));
+	return 126;
 }
 
 /*
