@@ -202,6 +202,27 @@ static char *join_command(int argc, char **argv)
 	return buf;
 }
 
+/*
+ * The command line the policy judges: LINE itself for "bash -c LINE" or
+ * "sh -c LINE", because a session runs the model's command as bash -c
+ * LINE and judges LINE; otherwise CMD ARGS quoted and joined.
+ */
+static char *policy_command(int argc, char **argv)
+{
+	static const char *const shells[] = {
+		"bash", "/bin/bash", "/usr/bin/bash", "sh", "/bin/sh",
+		"/usr/bin/sh",
+	};
+	size_t i;
+
+	if (argc == 3 && strcmp(argv[1], "-c") == 0)
+		for (i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
+			if (strcmp(argv[0], shells[i]) == 0)
+				return strlen(argv[2]) < CLI_COMMAND_MAX ?
+				       strdup(argv[2]) : NULL;
+	return join_command(argc, argv);
+}
+
 static int exit_status(const struct sandbox_result *r)
 {
 	if (r->oom_killed)
@@ -237,8 +258,10 @@ static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
 	};
 	int c;
 
+	/* Our own messages: glibc's and musl's getopt word them differently. */
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+ih", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:ih", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_MODE:
 			if (parse_mode(optarg, &opts->mode) < 0)
@@ -276,9 +299,12 @@ static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
 		case 'h':
 			fputs(cli_usage, stdout);
 			return -1;
+		case ':':
+			return cli_usage_error("missing value for option",
+					       argv[optind - 1]);
 		default:
-			fputs("Run 'coworker sandbox --help' for usage.\n", stderr);
-			return SANDBOX_CLI_EXIT_USAGE;
+			return cli_usage_error("unknown option",
+					       argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
@@ -372,7 +398,7 @@ int sandbox_cli(int argc, char **argv)
 			"cannot apply here (%s); only the rlimits bound the "
 			"command\n", err);
 
-	command = join_command(argc - optind, argv + optind);
+	command = policy_command(argc - optind, argv + optind);
 	if (!command) {
 		fprintf(stderr, "coworker sandbox: the command is longer than "
 			"%d bytes\n", CLI_COMMAND_MAX);

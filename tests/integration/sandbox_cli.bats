@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# `coworker sandbox` as a user runs it from the shell: options, exit
+# statuses, --policy, and the launcher that hands every other command to
+# coworker-supervisor. The escape attempts are in tests/escape/.
+
+bats_require_minimum_version 1.5.0
+
+BUILD=${COWORKER_BUILD:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build}
+COWORKER=$BUILD/coworker
+
+setup() {
+	TOP=$(mktemp -d /tmp/cw-sandbox-cli-XXXXXX)
+	WS=$TOP/ws
+	mkdir -p "$WS" "$TOP/home"
+	export HOME=$TOP/home
+	POLICY=$TOP/policy.json
+	echo '{"allow": ["Exec(echo hi)"], "deny": ["Exec(rm:*)"]}' > "$POLICY"
+}
+
+teardown() {
+	[ -n "${TOP:-}" ] && rm -rf "$TOP"
+}
+
+# sb ARGS...: coworker sandbox ARGS in the workspace.
+sb() {
+	(cd "$WS" && "$COWORKER" sandbox "$@")
+}
+
+@test "exit status of the command" {
+	run sb -- bash -c 'exit 7'
+	[ "$status" -eq 7 ]
+}
+
+@test "command not found exits 127" {
+	run -127 sb -- no-such-command-here
+	[ "$status" -eq 127 ]
+	[[ "$output" == *"cannot execute no-such-command-here"* ]]
+}
+
+@test "timeout exits 124" {
+	run sb --timeout 1 -- sleep 30
+	[ "$status" -eq 124 ]
+	[[ "$output" == *"timed out"* ]]
+}
+
+@test "unknown option is named" {
+	run sb --bogus -- true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'coworker sandbox: unknown option "--bogus"'* ]]
+}
+
+@test "missing option value is named" {
+	run sb --mode
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'missing value for option "--mode"'* ]]
+}
+
+@test "policy allows a listed command" {
+	run sb --policy "$POLICY" -- echo hi
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+}
+
+@test "policy judges the line of bash -c" {
+	run sb --policy "$POLICY" -- bash -c 'echo hi'
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+}
+
+@test "policy rejects an unlisted bash -c line" {
+	touch "$WS/keep"
+	run sb --policy "$POLICY" -- bash -c 'echo hi; rm keep'
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"does not allow the command (deny: Exec(rm:*))"* ]]
+	[ -e "$WS/keep" ]
+}
+
+@test "policy rejects bash -c with more arguments" {
+	run sb --policy "$POLICY" -- bash -c 'echo hi' extra
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"cannot be judged statically"* ]]
+}
+
+@test "missing policy file is a usage error" {
+	run sb --policy "$TOP/none.json" -- echo hi
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"none.json"* ]]
+}
+
+@test "launcher hands other commands to the supervisor" {
+	run "$COWORKER" skills list
+	[ "$status" -eq 0 ]
+	[[ "$output" == *commit-messages* ]]
+}
+
+@test "launcher without the supervisor" {
+	# The launcher alone, with no coworker-supervisor beside it.
+	mkdir "$TOP/bin"
+	cp "$COWORKER" "$TOP/bin/coworker"
+	[ ! -e "$TOP/bin/coworker-supervisor" ]
+	[ -x "$BUILD/coworker-supervisor" ]
+	if [ -x /usr/local/libexec/coworker/coworker-supervisor ]; then
+		skip "an installed coworker-supervisor would be found"
+	fi
+	run -127 "$TOP/bin/coworker" skills list
+	[ "$status" -eq 127 ]
+	[[ "$output" == *"coworker-supervisor is missing or not executable"* ]]
+	[[ "$output" == *"reinstall coworker"* ]]
+	# The sandbox itself needs no supervisor.
+	run bash -c 'cd "$1" && "$2" sandbox -- echo inside' _ "$WS" "$TOP/bin/coworker"
+	[ "$status" -eq 0 ]
+	[ "$output" = inside ]
+}
