@@ -571,13 +571,15 @@ static _Noreturn void exec_command(const struct sandbox_plan *plan,
 	/*
 	 * Landlock, seccomp, no_new_privs and the bounding set came with
 	 * pid 1 (confine_inherited). Limits go first, while setrlimit may
-	 * still raise them, then the capabilities.
+	 * still raise them, then the capabilities, then a Landlock domain
+	 * below pid 1's.
 	 */
 	if (!plan->opts->passthrough)
 		sandbox_trace(plan->trace_t0, "command: before stdio redirect");
 	if (redirect_stdio(plan, err, sizeof(err)) < 0 ||
 	    sandbox_rlimits_apply(plan->opts, err, sizeof(err)) < 0 ||
-	    drop_capabilities(err, sizeof(err)) < 0)
+	    drop_capabilities(err, sizeof(err)) < 0 ||
+	    sandbox_landlock_nest(err, sizeof(err)) < 0)
 		child_fail(plan, err);
 	if (plan->opts->passthrough)
 		sandbox_trace(plan->trace_t0, "command: confined, execve");

@@ -231,6 +231,13 @@ int sandbox_rlimits_apply(const struct sandbox_opts *opts, char *err,
 int sandbox_landlock_apply(const struct sandbox_opts *opts, char *err,
 			   size_t errlen);
 
+/*
+ * Give the command a Landlock domain of its own below pid 1's, which it
+ * shares otherwise: Landlock then keeps it from tracing pid 1 and, from
+ * ABI 6, from signalling it. The domain limits nothing else.
+ */
+int sandbox_landlock_nest(char *err, size_t errlen);
+
 /* Load the seccomp denylist; last step before execve. */
 int sandbox_seccomp_load(char *err, size_t errlen);
 
