@@ -51,13 +51,16 @@ static int run_supervisor(char **argv)
 
 /*
  * Nothing has run yet when the policy is checked, so the whole command
- * starts again in coworker-supervisor, which has the policy parser.
+ * starts again in coworker-supervisor, which has the policy parser. When
+ * that fails, the status is the sandbox's own failure (125): 126 and 127
+ * mean a rejected or missing command here.
  */
 int sandbox_cli_check_policy(const char *path, const char *command)
 {
 	(void)path;
 	(void)command;
-	return run_supervisor(launcher_argv);
+	run_supervisor(launcher_argv);
+	return SANDBOX_CLI_EXIT_FAILED;
 }
 
 int main(int argc, char **argv)

@@ -70,6 +70,19 @@ static int cli_usage_error(const char *what, const char *arg)
 	return SANDBOX_CLI_EXIT_USAGE;
 }
 
+/*
+ * Report the option getopt_long rejected: -X for a short one (it may sit
+ * inside a group such as -xi), else the argument that held it.
+ */
+static int option_error(const char *what, char **argv, int short_opt)
+{
+	char name[3] = { '-', (char)short_opt, '\0' };
+
+	if (short_opt > 0 && short_opt < 256)
+		return cli_usage_error(what, name);
+	return cli_usage_error(what, argv[optind - 1]);
+}
+
 static int parse_mode(const char *text, enum sandbox_mode *mode)
 {
 	if (strcmp(text, "read-only") == 0)
@@ -203,23 +216,27 @@ static char *join_command(int argc, char **argv)
 }
 
 /*
- * The command line the policy judges: LINE itself for "bash -c LINE" or
- * "sh -c LINE", because a session runs the model's command as bash -c
- * LINE and judges LINE; otherwise CMD ARGS quoted and joined.
+ * The command line the policy judges: LINE itself for "bash -c LINE",
+ * because a session runs the model's command as bash -c LINE and judges
+ * LINE; otherwise CMD ARGS quoted and joined. *shell_line is set for the first.
+ * Not "sh -c": /bin/sh may be another shell (dash on Debian), which
+ * reads LINE differently from the bash grammar the policy parses.
  */
-static char *policy_command(int argc, char **argv)
+static char *policy_command(int argc, char **argv, bool *shell_line)
 {
-	static const char *const shells[] = {
-		"bash", "/bin/bash", "/usr/bin/bash", "sh", "/bin/sh",
-		"/usr/bin/sh",
+	static const char *const bashes[] = {
+		"bash", "/bin/bash", "/usr/bin/bash",
 	};
 	size_t i;
 
+	*shell_line = false;
 	if (argc == 3 && strcmp(argv[1], "-c") == 0)
-		for (i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
-			if (strcmp(argv[0], shells[i]) == 0)
+		for (i = 0; i < sizeof(bashes) / sizeof(bashes[0]); i++)
+			if (strcmp(argv[0], bashes[i]) == 0) {
+				*shell_line = true;
 				return strlen(argv[2]) < CLI_COMMAND_MAX ?
 				       strdup(argv[2]) : NULL;
+			}
 	return join_command(argc, argv);
 }
 
@@ -300,11 +317,10 @@ static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
 			fputs(cli_usage, stdout);
 			return -1;
 		case ':':
-			return cli_usage_error("missing value for option",
-					       argv[optind - 1]);
+			return option_error("missing value for option", argv,
+					    optopt);
 		default:
-			return cli_usage_error("unknown option",
-					       argv[optind - 1]);
+			return option_error("unknown option", argv, optopt);
 		}
 	}
 	if (optind >= argc)
@@ -373,6 +389,7 @@ int sandbox_cli(int argc, char **argv)
 	struct sandbox_result result;
 	const char *policy = NULL;
 	char workspace[PATH_MAX], err[1024], *command;
+	bool shell_line;
 	sigset_t stop;
 	int rc, stop_fd;
 
@@ -385,20 +402,8 @@ int sandbox_cli(int argc, char **argv)
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
 
-	if (!realpath(".", workspace)) {
-		fprintf(stderr, "coworker sandbox: resolving the current "
-			"directory failed (%s)\n", strerror(errno));
-		return SANDBOX_CLI_EXIT_FAILED;
-	}
-	opts.workspace = workspace;
-	opts.argv = (const char *const *)(argv + optind);
-	if ((opts.memory_max || opts.pids_max) &&
-	    !sandbox_limits_available(err, sizeof(err)))
-		fprintf(stderr, "coworker sandbox: warning: --memory and --pids "
-			"cannot apply here (%s); only the rlimits bound the "
-			"command\n", err);
-
-	command = policy_command(argc - optind, argv + optind);
+	/* First: the launcher's check hands the whole command over. */
+	command = policy_command(argc - optind, argv + optind, &shell_line);
 	if (!command) {
 		fprintf(stderr, "coworker sandbox: the command is longer than "
 			"%d bytes\n", CLI_COMMAND_MAX);
@@ -408,6 +413,22 @@ int sandbox_cli(int argc, char **argv)
 		free(command);
 		return rc;
 	}
+
+	if (!realpath(".", workspace)) {
+		fprintf(stderr, "coworker sandbox: resolving the current "
+			"directory failed (%s)\n", strerror(errno));
+		free(command);
+		return SANDBOX_CLI_EXIT_FAILED;
+	}
+	opts.workspace = workspace;
+	/* A judged line runs as in a session: the sandbox's bash -c LINE. */
+	if (!(policy && shell_line))
+		opts.argv = (const char *const *)(argv + optind);
+	if ((opts.memory_max || opts.pids_max) &&
+	    !sandbox_limits_available(err, sizeof(err)))
+		fprintf(stderr, "coworker sandbox: warning: --memory and --pids "
+			"cannot apply here (%s); only the rlimits bound the "
+			"command\n", err);
 
 	stop_fd = watch_stop_signals(&stop);
 	if (stop_fd >= 0)

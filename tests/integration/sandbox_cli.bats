@@ -47,6 +47,9 @@ sb() {
 	run sb --bogus -- true
 	[ "$status" -eq 2 ]
 	[[ "$output" == *'coworker sandbox: unknown option "--bogus"'* ]]
+	run sb -xi -- true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'unknown option "-x"'* ]]
 }
 
 @test "missing option value is named" {
@@ -73,6 +76,16 @@ sb() {
 	[ "$status" -eq 126 ]
 	[[ "$output" == *"does not allow the command (deny: Exec(rm:*))"* ]]
 	[ -e "$WS/keep" ]
+}
+
+@test "policy judges sh -c whole" {
+	# dash and the policy's bash parser read some lines differently.
+	touch "$WS/keep"
+	run sb --policy "$POLICY" -- sh -c '((rm -f keep))'
+	[ "$status" -eq 126 ]
+	[ -e "$WS/keep" ]
+	run sb --policy "$POLICY" -- sh -c 'echo hi'
+	[ "$status" -eq 126 ]
 }
 
 @test "policy rejects bash -c with more arguments" {
