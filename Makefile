@@ -95,9 +95,16 @@ $(BUILD)/coworker-supervisor: $(call obj,supervisor/main.c) $(SUPERVISOR_LIB)
 # with musl when musl-gcc is installed, because glibc's start-up costs
 # about 0.4 ms more on every command here (docs/benchmarks.md). musl has no
 # kernel headers of its own, so the launcher gets Linux's through a
-# directory of links. Sanitizer builds, and machines without musl-gcc,
-# build it with $(CC) like the rest.
+# directory of links. Sanitizer builds, and machines without musl-gcc or
+# those headers, build it with $(CC) like the rest.
 MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
+# The kernel's asm headers: in the multiarch directory on Debian.
+LINUX_ASM := $(firstword $(wildcard \
+	/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)/asm \
+	/usr/include/$(shell uname -m)-linux-gnu/asm /usr/include/asm))
+ifeq ($(LINUX_ASM),)
+MUSL_CC :=
+endif
 ifeq ($(SANITIZE),1)
 MUSL_CC :=
 endif
@@ -116,12 +123,11 @@ LAUNCHER_CFLAGS = $(CFLAGS)
 LAUNCHER_LDFLAGS = $(LDFLAGS)
 LAUNCHER_DEPS :=
 endif
-MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 $(LINUX_HEADERS)/.made:
 	@mkdir -p $(dir $@)
 	ln -sfn /usr/include/linux $(LINUX_HEADERS)/linux
-	ln -sfn /usr/include/$(MULTIARCH)/asm $(LINUX_HEADERS)/asm
+	ln -sfn $(LINUX_ASM) $(LINUX_HEADERS)/asm
 	ln -sfn /usr/include/asm-generic $(LINUX_HEADERS)/asm-generic
 	touch $@
 
