@@ -218,9 +218,9 @@ static char *join_command(int argc, char **argv)
 /*
  * The command line the policy judges: LINE itself for "bash -c LINE",
  * because a session runs the model's command as bash -c LINE and judges
- * LINE; otherwise CMD ARGS quoted and joined. *shell_line is set for the first.
- * Not "sh -c": /bin/sh may be another shell (dash on Debian), which
- * reads LINE differently from the bash grammar the policy parses.
+ * LINE; otherwise CMD ARGS quoted and joined. *shell_line is set for
+ * the first. Not "sh -c": /bin/sh may be another shell (dash on Debian),
+ * which reads LINE differently from the bash grammar the policy parses.
  */
 static char *policy_command(int argc, char **argv, bool *shell_line)
 {
