@@ -109,7 +109,9 @@ long_text() {
 	"$COWORKER" audit verify "$TOP/audit.jsonl"
 }
 
-@test "SIGINT while a command runs kills the command and ends the run" {
+# start_sleep_command: start a headless run whose model runs "sleep 30",
+# and set sleep_pid once the command's sleep is running.
+start_sleep_command() {
 	response_tool "$TOP/scenario/t0.json" call_sleep0000000000000001 \
 		run_command '{"command":"sleep 30"}'
 	response_text "$TOP/scenario/t1.json" "Slept."
@@ -119,6 +121,10 @@ long_text() {
 	start_exec --allow 'Exec(sleep 30)' "Sleep a while"
 	wait_until descendant_sleep "$EXEC_PID"
 	sleep_pid=$(descendant_sleep "$EXEC_PID")
+}
+
+@test "SIGINT while a command runs kills the command and ends the run" {
+	start_sleep_command
 	kill -INT "$EXEC_PID"
 	wait_exec
 	[ "$EXEC_STATUS" -eq 130 ]
@@ -131,15 +137,7 @@ long_text() {
 }
 
 @test "SIGHUP while a command runs ends the run and removes placeholders" {
-	response_tool "$TOP/scenario/t0.json" call_sleep0000000000000001 \
-		run_command '{"command":"sleep 30"}'
-	response_text "$TOP/scenario/t1.json" "Slept."
-	scenario '{"response": "t0.json"}' '{"response": "t1.json"}'
-	start_server "$TOP/scenario/scenario.json"
-
-	start_exec --allow 'Exec(sleep 30)' "Sleep a while"
-	wait_until descendant_sleep "$EXEC_PID"
-	sleep_pid=$(descendant_sleep "$EXEC_PID")
+	start_sleep_command
 	# The workspace has no .gitmodules; the command's placeholder is there.
 	[ -d "$WS/.gitmodules" ]
 	kill -HUP "$EXEC_PID"
