@@ -28,26 +28,36 @@ int mkdir_all(const char *dir, mode_t mode)
 	return 0;
 }
 
+int program_dir(char *dir, size_t size)
+{
+	char *slash;
+	ssize_t n;
+
+	if (size < 2)
+		return -1;
+	n = readlink("/proc/self/exe", dir, size - 1);
+	if (n <= 0 || (size_t)n >= size - 1)
+		return -1;
+	dir[n] = '\0';
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return 0;
+}
+
 int find_program(const char *name, const char *libexec_dir, char *path,
 		 size_t size)
 {
-	char self[PATH_MAX], *slash;
-	ssize_t n;
+	char self[PATH_MAX];
 
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(path, size, "%s/%s", self, name);
-			if (access(path, X_OK) == 0)
-				return 0;
-			snprintf(path, size, "%s/../libexec/coworker/%s", self,
-				 name);
-			if (access(path, X_OK) == 0)
-				return 0;
-		}
+	if (program_dir(self, sizeof(self)) == 0) {
+		snprintf(path, size, "%s/%s", self, name);
+		if (access(path, X_OK) == 0)
+			return 0;
+		snprintf(path, size, "%s/../libexec/coworker/%s", self, name);
+		if (access(path, X_OK) == 0)
+			return 0;
 	}
 	snprintf(path, size, "%s/%s", libexec_dir, name);
 	return access(path, X_OK) == 0 ? 0 : -1;

@@ -11,6 +11,12 @@
 int mkdir_all(const char *dir, mode_t mode);
 
 /*
+ * Write the directory of the running program (from /proc/self/exe) to
+ * dir. Returns 0, or -1 when it cannot be read or does not fit.
+ */
+int program_dir(char *dir, size_t size);
+
+/*
  * Find the coworker program name: beside the running executable (a build
  * tree), in ../libexec/coworker beside it (an installed tree), then in
  * libexec_dir. Writes the path to path and returns 0, or -1 when none of

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "skills.h"
 #include "skills_internal.h"
 
@@ -342,18 +343,10 @@ static bool is_dir(const char *path)
 void skills_shipped_dir(char *out, size_t outlen)
 {
 	char exe[PATH_MAX], probe[PATH_MAX + 64];
-	ssize_t n;
-	char *slash;
 
 	snprintf(out, outlen, "%s", COWORKER_SKILLS_DIR);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
+	if (program_dir(exe, sizeof(exe)) < 0)
 		return;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return;
-	*slash = '\0';		/* exe is now the directory of the program */
 
 	snprintf(probe, sizeof(probe), "%s/../share/coworker/skills", exe);
 	if (is_dir(probe)) {
