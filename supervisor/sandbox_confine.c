@@ -124,6 +124,33 @@ static void landlock_attr_for(long abi, struct sandbox_ruleset_attr *attr,
 	}
 }
 
+/*
+ * Create a ruleset for the running kernel's ABI, with its scopes. It
+ * handles the filesystem rights in only_fs, or when 0 every right the ABI
+ * knows; *handled gets the rights handled. Returns its fd, or -1.
+ */
+static int ruleset_create(uint64_t only_fs, uint64_t *handled, char *err,
+			  size_t errlen)
+{
+	struct sandbox_ruleset_attr attr;
+	size_t size;
+	long abi;
+	int ruleset;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+		      LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi < 0)
+		return landlock_fail(err, errlen, "reading the ABI version");
+	landlock_attr_for(abi, &attr, &size);
+	if (only_fs)
+		attr.handled_access_fs = only_fs;
+	*handled = attr.handled_access_fs;
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+	if (ruleset < 0)
+		return landlock_fail(err, errlen, "creating the ruleset");
+	return ruleset;
+}
+
 /* Grant access beneath path; a path missing from the view is skipped. */
 static int landlock_allow(int ruleset, const char *path, uint64_t access,
 			  char *err, size_t errlen)
@@ -172,22 +199,13 @@ int sandbox_landlock_apply(const struct sandbox_opts *opts, char *err,
 		"/tmp", "/var/tmp", "/dev/shm", "/dev/null", "/dev/zero",
 		"/dev/full", "/dev/random", "/dev/urandom",
 	};
-	struct sandbox_ruleset_attr attr;
 	uint64_t all;
-	size_t size, i;
-	long abi;
+	size_t i;
 	int ruleset, rc = -1;
 
-	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
-		      LANDLOCK_CREATE_RULESET_VERSION);
-	if (abi < 0)
-		return landlock_fail(err, errlen, "reading the ABI version");
-
-	landlock_attr_for(abi, &attr, &size);
-	all = attr.handled_access_fs;
-	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+	ruleset = ruleset_create(0, &all, err, errlen);
 	if (ruleset < 0)
-		return landlock_fail(err, errlen, "creating the ruleset");
+		return -1;
 
 	if (opts->mode == SANDBOX_FULL_ACCESS) {
 		if (landlock_allow(ruleset, "/", all, err, errlen) < 0)
@@ -216,21 +234,14 @@ out:
 
 int sandbox_landlock_nest(char *err, size_t errlen)
 {
-	struct sandbox_ruleset_attr attr;
-	size_t size;
-	long abi;
+	uint64_t handled;
 	int ruleset, rc;
 
-	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
-		      LANDLOCK_CREATE_RULESET_VERSION);
-	if (abi < 0)
-		return landlock_fail(err, errlen, "reading the ABI version");
-	landlock_attr_for(abi, &attr, &size);
 	/* Nothing in the sandbox may make a block device anyway. */
-	attr.handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_BLOCK;
-	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+	ruleset = ruleset_create(LANDLOCK_ACCESS_FS_MAKE_BLOCK, &handled, err,
+				 errlen);
 	if (ruleset < 0)
-		return landlock_fail(err, errlen, "creating the nested ruleset");
+		return -1;
 	rc = (int)syscall(SYS_landlock_restrict_self, ruleset, 0);
 	close(ruleset);
 	if (rc < 0)
