@@ -138,8 +138,8 @@ int sandbox_cli(int argc, char **argv);
 #define SANDBOX_CLI_EXIT_DENIED 126	/* the policy did not allow it */
 
 /*
- * Check command (CMD ARGS joined into one shell command line) against the
- * rules in the policy file path, for "coworker sandbox --policy". Returns
+ * Check command, the shell command line "coworker sandbox --policy" built
+ * from CMD ARGS, against the rules in the policy file path. Returns
  * 0 when they allow it, otherwise an exit status after printing why. The
  * launcher's version (launcher.c) has no policy parser: it runs the whole
  * command in coworker-supervisor instead.

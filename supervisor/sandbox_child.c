@@ -469,7 +469,7 @@ static int setup_namespaces(struct sandbox_plan *plan, char *err,
 }
 
 /*
- * Drop the command's capabilities for good; the bounding set is empty
+ * Drop the command's capabilities for good. The bounding set is empty
  * already (confine_inherited). With the caller's uid mapped to itself,
  * bash runs as uid 0 under a root supervisor, and SECBIT_NOROOT keeps
  * execve from handing it the user namespace's full set again.

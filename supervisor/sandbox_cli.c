@@ -74,13 +74,13 @@ static int cli_usage_error(const char *what, const char *arg)
  * Report the option getopt_long rejected: -X for a short one (it may sit
  * inside a group such as -xi), else the argument that held it.
  */
-static int option_error(const char *what, char **argv, int short_opt)
+static int option_error(const char *problem, char **argv, int short_opt)
 {
 	char name[3] = { '-', (char)short_opt, '\0' };
 
 	if (short_opt > 0 && short_opt < 256)
-		return cli_usage_error(what, name);
-	return cli_usage_error(what, argv[optind - 1]);
+		return cli_usage_error(problem, name);
+	return cli_usage_error(problem, argv[optind - 1]);
 }
 
 static int parse_mode(const char *text, enum sandbox_mode *mode)

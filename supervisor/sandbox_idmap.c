@@ -85,7 +85,7 @@ static int hold_ns(void *arg)
 }
 
 /*
- * Reap the holder of an earlier call; it exits as soon as its pipe
+ * Reap the holder of an earlier call, which exits as soon as its pipe
  * closes. Called with the lock held. Without wait, a holder still
  * exiting stays for a later call.
  */

@@ -166,7 +166,7 @@ int sandbox_idmap_workspace(const struct sandbox_opts *opts, int *tree,
 
 /*
  * Reap the short-lived process that held the idmap's user namespace
- * while its maps were written; with wait, also one still exiting.
+ * while its maps were written. With wait, also one still exiting.
  */
 void sandbox_idmap_reap(bool wait);
 
