@@ -31,6 +31,17 @@ sb() {
 	[ "$status" -eq 7 ]
 }
 
+# coworker sandbox exits before the sandbox's pid 1 has finished exiting,
+# but only once nothing the command started runs any more.
+@test "returns after the command's background jobs are gone" {
+	run sb -- bash -c '(sleep 0.3; echo late > late) & echo started'
+	[ "$status" -eq 0 ]
+	[ "$output" = started ]
+	[ ! -e "$WS/.gitmodules" ]
+	sleep 0.6
+	[ ! -e "$WS/late" ]
+}
+
 @test "command not found exits 127" {
 	run -127 sb -- no-such-command-here
 	[ "$status" -eq 127 ]
