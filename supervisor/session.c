@@ -293,6 +293,26 @@ static int discover_skills(struct session *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Write a .gitignore of "*" into the audit directory unless one exists, so
+ * git ignores the logs and the file itself. A failure only leaves the
+ * logs untracked.
+ */
+static void ignore_audit_dir(const char *dir)
+{
+	char path[BROKER_PATH_MAX + 48];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.gitignore", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd < 0)
+		return;
+	if (write(fd, "*\n", 2) != 2)
+		unlink(path);
+	close(fd);
+}
+
 static int open_audit(struct session *s, const char *key, char *path,
 		      size_t pathsize, char *err, size_t errlen)
 {
@@ -308,6 +328,7 @@ static int open_audit(struct session *s, const char *key, char *path,
 			 s->broker.root);
 		if (ensure_private_dir(dir, err, errlen) < 0)
 			return -1;
+		ignore_audit_dir(dir);
 		snprintf(path, pathsize, "%s/%s.jsonl", dir, s->id);
 	}
 	s->audit = audit_open(path, key, err, errlen);

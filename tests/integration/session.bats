@@ -208,6 +208,21 @@ run_session() {
 	[ "$status" -eq 0 ]
 }
 
+@test "audit logs stay out of git status" {
+	command -v git >/dev/null || skip "git not installed"
+	git -C "$WS" init -q
+	response_text "$TOP/scenario/t0.json" "Fine."
+	write_scenario t0.json
+	start_server "$TOP/scenario/scenario.json"
+
+	OPENAI_API_KEY=sk-test-local-0123456789 run "$COWORKER" exec -C "$WS" \
+		--base-url "$BASE_URL" "Nothing"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$WS/.coworker/audit/.gitignore")" = "*" ]
+	ls "$WS"/.coworker/audit/*.jsonl
+	[ -z "$(git -C "$WS" status --porcelain)" ]
+}
+
 @test "tampered audit line is rejected by verify" {
 	response_text "$TOP/scenario/t0.json" "Fine."
 	write_scenario t0.json
