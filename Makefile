@@ -48,7 +48,7 @@ PROGRAMS := $(BUILD)/coworker $(BUILD)/coworker-supervisor \
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRC))
 
-.PHONY: all deps check demo install clean lint fuzz fuzz-smoke
+.PHONY: all deps check demo install clean lint fuzz fuzz-smoke FORCE
 
 all: $(PROGRAMS)
 
@@ -171,6 +171,18 @@ $(BUILD)/obj/supervisor/skills.o: CFLAGS += \
 	-DCOWORKER_SKILLS_DIR=\"$(PREFIX)/share/coworker/skills\"
 $(BUILD)/obj/supervisor/worker_proc.o $(BUILD)/launcher/supervisor/launcher.o: \
 	CFLAGS += -DLIBEXECDIR=\"$(PREFIX)/libexec/coworker\"
+
+# The objects that compile PREFIX in are rebuilt when it changes, so that
+# `make install PREFIX=DIR` after a plain `make` installs the paths of DIR.
+# The file is rewritten only when its content differs.
+$(BUILD)/obj/supervisor/skills.o $(BUILD)/obj/supervisor/worker_proc.o \
+$(BUILD)/launcher/supervisor/launcher.o: $(BUILD)/prefix
+
+$(BUILD)/prefix: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+
+FORCE:
 
 # Benchmarks are built on request, never by make check.
 $(BUILD)/bench-sandbox-throughput: bench/sandbox-throughput.c $(SUPERVISOR_LIB)
