@@ -340,7 +340,7 @@ int main(int argc, char **argv)
 		}
 	}
 	/* The last command's placeholders, before the workspaces go. */
-	sandbox_reap(SANDBOX_REAP_WAIT);
+	sandbox_reap(true);
 	remove_project(project);
 	rmdir(project);
 	rmdir(empty);

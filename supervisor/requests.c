@@ -924,7 +924,7 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	if (r.output_fd >= 0)
 		close(r.output_fd);
 	/* With the reply sent: the placeholders go until the next command. */
-	sandbox_reap(SANDBOX_REAP_WAIT);
+	sandbox_reap(true);
 	return rc;
 }
 

@@ -673,28 +673,13 @@ static int ended_add(struct sandbox_child *c, struct sandbox_cgroup *cg,
 	return 0;
 }
 
-/*
- * Reap the pid 1 behind pidfd, blocking until it exits when wait is set.
- * Returns false only when it has not exited yet.
- */
-static bool pid1_reaped(int pidfd, bool wait)
+void sandbox_reap(bool wait)
 {
+	struct sandbox_ended *all, *e, *keep = NULL;
 	siginfo_t info;
 	int rc;
 
-	do {
-		memset(&info, 0, sizeof(info));
-		rc = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info,
-			    WEXITED | __WALL | (wait ? 0 : WNOHANG));
-	} while (rc < 0 && errno == EINTR);
-	return rc < 0 || info.si_pid != 0;
-}
-
-void sandbox_reap(enum sandbox_reap mode)
-{
-	struct sandbox_ended *all, *e, *keep = NULL;
-
-	sandbox_idmap_reap(mode == SANDBOX_REAP_WAIT);
+	sandbox_idmap_reap(wait);
 	pthread_mutex_lock(&ended.lock);
 	all = ended.list;
 	ended.list = NULL;
@@ -704,14 +689,18 @@ void sandbox_reap(enum sandbox_reap mode)
 	 * Nothing of their commands runs any more, so the placeholders and
 	 * slots go first, while the pid 1s finish exiting in parallel.
 	 */
-	for (e = all; mode != SANDBOX_REAP_EXITED && e; e = e->next) {
+	for (e = all; wait && e; e = e->next) {
 		sandbox_cgroup_destroy(&e->cg);
 		sandbox_placeholders_release(&e->ph);
 	}
 	while ((e = all) != NULL) {
 		all = e->next;
-		if (mode != SANDBOX_REAP_LEAVE &&
-		    !pid1_reaped(e->pidfd, mode == SANDBOX_REAP_WAIT)) {
+		do {
+			memset(&info, 0, sizeof(info));
+			rc = waitid((idtype_t)P_PIDFD, (id_t)e->pidfd, &info,
+				    WEXITED | __WALL | (wait ? 0 : WNOHANG));
+		} while (rc < 0 && errno == EINTR);
+		if (rc == 0 && info.si_pid == 0) {
 			e->next = keep;
 			keep = e;
 			continue;
@@ -808,7 +797,7 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 	 * runs after our placeholders are held, so a placeholder the last
 	 * command made is taken over rather than removed and made again.
 	 */
-	sandbox_reap(SANDBOX_REAP_EXITED);
+	sandbox_reap(false);
 
 	if (supervise(&c, &out, &rep,
 		      start + (int64_t)opts->timeout_ms * 1000000, opts, &killed,

@@ -103,25 +103,14 @@ int sandbox_run(const struct sandbox_opts *opts, const char *command,
 int sandbox_netns_create(char *err, size_t errlen);
 
 /*
- * sandbox_run returns once the command and every process it started are
- * gone, while the sandbox's pid 1 may still be exiting (tearing down its
- * namespaces), and keeps its placeholders and cgroup slot until a later
- * sandbox_run or sandbox_reap. The helper process of an idmapped
- * workspace is reaped here too.
+ * Reap ended sandboxes: those whose pid 1 has exited, or with wait all of
+ * them. sandbox_run returns once the command and every process it started
+ * are gone, while the sandbox's pid 1 may still be exiting, and keeps its
+ * placeholders and cgroup slot until a later sandbox_run or this call.
+ * The helper process of an idmapped workspace is reaped here too. Callers
+ * reap with wait before they exit, so that none is left for init.
  */
-enum sandbox_reap {
-	SANDBOX_REAP_EXITED,	/* only those whose pid 1 has exited */
-	SANDBOX_REAP_WAIT,	/* all, waiting for each pid 1 to exit */
-	SANDBOX_REAP_LEAVE,	/* all, leaving pid 1s still exiting to init */
-};
-
-/*
- * Release ended sandboxes in the given mode. A long-running caller reaps
- * with SANDBOX_REAP_WAIT before it exits, so that none is left for init.
- * A process that exits right after may use SANDBOX_REAP_LEAVE: its pid 1s
- * pass to init, which reaps them when their namespaces are gone.
- */
-void sandbox_reap(enum sandbox_reap mode);
+void sandbox_reap(bool wait);
 
 /*
  * Return which cgroup would carry a command's memory and pids limits

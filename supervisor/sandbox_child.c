@@ -723,12 +723,6 @@ _Noreturn void sandbox_child_main(const struct sandbox_plan *parent_plan)
 		child_fail(plan, err);
 	}
 	end_the_rest();
-	/*
-	 * The caller may return before pid 1 has finished exiting: stdin,
-	 * stdout and stderr (the caller's own, under passthrough) must not
-	 * stay open until then.
-	 */
-	close_range(0, 2, 0);
 
 	rec[0] = SANDBOX_REPORT_STATUS;
 	memcpy(rec + 1, &status, sizeof(status));

@@ -435,12 +435,8 @@ int sandbox_cli(int argc, char **argv)
 		opts.cancel_fd = stop_fd;
 	rc = sandbox_run(&opts, command, &result, err, sizeof(err));
 	free(command);
-	/*
-	 * The placeholders go now. pid 1 may still be tearing down its
-	 * namespaces (about 0.3 ms), with nothing of the command left: it
-	 * passes to init as this process exits.
-	 */
-	sandbox_reap(SANDBOX_REAP_LEAVE);
+	/* The placeholders go while pid 1 tears down its namespaces. */
+	sandbox_reap(true);
 	/* Also a signal that came as the command ended or the set-up failed. */
 	if (stop_fd >= 0 && stop_pending(stop_fd))
 		return die_by(stop_fd, &stop);

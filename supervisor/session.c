@@ -1531,7 +1531,7 @@ int session_close(struct session *s)
 		worker_stop(&s->worker);
 	broker_close(&s->broker);
 	/* The last command's placeholders and cgroup slot. */
-	sandbox_reap(SANDBOX_REAP_WAIT);
+	sandbox_reap(true);
 	if (s->netns_fd >= 0)
 		close(s->netns_fd);
 	s->netns_fd = -1;

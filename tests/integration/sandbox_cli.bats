@@ -31,8 +31,7 @@ sb() {
 	[ "$status" -eq 7 ]
 }
 
-# coworker sandbox exits before the sandbox's pid 1 has finished exiting,
-# but only once nothing the command started runs any more.
+# coworker sandbox returns once nothing the command started runs any more.
 @test "returns after the command's background jobs are gone" {
 	run sb -- bash -c '(sleep 0.3; echo late > late) & echo started'
 	[ "$status" -eq 0 ]
@@ -40,6 +39,30 @@ sb() {
 	[ ! -e "$WS/.gitmodules" ]
 	sleep 0.6
 	[ ! -e "$WS/late" ]
+}
+
+# Nothing is left for init to reap: in a container whose first process
+# never reaps, each orphan would stay a zombie and keep its user namespace
+# counted. A subreaper adopts any orphan, so it would find one here.
+@test "leaves no process for init to reap" {
+	run python3 - "$COWORKER" "$WS" <<'PY'
+import ctypes, os, subprocess, sys, time
+PR_SET_CHILD_SUBREAPER = 36
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    sys.exit("prctl failed")
+for _ in range(5):
+    subprocess.run([sys.argv[1], "sandbox", "--", "true"], cwd=sys.argv[2],
+                   check=True)
+time.sleep(0.3)
+try:
+    pid, status = os.waitpid(-1, os.WNOHANG | 0x40000000)
+except ChildProcessError:
+    pid = 0
+print("adopted", pid)
+PY
+	[ "$status" -eq 0 ]
+	[ "$output" = "adopted 0" ]
 }
 
 @test "command not found exits 127" {

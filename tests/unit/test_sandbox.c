@@ -377,25 +377,7 @@ static void test_reap_releases_placeholders(void **state)
 
 	run(fx, "test -d .coworker && test -d .git");
 	assert_int_equal(fx->result.exit_code, 0);
-	sandbox_reap(SANDBOX_REAP_WAIT);
-	path_in(path, sizeof(path), fx->ws, ".coworker");
-	assert_false(exists(path));
-	path_in(path, sizeof(path), fx->ws, ".git");
-	assert_false(exists(path));
-}
-
-/*
- * A caller about to exit releases them without waiting for pid 1. Init
- * reaps pid 1 later (here, after the test process exits).
- */
-static void test_reap_leave_releases_placeholders(void **state)
-{
-	struct fixture *fx = *state;
-	char path[4300];
-
-	run(fx, "test -d .coworker && test -d .git");
-	assert_int_equal(fx->result.exit_code, 0);
-	sandbox_reap(SANDBOX_REAP_LEAVE);
+	sandbox_reap(true);
 	path_in(path, sizeof(path), fx->ws, ".coworker");
 	assert_false(exists(path));
 	path_in(path, sizeof(path), fx->ws, ".git");
@@ -1147,7 +1129,6 @@ int main(void)
 		SANDBOX_TEST(test_background_holder_does_not_hang),
 		SANDBOX_TEST(test_background_gone_on_return),
 		SANDBOX_TEST(test_reap_releases_placeholders),
-		SANDBOX_TEST(test_reap_leave_releases_placeholders),
 		SANDBOX_TEST(test_writes_confined_to_workspace),
 		SANDBOX_TEST(test_root_fs_read_only),
 		SANDBOX_TEST(test_protected_paths_read_only),
