@@ -85,6 +85,25 @@ int tui_term_guard_install(int in_fd, int out_fd)
 	return 0;
 }
 
+/*
+ * Read a whole line of input that is not a terminal and return its first
+ * byte other than a space or tab, or '\n' for a blank line. Reading the
+ * whole line leaves nothing of "yes" for the next read.
+ */
+static int read_key_line(int fd)
+{
+	char line[64];
+	ssize_t n = tui_term_read_line(fd, line, sizeof(line));
+	size_t i;
+
+	if (n < 0)
+		return -1;
+	for (i = 0; i < (size_t)n; i++)
+		if (line[i] != ' ' && line[i] != '\t')
+			return (unsigned char)line[i];
+	return '\n';
+}
+
 int tui_term_read_key(int fd)
 {
 	struct termios old, raw;
@@ -92,18 +111,18 @@ int tui_term_read_key(int fd)
 	unsigned char c;
 	ssize_t n;
 
-	if (tty) {
-		raw = old;
-		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG | IEXTEN);
-		raw.c_cc[VMIN] = 1;
-		raw.c_cc[VTIME] = 0;
-		tcsetattr(fd, TCSANOW, &raw);
-	}
+	if (!tty)
+		return read_key_line(fd);
+
+	raw = old;
+	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG | IEXTEN);
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	tcsetattr(fd, TCSANOW, &raw);
 	do {
 		n = read(fd, &c, 1);
 	} while (n < 0 && errno == EINTR);
-	if (tty)
-		tcsetattr(fd, TCSANOW, &old);
+	tcsetattr(fd, TCSANOW, &old);
 	return n == 1 ? c : -1;
 }
 

@@ -34,6 +34,8 @@ void tui_term_restore(void);
 /*
  * Read one key from fd. On a terminal, canonical mode, echo and signal
  * keys are off during the read, so Ctrl-C arrives as TUI_KEY_CTRL_C.
+ * Other input is read a line at a time, and the line's first byte other
+ * than a blank is the key ('\n' for a blank line).
  * Returns the byte, or -1 at end of input or on an error.
  */
 int tui_term_read_key(int fd);

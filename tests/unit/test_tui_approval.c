@@ -14,6 +14,7 @@
 
 #include "supervisor/tui_approval.h"
 #include "supervisor/tui_diff.h"
+#include "supervisor/tui_term.h"
 
 struct capture {
 	char *text;
@@ -145,12 +146,28 @@ static void test_approval_unknown_key_asks_again(void **state)
 	struct capture c;
 
 	(void)state;
-	assert_int_equal(ask(&command_request, "x\x1bs", &c, &a),
+	assert_int_equal(ask(&command_request, "x\n\x1b\ns\n", &c, &a),
 			 TUI_ANSWER_SESSION);
 	assert_non_null(strstr(c.text, "Unknown answer \"x\""));
 	assert_non_null(strstr(c.text, "Unknown answer \"\\e\""));
 	tui_approval_answer_free(&a);
 	free(c.text);
+}
+
+/*
+ * Input that is not a terminal is read a line at a time: "yes" answers
+ * once and leaves nothing behind for the next prompt.
+ */
+static void test_key_from_pipe_takes_line(void **state)
+{
+	int fd = keys_fd("yes\n\n  n\n");
+
+	(void)state;
+	assert_int_equal(tui_term_read_key(fd), 'y');
+	assert_int_equal(tui_term_read_key(fd), '\n');
+	assert_int_equal(tui_term_read_key(fd), 'n');
+	assert_int_equal(tui_term_read_key(fd), -1);
+	close(fd);
 }
 
 static void test_approval_end_of_input_denies(void **state)
@@ -174,7 +191,7 @@ static void test_approval_message(void **state)
 	struct capture c;
 
 	(void)state;
-	assert_int_equal(ask(&command_request, "muse make check\nleft", &c, &a),
+	assert_int_equal(ask(&command_request, "m\nuse make check\nleft", &c, &a),
 			 TUI_ANSWER_DENY_MESSAGE);
 	assert_string_equal(a.message, "use make check");
 	tui_approval_answer_free(&a);
@@ -212,7 +229,7 @@ static void test_approval_always_rejected(void **state)
 	struct capture c;
 
 	(void)state;
-	assert_int_equal(ask(&req, "ay", &c, &a), TUI_ANSWER_ONCE);
+	assert_int_equal(ask(&req, "a\ny\n", &c, &a), TUI_ANSWER_ONCE);
 	assert_null(a.rules);
 	assert_non_null(strstr(c.text, "This cannot be saved as a rule"));
 	tui_approval_answer_free(&a);
@@ -348,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_approval_long_command_whole),
 		cmocka_unit_test(test_approval_escaped_quote_in_word),
 		cmocka_unit_test(test_approval_unknown_key_asks_again),
+		cmocka_unit_test(test_key_from_pipe_takes_line),
 		cmocka_unit_test(test_approval_end_of_input_denies),
 		cmocka_unit_test(test_approval_message),
 		cmocka_unit_test(test_approval_always_exact_rules),
