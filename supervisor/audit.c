@@ -24,8 +24,13 @@
 #define AUDIT_BATCH_LINES 256
 #define AUDIT_BATCH_NS (100L * 1000 * 1000)
 
-/* The raw secret, its padded base64 form and its unpadded base64 form. */
+/*
+ * The forms redacted for each secret: the raw secret, its padded base64
+ * form and its unpadded base64 form. A session redacts its start-up key
+ * and at most one more, the key of the provider it switches to.
+ */
 #define AUDIT_SECRET_FORMS 3
+#define AUDIT_SECRETS_MAX 2
 
 /* First size of the reusable line buffer; it doubles as needed. */
 #define AUDIT_LINE_INITIAL 4096
@@ -33,7 +38,7 @@
 struct audit_log {
 	int fd;
 	char *path;
-	char *secrets[AUDIT_SECRET_FORMS];
+	char *secrets[AUDIT_SECRET_FORMS * AUDIT_SECRETS_MAX];
 	size_t secret_count;
 	long count;
 	char head[AUDIT_DIGEST_HEX];
@@ -58,6 +63,10 @@ static int secrets_add(struct audit_log *log, const char *secret)
 		if (strcmp(log->secrets[i], secret) == 0)
 			return 0;
 
+	if (log->secret_count == sizeof(log->secrets) / sizeof(log->secrets[0])) {
+		errno = ENOSPC;
+		return -1;
+	}
 	log->secrets[log->secret_count] = strdup(secret);
 	if (!log->secrets[log->secret_count])
 		return -1;
@@ -716,6 +725,16 @@ static int log_continue(struct audit_log *log, char *err, size_t errlen)
 	log->count = report.lines;
 	memcpy(log->head, report.head, sizeof(log->head));
 	return 0;
+}
+
+int audit_add_secret(struct audit_log *log, const char *secret,
+		     char *err, size_t errlen)
+{
+	if (secrets_init(log, secret) == 0)
+		return 0;
+	snprintf(err, errlen, "%s", errno == ENOSPC ?
+		 "the audit log already redacts two keys" : "out of memory");
+	return -1;
 }
 
 struct audit_log *audit_open(const char *path, const char *redact,

@@ -46,6 +46,14 @@ struct audit_log *audit_open(const char *path, const char *redact,
 			     char *err, size_t errlen);
 
 /*
+ * Redact secret, and its base64 forms, in every later line too, as the
+ * redact argument of audit_open does. Room is kept for one secret besides
+ * that one. Returns -1 with err set when the secret cannot be added.
+ */
+int audit_add_secret(struct audit_log *log, const char *secret,
+		     char *err, size_t errlen);
+
+/*
  * Append one event. fields is an object whose members follow "event"
  * (borrowed; may be NULL). With sync, the line is on disk (fdatasync) before
  * this returns: use it before any action with side effects. Without it,

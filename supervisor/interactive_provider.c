@@ -34,7 +34,6 @@ static void provider_settings(const struct interactive *ui,
  * The key for provider: the start-up key for the provider the session
  * started with, else the other variable's value, read once and then
  * removed from the environment as start-up does with its own.
- * NOTE: the audit log redacts only the start-up key, not this one.
  */
 static const char *provider_key(struct interactive *ui, const char *provider,
 				const char *key_env)
@@ -86,8 +85,11 @@ int interactive_switch_provider(struct interactive *ui, const char *provider)
 	}
 	provider_settings(ui, provider, &to);
 	key = provider_key(ui, provider, to.key_env);
+	/* The log redacts this key too, like the start-up key. */
 	if (session_endpoint_prepare(&ep, to.base_url, key, to.key_env, err,
-				     sizeof(err)) < 0) {
+				     sizeof(err)) < 0 ||
+	    (ui->s->audit &&
+	     audit_add_secret(ui->s->audit, key, err, sizeof(err)) < 0)) {
 		snprintf(line, sizeof(line), "the provider stays %s: %s",
 			 ui->provider, err);
 		tui_notice(&ui->tui, line);

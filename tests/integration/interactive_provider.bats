@@ -60,7 +60,9 @@ stop_anthropic_server() {
 	start_server "$TOP/scenario/scenario.json"
 	mkdir -p "$TOP/scenario2"
 	anthropic_text "$TOP/scenario2/m0.json" "Hello from Messages."
-	anthropic_text "$TOP/scenario2/m1.json" "Other model here."
+	# The answer repeats the new provider's key, which the log must redact.
+	anthropic_text "$TOP/scenario2/m1.json" \
+		"Other model here. Your key is sk-ant-switch-0123456789."
 	cat > "$TOP/scenario2/scenario.json" <<'JSON'
 {"turns": [
   {"response": "m0.json", "contains": ["Second task text"],
@@ -127,6 +129,7 @@ PY
 	[ "$(audit_lines "$TOP/audit.jsonl" worker_ready | wc -l)" -eq 2 ]
 	[ "$(audit_lines "$TOP/audit.jsonl" worker_exit | wc -l)" -ge 1 ]
 	[ "$(grep -cF sk-ant-switch "$TOP/audit.jsonl")" -eq 0 ]
+	audit_lines "$TOP/audit.jsonl" text | grep -qF 'Your key is [REDACTED].'
 	"$COWORKER" audit verify "$TOP/audit.jsonl"
 }
 

@@ -548,6 +548,39 @@ static void test_redact_nested_fields(void **state)
 	free(data);
 }
 
+#define OTHER_SECRET "sk-ant-0123456789abcdef"
+
+/* A key added later (a provider switch) is redacted as well. */
+static void test_redact_added_secret(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_log *log;
+	char err[256];
+	cJSON *fields = cJSON_Parse("{\"a\":\"" SECRET " " OTHER_SECRET "\"}");
+	size_t len;
+	char *data;
+
+	log = audit_open(fx->path, SECRET, err, sizeof(err));
+	assert_non_null(log);
+	assert_non_null(fields);
+	assert_int_equal(audit_add_secret(log, OTHER_SECRET, err, sizeof(err)), 0);
+	/* The same key again takes no room; a third one is rejected. */
+	assert_int_equal(audit_add_secret(log, SECRET, err, sizeof(err)), 0);
+	assert_int_equal(audit_add_secret(log, "sk-third-key-000000", err,
+					  sizeof(err)), -1);
+	assert_non_null(strstr(err, "two keys"));
+	assert_int_equal(audit_append(log, "switch", fields, false, err,
+				      sizeof(err)), 0);
+	cJSON_Delete(fields);
+	assert_int_equal(audit_close(log, err, sizeof(err)), 0);
+
+	data = slurp(fx->path, &len);
+	assert_false(contains(data, len, SECRET));
+	assert_false(contains(data, len, OTHER_SECRET));
+	assert_true(contains(data, len, "\"a\":\"[REDACTED] [REDACTED]\""));
+	free(data);
+}
+
 static void test_redact_member_names(void **state)
 {
 	struct fixture *fx = *state;
@@ -971,6 +1004,7 @@ int main(void)
 		T(test_overlong_line_tampered),
 		T(test_empty_log),
 		T(test_redact_nested_fields),
+		T(test_redact_added_secret),
 		T(test_redact_member_names),
 		T(test_redact_base64_forms),
 		T(test_redact_escaped_characters),
