@@ -28,9 +28,10 @@
  * directory for the time of the command, bound read-only in the sandbox
  * like the other protected paths. git ignores empty directories, and
  * treats an empty ".git" as no repository at all, so nothing shows up in
- * "git status" outside while it exists. Each placeholder carries the mode
- * PLACEHOLDER_MODE, so a later command can tell it from a directory the
- * user made and remove one that a killed supervisor left.
+ * "git status" outside while it exists. Each placeholder carries the
+ * sticky bit and no write bit (PLACEHOLDER_MODE) from its mkdir on, so
+ * another sandbox, or a later command that finds one a killed supervisor
+ * left, can tell it from a directory the user made.
  *
  * Several sandboxes (of one supervisor or of several) may share one
  * placeholder. Each holds a shared flock on it for as long as its
@@ -44,14 +45,20 @@
 #define PLACEHOLDER_MODE (S_ISVTX | 0555)
 #define PLACEHOLDER_TRIES 8
 
+/*
+ * The umask may clear permission bits of a new placeholder but never its
+ * sticky bit, so the test does not need the exact mode.
+ */
 static bool is_placeholder(const struct stat *st)
 {
-	return S_ISDIR(st->st_mode) && (st->st_mode & 07777) == PLACEHOLDER_MODE;
+	return S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX) &&
+	       !(st->st_mode & 0222);
 }
 
 /*
  * Make or reuse the placeholder name in dir and lock it shared. Returns
- * its fd, or -1 with errno set.
+ * its fd, or -1 with errno set: EEXIST when name is now something of the
+ * user's, which needs no placeholder.
  */
 static int placeholder_hold(int dir, const char *name)
 {
@@ -59,14 +66,29 @@ static int placeholder_hold(int dir, const char *name)
 	int fd, tries;
 
 	for (tries = 0; tries < PLACEHOLDER_TRIES; tries++) {
-		if (mkdirat(dir, name, 0700) < 0 && errno != EEXIST)
+		if (mkdirat(dir, name, PLACEHOLDER_MODE) < 0 && errno != EEXIST)
 			return -1;
 		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 			    O_CLOEXEC);
+		/* Removed by the last sandbox that held it: make it again. */
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		/* A file or a symbolic link of the user's. */
+		if (fd < 0 && (errno == ENOTDIR || errno == ELOOP))
+			errno = EEXIST;
 		if (fd < 0)
 			return -1;
-		if (fstat(fd, &held) < 0 || (!is_placeholder(&held) &&
-		    fchmod(fd, PLACEHOLDER_MODE) < 0) ||
+		if (fstat(fd, &held) < 0) {
+			close(fd);
+			return -1;
+		}
+		if (!is_placeholder(&held)) {
+			close(fd);
+			errno = EEXIST;
+			return -1;
+		}
+		if (((held.st_mode & 07777) != PLACEHOLDER_MODE &&
+		     fchmod(fd, PLACEHOLDER_MODE) < 0) ||
 		    flock(fd, LOCK_SH) < 0) {
 			close(fd);
 			return -1;
@@ -134,6 +156,8 @@ static int placeholder_for(int workspace, const char *rel,
 		goto fail;
 	}
 	fd = placeholder_hold(dir, name);
+	if (fd < 0 && errno == EEXIST)
+		goto done;
 	if (fd < 0)
 		goto fail;
 	snprintf(ph->rel[ph->count], sizeof(ph->rel[0]), "%.*s", (int)len, rel);

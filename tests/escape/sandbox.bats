@@ -156,6 +156,43 @@ need_coworker() {
 	[ ! -e "$WS/.gitmodules" ]
 }
 
+# Two commands in one workspace share a placeholder. The one that ends
+# first must not remove it from under the other, which could then create
+# .gitmodules or .coworker for real.
+@test "concurrent commands keep their placeholders" {
+	need_coworker
+	[ "$UNDER" = coworker ] || skip "coworker's own placeholders"
+	command -v git >/dev/null || skip "git not installed"
+	git -C "$WS" init -q
+	local r
+	for r in $(seq 20); do
+		sb -- bash -c 'sleep 0.2; test -d .gitmodules && test -d .coworker ||
+			echo > .gitmodules; echo done' > "$TOP/long.out" &
+		sb -- true &
+		sb -- true &
+		sb -- true
+		wait
+		[ "$(cat "$TOP/long.out")" = done ]
+		[ ! -e "$WS/.gitmodules" ]
+	done
+}
+
+# A directory that looks like a placeholder (sticky bit, no write bit,
+# modes cut by a umask) is taken as one and removed; a directory of the
+# user's is left alone.
+@test "placeholder told from a user's directory" {
+	need_coworker
+	[ "$UNDER" = coworker ] || skip "coworker's own placeholders"
+	mkdir -m 1500 "$WS/.gitmodules"
+	mkdir -m 755 "$WS/.coworker"
+	run sb -- bash -c 'touch .coworker/x; test -w .gitmodules && echo writable'
+	[ "$status" -ne 0 ]
+	[ -z "$(echo "$output" | grep writable)" ]
+	[ ! -e "$WS/.gitmodules" ]
+	[ -d "$WS/.coworker" ]
+	[ ! -e "$WS/.coworker/x" ]
+}
+
 @test "read a masked secret" {
 	need_coworker
 	mkdir -p "$TOP/home/.ssh"
