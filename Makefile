@@ -108,7 +108,7 @@ endif
 ifeq ($(SANITIZE),1)
 MUSL_CC :=
 endif
-LAUNCHER_SRC := supervisor/launcher.c supervisor/procfs.c lib/fsutil.c lib/sha256.c \
+LAUNCHER_SRC := supervisor/launcher.c supervisor/procfs.c lib/envfile.c lib/fsutil.c lib/sha256.c \
 	$(filter-out supervisor/sandbox_cli_policy.c,$(wildcard supervisor/sandbox*.c))
 launcher_obj = $(patsubst %.c,$(BUILD)/launcher/%.o,$(1))
 LINUX_HEADERS := $(BUILD)/launcher/linux-headers

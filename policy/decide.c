@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "lib/envfile.h"
 
 static const char no_rule_matches[] = "no rule matches";
 static const char only_inactive_matches[] =
@@ -192,6 +193,18 @@ static bool rule_matches_case(const struct policy_rule *r,
 	return fold && r->decision != POLICY_ALLOW && rule_matches_folded(r, v);
 }
 
+/*
+ * Whether the protected entry r matches path only as a committed .env
+ * template (".env.example"), which contains no secret (lib/envfile.h).
+ */
+static bool env_template_exempt(const struct policy_rule *r, const char *path)
+{
+	const char *name = strrchr(path, '/');
+
+	name = name ? name + 1 : path;
+	return strcmp(r->text, "**/.env.*") == 0 && env_template_name(name);
+}
+
 static struct policy_verdict decide_path(const struct policy *p,
 					 enum policy_tool tool,
 					 const char *relpath, bool fold)
@@ -211,7 +224,8 @@ static struct policy_verdict decide_path(const struct policy *p,
 
 	/* Secrets first: the protected list denies both tools. */
 	for (i = 0; i < p->nprotected; i++) {
-		if (rule_matches_case(&p->protected_rules[i], &v, fold)) {
+		if (rule_matches_case(&p->protected_rules[i], &v, fold) &&
+		    !env_template_exempt(&p->protected_rules[i], relpath)) {
 			best.decision = POLICY_DENY;
 			best.rule = &p->protected_rules[i];
 			best.reason = NULL;

@@ -1,9 +1,10 @@
 /*
  * Masks over secrets in the command sandbox's view: credential folders in
  * the caller's home and .env files at the top of the workspace. A folder
- * becomes an empty read-only tmpfs, a file a read-only bind of /dev/null,
- * so both read as empty. Runs inside the child's mount namespace, after
- * the read-only root is attached and before pivot_root.
+ * becomes an empty read-only tmpfs, a file a read-only bind of an empty
+ * regular file, so both read as empty and writes to them fail. Runs
+ * inside the child's mount namespace, after the read-only root is
+ * attached and before pivot_root.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 
 #include <linux/openat2.h>
 
+#include "lib/envfile.h"
 #include "supervisor/sandbox_internal.h"
 #include "supervisor/sandbox_sys.h"
 
@@ -63,20 +65,59 @@ static int mask_dir(int target, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
-static int mask_file(int root, int target, const char *path, char *err,
-		     size_t errlen)
+/*
+ * Return a detached tmpfs that contains one empty file, "empty", made on the
+ * first call in this process (pid 1 runs it once per sandbox). A bind of
+ * /dev/null would also read as empty, but writes to it succeed and vanish,
+ * and git stops at a device where it expects a file.
+ */
+static int empty_file_source(const char *path, char *err, size_t errlen)
+{
+	static int mnt = -1;
+	int fs, fd;
+
+	if (mnt >= 0)
+		return mnt;
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return mask_fail(err, errlen, "fsopen tmpfs for", path);
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		close(fs);
+		return mask_fail(err, errlen, "creating a tmpfs for", path);
+	}
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+		      MOUNT_ATTR_NOEXEC);
+	close(fs);
+	if (mnt < 0)
+		return mask_fail(err, errlen, "fsmount tmpfs for", path);
+	fd = openat(mnt, "empty", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0) {
+		close(mnt);
+		mnt = -1;
+		return mask_fail(err, errlen, "creating the empty file for", path);
+	}
+	close(fd);
+	return mnt;
+}
+
+static int mask_file(int target, const char *path, char *err, size_t errlen)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-	int tree, rc = -1;
+	int source, tree, rc = -1;
 
-	/* The view's own /dev/null, mounted by then. */
-	tree = open_tree(root, "dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	source = empty_file_source(path, err, errlen);
+	if (source < 0)
+		return -1;
+	tree = open_tree(source, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
-		return mask_fail(err, errlen, "open_tree /dev/null for", path);
+		return mask_fail(err, errlen, "open_tree of the empty file for",
+				 path);
 	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ||
 	    move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH |
 		       MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		mask_fail(err, errlen, "binding /dev/null on", path);
+		mask_fail(err, errlen, "binding an empty file on", path);
 	else
 		rc = 0;
 	close(tree);
@@ -110,7 +151,7 @@ static int mask_path(int root, const char *path, char *err, size_t errlen)
 	if (S_ISDIR(st.st_mode))
 		rc = mask_dir(fd, path, err, errlen);
 	else
-		rc = mask_file(root, fd, path, err, errlen);
+		rc = mask_file(fd, path, err, errlen);
 	close(fd);
 	return rc;
 }
@@ -132,13 +173,16 @@ int sandbox_mask_home(int root, const char *home, char *err, size_t errlen)
 	return 0;
 }
 
-/* Mask one directory entry named .env or .env.* of the workspace. */
+/*
+ * Mask one directory entry of the workspace whose name starts with .env,
+ * unless it is a committed template such as .env.example.
+ */
 static int mask_env_entry(int root, const char *workspace, const char *name,
 			  char *err, size_t errlen)
 {
 	char path[MASK_PATH_MAX];
 
-	if (strncmp(name, ".env", 4) != 0)
+	if (strncmp(name, ".env", 4) != 0 || env_template_name(name))
 		return 0;
 	if (snprintf(path, sizeof(path), "%s/%s", workspace, name) >=
 	    (int)sizeof(path))

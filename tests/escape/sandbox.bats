@@ -202,6 +202,21 @@ need_coworker() {
 	[[ "$output" != *SECRET* ]]
 }
 
+# A masked .env is an empty read-only file: a write fails instead of
+# vanishing, git sees a file rather than a device, and a committed
+# template such as .env.example stays readable.
+@test "masked .env rejects writes" {
+	need_coworker
+	[ "$UNDER" = coworker ] || skip "coworker's own masks"
+	echo SECRET-ENV > "$WS/.env"
+	echo PORT=1 > "$WS/.env.example"
+	run sb -- bash -c 'stat -c %F .env; echo NEW=1 >> .env && echo appended; cat .env.example'
+	[[ "$output" == *"regular empty file"* ]]
+	[[ "$output" != *appended* ]]
+	[[ "$output" == *PORT=1* ]]
+	[ "$(cat "$WS/.env")" = SECRET-ENV ]
+}
+
 @test "read another process's environment" {
 	need_coworker
 	COWORKER_TEST_SECRET=SECRET-IN-ENV sleep 60 &

@@ -482,6 +482,32 @@ static void test_path_no_rule_asks(void **state)
 	policy_free(&p);
 }
 
+/* Committed .env templates are not secrets, but every other .env file is. */
+static void test_protected_env_templates(void **state)
+{
+	struct policy p;
+	struct policy_verdict v;
+	char err[256];
+
+	(void)state;
+	policy_init(&p);
+	assert_int_equal(policy_set_roots(&p, "/w", "/h"), 0);
+	assert_int_equal(policy_protected_load(&p, err, sizeof(err)), 0);
+
+	v = policy_decide_path(&p, POLICY_READ, ".env.example");
+	assert_verdict(&v, POLICY_ASK, NULL, "no rule matches");
+	v = policy_decide_path(&p, POLICY_WRITE, "app/.env.sample");
+	assert_verdict(&v, POLICY_ASK, NULL, "no rule matches");
+	v = policy_decide_path(&p, POLICY_READ, ".env.local");
+	assert_int_equal(v.decision, POLICY_DENY);
+	assert_string_equal(v.rule->text, "**/.env.*");
+	v = policy_decide_path(&p, POLICY_READ, ".env.example.bak");
+	assert_int_equal(v.decision, POLICY_DENY);
+	v = policy_decide_path(&p, POLICY_READ, ".env");
+	assert_int_equal(v.decision, POLICY_DENY);
+	policy_free(&p);
+}
+
 static void test_path_folded_narrows_only(void **state)
 {
 	struct policy p;
@@ -1648,6 +1674,7 @@ int main(void)
 		cmocka_unit_test(test_glob_table),
 		cmocka_unit_test(test_glob_hostile_patterns),
 		cmocka_unit_test(test_path_no_rule_asks),
+		cmocka_unit_test(test_protected_env_templates),
 		cmocka_unit_test(test_path_folded_narrows_only),
 		cmocka_unit_test(test_path_strictest_wins),
 		cmocka_unit_test(test_path_first_rule_on_tie),
