@@ -112,15 +112,112 @@ static const char *find_bash(void)
 	return NULL;
 }
 
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* Keeps a caller's PATH, and so the search for a command, short. */
+#define PATH_ENV_MAX 4096
+
 /*
- * Build argv and the environment. Nothing is taken from the supervisor's
- * own environment, so its secrets (API keys) never reach a command.
+ * Add "NAME=value" to the plan's environment, in a copy the plan owns.
+ * Returns the copy's value, or NULL when out of memory.
+ */
+static const char *env_add(struct sandbox_plan *plan, char ***env,
+			   const char *name, const char *value)
+{
+	size_t max = sizeof(plan->env_owned) / sizeof(plan->env_owned[0]);
+	size_t len = strlen(name) + strlen(value) + 2, i;
+	char *text;
+
+	for (i = 0; i < max && plan->env_owned[i]; i++)
+		;
+	if (i == max || !(text = malloc(len)))
+		return NULL;
+	snprintf(text, len, "%s=%s", name, value);
+	plan->env_owned[i] = text;
+	*(*env)++ = text;
+	return text + strlen(name) + 1;
+}
+
+/*
+ * Return the caller's PATH without empty or relative entries, which would
+ * resolve inside the workspace, written to buf. Returns the default PATH
+ * when nothing is left or the result does not fit.
+ */
+static const char *command_path(char *buf, size_t size)
+{
+	const char *caller = getenv("PATH"), *entry, *end;
+	size_t len = 0, n;
+
+	if (!caller)
+		return DEFAULT_PATH;
+	for (entry = caller; *entry; entry = *end ? end + 1 : end) {
+		end = strchrnul(entry, ':');
+		n = (size_t)(end - entry);
+		if (n == 0 || entry[0] != '/')
+			continue;
+		if (len + n + 2 > size)
+			return DEFAULT_PATH;
+		if (len > 0)
+			buf[len++] = ':';
+		memcpy(buf + len, entry, n);
+		len += n;
+	}
+	buf[len] = '\0';
+	return len > 0 ? buf : DEFAULT_PATH;
+}
+
+/* Check that TERM is letters, digits and "-+._", as terminfo names are. */
+static bool term_name_ok(const char *term)
+{
+	size_t len = strspn(term, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-+._");
+
+	return len > 0 && len < 64 && term[len] == '\0';
+}
+
+/*
+ * Return the user's global git configuration file, which gives "git
+ * commit" the name and e-mail while HOME is the workspace; or NULL. Only a
+ * caller whose uid the command keeps gets one, because git stops at a
+ * global file it cannot read (a root supervisor's command has another uid).
+ */
+static const char *git_global_config(const struct sandbox_plan *plan,
+				     char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	struct stat st;
+	int i;
+
+	if (plan->switch_ids || !plan->home)
+		return NULL;
+	for (i = 0; i < 3; i++) {
+		if (i == 0)
+			snprintf(buf, size, "%s/.gitconfig", plan->home);
+		else if (i == 1 && xdg && xdg[0] == '/')
+			snprintf(buf, size, "%s/git/config", xdg);
+		else
+			snprintf(buf, size, "%s/.config/git/config", plan->home);
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(buf, R_OK) == 0)
+			return buf;
+	}
+	return NULL;
+}
+
+/*
+ * Build argv and the environment from an allowlist: PATH (the caller's
+ * absolute entries), HOME (the workspace), a fixed locale, TERM (the
+ * caller's only when the command writes to its terminal), TMPDIR, and
+ * the user's git configuration. Nothing else is taken from the
+ * supervisor's environment, so its secrets (API keys) never reach a
+ * command.
  */
 static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 		     const char *command, char *err, size_t errlen)
 {
-	size_t len = strlen("HOME=") + strlen(opts->workspace) + 1;
 	char **env = plan->envp;
+	char path_buf[PATH_ENV_MAX], git_buf[4096];
+	const char *term = getenv("TERM"), *git;
 
 	const char *home = getenv("HOME");
 	const char *runtime_dir = getenv("XDG_RUNTIME_DIR");
@@ -165,24 +262,28 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 		return -1;
 	}
 
-	plan->home_env = malloc(len);
-	if (!plan->home_env) {
-		snprintf(err, errlen, "command sandbox: out of memory");
-		return -1;
-	}
-	snprintf(plan->home_env, len, "HOME=%s", opts->workspace);
-
 	plan->argv[0] = "bash";
 	plan->argv[1] = "-c";
 	plan->argv[2] = (char *)command;
 	plan->argv[3] = NULL;
 
-	*env++ = "PATH=/usr/local/bin:/usr/bin:/bin";
-	*env++ = plan->home_env;
+	if (!(opts->passthrough && isatty(STDOUT_FILENO) && term &&
+	      term_name_ok(term)))
+		term = "dumb";
+	git = git_global_config(plan, git_buf, sizeof(git_buf));
+	plan->path = env_add(plan, &env, "PATH",
+			     command_path(path_buf, sizeof(path_buf)));
+	if (!plan->path || !env_add(plan, &env, "HOME", opts->workspace) ||
+	    !env_add(plan, &env, "TERM", term) ||
+	    (git && !env_add(plan, &env, "GIT_CONFIG_GLOBAL", git))) {
+		snprintf(err, errlen, "command sandbox: out of memory");
+		return -1;
+	}
 	*env++ = "LANG=C.UTF-8";
 	*env++ = "LC_ALL=C.UTF-8";
-	*env++ = "TERM=dumb";
 	*env++ = "TMPDIR=/tmp";
+	/* less would keep its history in HOME, the workspace. */
+	*env++ = "LESSHISTFILE=-";
 	*env = NULL;
 	return 0;
 }
@@ -223,6 +324,14 @@ static int open_pipes(struct sandbox_plan *plan, struct sandbox_child *c,
 		goto fail;
 	c->output_fd = output[0];
 	plan->output_fd = output[1];
+	/*
+	 * A command that opens /dev/stdout or /dev/stderr opens the pipe
+	 * again, which its owner's permission decides. Under a root
+	 * supervisor the command runs as the sandbox uid, so that uid owns it.
+	 */
+	if (plan->switch_ids &&
+	    fchown(output[1], SANDBOX_HOST_UID, SANDBOX_HOST_GID) < 0)
+		goto fail;
 
 	if (fcntl(c->output_fd, F_SETFL, O_NONBLOCK) < 0)
 		goto fail;
@@ -243,12 +352,17 @@ static void plan_close_child_ends(struct sandbox_plan *plan)
 
 static void plan_close(struct sandbox_plan *plan)
 {
+	size_t i;
+
 	close_fd(&plan->sync_fd);
 	close_fd(&plan->report_fd);
 	close_fd(&plan->output_fd);
 	close_fd(&plan->workspace_tree);
-	free(plan->home_env);
-	plan->home_env = NULL;
+	for (i = 0; i < sizeof(plan->env_owned) / sizeof(plan->env_owned[0]);
+	     i++) {
+		free(plan->env_owned[i]);
+		plan->env_owned[i] = NULL;
+	}
 	free(plan->runtime_dir);
 	plan->runtime_dir = NULL;
 }

@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -522,29 +523,33 @@ fail:
 
 /*
  * Execute opts->argv, searching the sandbox's PATH (not the supervisor's
- * environment, which execvp would read) when the name has no slash.
+ * environment, which execvp would read) when the name has no slash. As in
+ * a shell, a directory that is missing or that the command may not search
+ * is passed over, and a file found but not executable is reported if
+ * nothing runs.
  */
 static void exec_argv(const struct sandbox_plan *plan)
 {
-	static const char *const dirs[] = {
-		"/usr/local/bin", "/usr/bin", "/bin",
-	};
 	char *const *argv = (char *const *)plan->opts->argv;
+	const char *dir, *end;
 	char path[4096];
-	size_t i;
+	struct stat st;
 	int saved = ENOENT;
 
 	if (strchr(argv[0], '/')) {
 		execve(argv[0], argv, plan->envp);
 		return;
 	}
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		if (snprintf(path, sizeof(path), "%s/%s", dirs[i], argv[0]) >=
-		    (int)sizeof(path))
-			break;
+	for (dir = plan->path; *dir; dir = *end ? end + 1 : end) {
+		end = strchrnul(dir, ':');
+		if (snprintf(path, sizeof(path), "%.*s/%s", (int)(end - dir),
+			     dir, argv[0]) >= (int)sizeof(path))
+			continue;
 		execve(path, argv, plan->envp);
-		if (errno != ENOENT)
-			saved = errno;
+		if (errno == ENOENT || errno == ENOTDIR ||
+		    (errno == EACCES && stat(path, &st) < 0))
+			continue;
+		saved = errno;
 	}
 	errno = saved;
 }

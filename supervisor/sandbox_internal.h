@@ -52,8 +52,9 @@ struct sandbox_plan {
 	const struct sandbox_opts *opts;
 	const char *bash;	/* absolute path of bash */
 	char *argv[4];		/* bash -c COMMAND */
-	char *envp[8];		/* the allowlisted environment */
-	char *home_env;		/* "HOME=workspace", owned by the plan */
+	char *envp[12];		/* the allowlisted environment */
+	char *env_owned[4];	/* the strings of envp the plan allocated */
+	const char *path;	/* PATH's value in envp, searched for argv[0] */
 	int sync_fd;		/* socket: the parent wrote the id maps */
 	bool make_dumpable;	/* the parent is not dumpable (see spawn) */
 	int report_fd;		/* write end: error text or final status */

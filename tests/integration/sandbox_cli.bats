@@ -65,6 +65,48 @@ PY
 	[ "$output" = "adopted 0" ]
 }
 
+@test "PATH keeps the caller's absolute directories" {
+	mkdir "$WS/bin"
+	printf '#!/bin/sh\necho tool ran\n' > "$WS/bin/mytool"
+	chmod 755 "$WS/bin/mytool"
+	run bash -c 'cd "$1" && PATH="$2" exec "$3" sandbox -- mytool' \
+		_ "$WS" "$WS/bin:.::$PATH" "$COWORKER"
+	[ "$status" -eq 0 ]
+	[ "$output" = "tool ran" ]
+	run bash -c 'cd "$1" && PATH="$2" exec "$3" sandbox -- printenv PATH' \
+		_ "$WS" "$WS/bin:.::/usr/bin:/bin" "$COWORKER"
+	[ "$output" = "$WS/bin:/usr/bin:/bin" ]
+}
+
+# HOME is the workspace, so git finds the user's identity through
+# GIT_CONFIG_GLOBAL. Under root the command runs as another uid, so this
+# runs as an unprivileged one.
+@test "git commit uses the user's git identity" {
+	command -v git >/dev/null || skip "git not installed"
+	local as=()
+	if [ "$(id -u)" = 0 ]; then
+		command -v setpriv >/dev/null || skip "setpriv(1) not installed"
+		as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	fi
+	chmod 755 "$TOP"
+	# The sandbox's /tmp is its own, so the home sits in the workspace.
+	mkdir "$WS/.home"
+	printf '[user]\n\tname = Sandbox Tester\n\temail = tester@example.invalid\n' \
+		> "$WS/.home/.gitconfig"
+	git -C "$WS" init -q
+	echo a > "$WS/a"
+	if [ "$(id -u)" = 0 ]; then
+		chown -R 65534:65534 "$WS"
+	fi
+	"${as[@]}" bash -c 'cd "$1" && "$2" version' _ "$WS" "$COWORKER" \
+		>/dev/null 2>&1 || skip "uid 65534 cannot run $COWORKER"
+	run "${as[@]}" env HOME="$WS/.home" bash -c 'cd "$1" && "$2" sandbox -- \
+		bash -c "git add a && git commit -qm first && git log --format=%an"' \
+		_ "$WS" "$COWORKER"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Sandbox Tester" ]
+}
+
 @test "command not found exits 127" {
 	run -127 sb -- no-such-command-here
 	[ "$status" -eq 127 ]

@@ -369,6 +369,16 @@ static void test_background_gone_on_return(void **state)
 	assert_false(exists(path));
 }
 
+/* Scripts write to /dev/stderr, which opens the output pipe again. */
+static void test_dev_stdout_stderr_open(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, "echo one > /dev/stdout && echo two > /dev/stderr");
+	assert_int_equal(fx->result.exit_code, 0);
+	assert_string_equal(fx->output, "one\ntwo\n");
+}
+
 /* The placeholders of the last command go with sandbox_reap. */
 static void test_reap_releases_placeholders(void **state)
 {
@@ -675,13 +685,22 @@ static void test_env_from_allowlist(void **state)
 	struct fixture *fx = *state;
 	char home[4300];
 
+	char *path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+
 	assert_int_equal(setenv("COWORKER_TEST_API_KEY", "sk-test-secret", 1), 0);
+	/* The caller's PATH without its relative and empty entries. */
+	assert_int_equal(setenv("PATH", "/opt/tool/bin:.::bin:/usr/bin:/bin", 1), 0);
 	run(fx, "env");
 	unsetenv("COWORKER_TEST_API_KEY");
+	if (path)
+		setenv("PATH", path, 1);
+	else
+		unsetenv("PATH");
+	free(path);
 
 	assert_null(strstr(fx->output, "COWORKER_TEST_API_KEY"));
 	assert_null(strstr(fx->output, "sk-test-secret"));
-	assert_non_null(strstr(fx->output, "PATH=/usr/local/bin:/usr/bin:/bin\n"));
+	assert_non_null(strstr(fx->output, "PATH=/opt/tool/bin:/usr/bin:/bin\n"));
 	assert_non_null(strstr(fx->output, "TMPDIR=/tmp\n"));
 	assert_non_null(strstr(fx->output, "LC_ALL=C.UTF-8\n"));
 	assert_non_null(strstr(fx->output, "TERM=dumb\n"));
@@ -1128,6 +1147,7 @@ int main(void)
 		SANDBOX_TEST(test_timeout_kills_whole_tree),
 		SANDBOX_TEST(test_background_holder_does_not_hang),
 		SANDBOX_TEST(test_background_gone_on_return),
+		SANDBOX_TEST(test_dev_stdout_stderr_open),
 		SANDBOX_TEST(test_reap_releases_placeholders),
 		SANDBOX_TEST(test_writes_confined_to_workspace),
 		SANDBOX_TEST(test_root_fs_read_only),
