@@ -67,9 +67,10 @@ static int check_opts(const struct sandbox_opts *opts, const char *command,
 	}
 	if (stat(opts->workspace, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen,
-			 "command sandbox: workspace \"%.200s\" is not a directory "
-			 "(%s); pass an existing directory",
-			 opts->workspace, errno ? strerror(errno) : "wrong type");
+			 "command sandbox: workspace \"%.200s\" %s (%s); use a "
+			 "directory that exists and that you may enter",
+			 opts->workspace, errno ? "cannot be reached" :
+			 "is not a directory", errno ? strerror(errno) : "wrong type");
 		return -1;
 	}
 	if (opts->argv && (!opts->argv[0] || !opts->argv[0][0])) {

@@ -325,8 +325,11 @@ static int parse_options(int argc, char **argv, struct sandbox_opts *opts,
 			return option_error("unknown option", argv, optopt);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error("missing command after", "--");
+	if (optind >= argc) {
+		fprintf(stderr, "coworker sandbox: missing command; run "
+			"'coworker sandbox -- CMD [ARGS...]'\n");
+		return SANDBOX_CLI_EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -418,7 +421,15 @@ int sandbox_cli(int argc, char **argv)
 
 	if (!realpath(".", workspace)) {
 		fprintf(stderr, "coworker sandbox: resolving the current "
-			"directory failed (%s)\n", strerror(errno));
+			"directory failed (%s); run it from a directory that "
+			"exists and that you may enter\n", strerror(errno));
+		free(command);
+		return SANDBOX_CLI_EXIT_FAILED;
+	}
+	if (strcmp(workspace, "/") == 0) {
+		fprintf(stderr, "coworker sandbox: the current directory is /, "
+			"which cannot be the workspace; run it from a project "
+			"directory\n");
 		free(command);
 		return SANDBOX_CLI_EXIT_FAILED;
 	}
@@ -445,7 +456,9 @@ int sandbox_cli(int argc, char **argv)
 	if (stop_fd >= 0)
 		close(stop_fd);
 	if (rc < 0) {
-		fprintf(stderr, "coworker sandbox: %s\n", err);
+		/* The library's messages start with its own prefix. */
+		fprintf(stderr, "coworker sandbox: %s\n",
+			strncmp(err, "command sandbox: ", 17) == 0 ? err + 17 : err);
 		return SANDBOX_CLI_EXIT_FAILED;
 	}
 	return exit_status(&result);

@@ -109,9 +109,9 @@ static int placeholder_hold(int dir, const char *name)
  * placeholder there. Nothing is needed when rel exists, or when a
  * component is a file, which no command can create children of.
  */
-static int placeholder_for(int workspace, const char *rel,
-			   struct sandbox_placeholders *ph, char *err,
-			   size_t errlen)
+static int placeholder_for(int workspace, const char *ws_path,
+			   const char *rel, struct sandbox_placeholders *ph,
+			   char *err, size_t errlen)
 {
 	char path[SANDBOX_PLACEHOLDER_PATH_MAX], *name, *slash;
 	struct stat st;
@@ -173,8 +173,9 @@ fail:
 	if (rc < 0)
 		snprintf(err, errlen,
 			 "command sandbox: creating the read-only placeholder for "
-			 "the protected path %s failed (%s); create it yourself or "
-			 "make its parent directory writable", rel, strerror(errno));
+			 "the protected path %s in %s failed (%s); create it "
+			 "yourself, make its directory writable, or use "
+			 "--mode read-only", rel, ws_path, strerror(errno));
 	if (dir >= 0)
 		close(dir);
 	return rc;
@@ -196,7 +197,7 @@ static int make_placeholders(const struct sandbox_opts *opts,
 		return -1;
 	}
 	for (rel = opts->protected_paths; rc == 0 && *rel; rel++)
-		rc = placeholder_for(ws, *rel, ph, err, errlen);
+		rc = placeholder_for(ws, opts->workspace, *rel, ph, err, errlen);
 	close(ws);
 	return rc;
 }

@@ -128,6 +128,17 @@ PY
 	[[ "$output" == *'unknown option "-x"'* ]]
 }
 
+@test "missing command is named" {
+	run -2 sb
+	[[ "$output" == *"missing command; run 'coworker sandbox -- CMD"* ]]
+}
+
+@test "root directory as workspace is rejected plainly" {
+	run -125 bash -c 'cd / && "$1" sandbox -- true' _ "$COWORKER"
+	[[ "$output" == *"the current directory is /, which cannot be the workspace"* ]]
+	[[ "$output" != *"command sandbox:"* ]]
+}
+
 @test "missing option value is named" {
 	run sb --mode
 	[ "$status" -eq 2 ]
