@@ -23,10 +23,17 @@
 
 #define MASK_PATH_MAX 4096
 
-/* Relative to the caller's home directory. */
+/*
+ * Relative to the caller's home directory: the home entries of the
+ * policy's protected list (policy/protected.c), with whole folders for
+ * .docker and .kube.
+ */
 static const char *const home_secrets[] = {
-	".ssh", ".aws", ".config/gcloud", ".gnupg", ".config/coworker",
-	".netrc", ".git-credentials", ".docker", ".kube",
+	".ssh", ".aws", ".config/gcloud", ".azure", ".gnupg",
+	".config/coworker", ".netrc", ".git-credentials", ".docker", ".kube",
+	".config/gh", ".npmrc", ".pypirc", ".cargo/credentials",
+	".cargo/credentials.toml", ".gem/credentials", ".pgpass",
+	".vault-token", ".terraform.d/credentials.tfrc.json",
 };
 
 static int mask_fail(char *err, size_t errlen, const char *step,

@@ -195,10 +195,13 @@ need_coworker() {
 
 @test "read a masked secret" {
 	need_coworker
-	mkdir -p "$TOP/home/.ssh"
+	mkdir -p "$TOP/home/.ssh" "$TOP/home/.config/gh"
 	echo SECRET-KEY > "$TOP/home/.ssh/id_test"
 	echo SECRET-ENV > "$WS/.env"
-	run sb -- bash -c "cat '$TOP/home/.ssh/id_test' .env"
+	echo SECRET-NPM > "$TOP/home/.npmrc"
+	echo SECRET-GH > "$TOP/home/.config/gh/hosts.yml"
+	run sb -- bash -c "cat '$TOP/home/.ssh/id_test' .env '$TOP/home/.npmrc' \
+		'$TOP/home/.config/gh/hosts.yml'"
 	[[ "$output" != *SECRET* ]]
 }
 

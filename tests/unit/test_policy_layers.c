@@ -280,7 +280,7 @@ static void test_layer_order(void **state)
 	assert_int_equal(p.rules[p.count - 4].layer, POLICY_LAYER_LOCAL);
 	assert_int_equal(p.rules[p.count - 5].layer, POLICY_LAYER_PROJECT);
 	assert_int_equal(p.rules[p.count - 6].layer, POLICY_LAYER_USER);
-	assert_int_equal(p.nprotected, 14);
+	assert_int_equal(p.nprotected, 23);
 	policy_free(&p);
 	unlink(xpath);
 	cleanup_files();
@@ -506,7 +506,7 @@ static void test_unprotect_user_only(void **state)
 	load_ok(&p, &l);
 	assert_int_equal(p.nunprotected, 1);
 	assert_string_equal(p.unprotected[0], "**/.env");
-	assert_int_equal(p.nprotected, 13);
+	assert_int_equal(p.nprotected, 22);
 	expect_path(&p, POLICY_READ, ".env", POLICY_ALLOW, "Read");
 	expect_path(&p, POLICY_READ, ".env.prod", POLICY_DENY, "**/.env.*");
 	policy_free(&p);
