@@ -107,6 +107,25 @@ PY
 	[ "$output" = "Sandbox Tester" ]
 }
 
+# A workspace below the top of a repository: git reads the repository
+# above, whose files the command's uid does not own under root.
+@test "git works in a subdirectory of a repository" {
+	command -v git >/dev/null || skip "git not installed"
+	local repo
+	# Not under /tmp, which the sandbox replaces with its own.
+	repo=$(mktemp -d "$BUILD/cli-repo-XXXXXX")
+	chmod 755 "$repo"
+	git -C "$repo" init -q
+	mkdir "$repo/sub"
+	echo x > "$repo/sub/f"
+	run bash -c 'cd "$1/sub" && "$2" sandbox -- bash -c \
+		"test -d ../.git || exit 3; git status --short"' _ "$repo" "$COWORKER"
+	rm -rf "$repo"
+	[ "$status" -ne 3 ] || skip "the repository above is not visible here"
+	[ "$status" -eq 0 ]
+	[ "$output" = "?? ./" ]
+}
+
 @test "command not found exits 127" {
 	run -127 sb -- no-such-command-here
 	[ "$status" -eq 127 ]
