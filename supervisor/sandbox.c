@@ -50,6 +50,7 @@ static int check_opts(const struct sandbox_opts *opts, const char *command,
 {
 	const char *const *rel;
 	struct stat st;
+	char why[96];
 
 	errno = 0;
 	if (!opts || !command || !opts->workspace) {
@@ -66,11 +67,16 @@ static int check_opts(const struct sandbox_opts *opts, const char *command,
 		return -1;
 	}
 	if (stat(opts->workspace, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen,
-			 "command sandbox: workspace \"%.200s\" %s (%s); use a "
-			 "directory that exists and that you may enter",
-			 opts->workspace, errno ? "cannot be reached" :
-			 "is not a directory", errno ? strerror(errno) : "wrong type");
+		if (errno == ENOENT)
+			snprintf(why, sizeof(why), "does not exist");
+		else if (errno)
+			snprintf(why, sizeof(why), "cannot be reached (%s)",
+				 strerror(errno));
+		else
+			snprintf(why, sizeof(why), "is not a directory");
+		snprintf(err, errlen, "command sandbox: workspace \"%.200s\" %s; "
+			 "use a directory that exists and that you may enter",
+			 opts->workspace, why);
 		return -1;
 	}
 	if (opts->argv && (!opts->argv[0] || !opts->argv[0][0])) {
@@ -633,8 +639,11 @@ static int supervise(struct sandbox_child *c, struct sandbox_output *out,
 			rc = sandbox_output_read(out, pfd[0].fd, err, errlen);
 			if (rc < 0)
 				return -1;
-			if (rc == 0)
+			/* Closed, so a writer past the surplus gets EPIPE. */
+			if (rc == 0) {
 				pfd[0].fd = -1;
+				close_fd(&c->output_fd);
+			}
 		}
 		if (pfd[1].revents) {
 			*exited = true;

@@ -285,8 +285,16 @@ int sandbox_output_open(struct sandbox_output *out, size_t cap, char *err,
 			size_t errlen);
 
 /*
+ * Bytes beyond the cap that are still read and counted. Past them the
+ * caller closes the pipe, so a command that writes without end (yes, a
+ * loop) gets EPIPE at once instead of running to its timeout.
+ */
+#define SANDBOX_OUTPUT_SURPLUS_MAX (256UL << 20)
+
+/*
  * Read what the non-blocking pipe fd holds now. Returns 1 when more may
- * come, 0 at end of file, -1 on error.
+ * come, 0 at end of file or once SANDBOX_OUTPUT_SURPLUS_MAX bytes beyond
+ * the cap were read, -1 on error.
  */
 int sandbox_output_read(struct sandbox_output *out, int fd, char *err,
 			size_t errlen);

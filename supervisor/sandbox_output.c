@@ -88,6 +88,8 @@ int sandbox_output_read(struct sandbox_output *out, int fd, char *err,
 		out->total += (size_t)n;
 		if (output_keep(out, buf, (size_t)n, err, errlen) < 0)
 			return -1;
+		if (out->total - out->kept > SANDBOX_OUTPUT_SURPLUS_MAX)
+			return 0;
 	}
 }
 

@@ -369,6 +369,22 @@ static void test_background_gone_on_return(void **state)
 	assert_false(exists(path));
 }
 
+/*
+ * Output without end is read only so far past the cap: then the pipe is
+ * closed and the writer gets EPIPE, well before the timeout.
+ */
+static void test_endless_output_stopped(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->opts.timeout_ms = 600000;
+	run(fx, "yes");
+	assert_false(fx->result.timed_out);
+	assert_true(fx->result.truncated);
+	assert_true(fx->result.output_bytes > SANDBOX_OUTPUT_SURPLUS_MAX);
+	assert_int_equal(fx->result.signal, SIGPIPE);
+}
+
 /* Scripts write to /dev/stderr, which opens the output pipe again. */
 static void test_dev_stdout_stderr_open(void **state)
 {
@@ -790,7 +806,7 @@ static void test_invalid_opts_rejected(void **state)
 	expect_invalid(fx, "invalid workspace");
 	snprintf(missing, sizeof(missing), "%s/missing", fx->base);
 	fx->opts.workspace = missing;
-	expect_invalid(fx, "is not a directory");
+	expect_invalid(fx, "does not exist");
 	fx->opts.workspace = fx->ws;
 
 	fx->opts.timeout_ms = 0;
@@ -1147,6 +1163,7 @@ int main(void)
 		SANDBOX_TEST(test_timeout_kills_whole_tree),
 		SANDBOX_TEST(test_background_holder_does_not_hang),
 		SANDBOX_TEST(test_background_gone_on_return),
+		SANDBOX_TEST(test_endless_output_stopped),
 		SANDBOX_TEST(test_dev_stdout_stderr_open),
 		SANDBOX_TEST(test_reap_releases_placeholders),
 		SANDBOX_TEST(test_writes_confined_to_workspace),
