@@ -52,13 +52,16 @@ struct audit_log {
 
 static const char *const audit_reserved[] = { "seq", "ts", "prev", "event" };
 
-/* Add secret to the forms to redact, unless it is empty or already there. */
+bool audit_secret_too_short(const char *secret)
+{
+	return strlen(secret) < AUDIT_SECRET_MIN;
+}
+
+/* Add secret to the forms to redact, unless it is already there. */
 static int secrets_add(struct audit_log *log, const char *secret)
 {
 	size_t i;
 
-	if (!*secret)
-		return 0;
 	for (i = 0; i < log->secret_count; i++)
 		if (strcmp(log->secrets[i], secret) == 0)
 			return 0;
@@ -75,9 +78,11 @@ static int secrets_add(struct audit_log *log, const char *secret)
 }
 
 /*
- * Collect the forms of the secret to redact. The padded base64 form comes
- * before the unpadded one, which is its prefix, so that a padded occurrence
- * is replaced whole.
+ * Collect the forms of the secret to redact, unless it is too short to be
+ * a real key (AUDIT_SECRET_MIN). Its base64 forms are longer than the
+ * secret, so none of them is shorter than that minimum either. The padded
+ * base64 form comes before the unpadded one, which is its prefix, so that
+ * a padded occurrence is replaced whole.
  *
  * NOTE: only the encoding of the secret on its own is matched. Inside a
  * longer base64 text (such as "user:secret" in HTTP Basic auth) the secret
@@ -90,7 +95,7 @@ static int secrets_init(struct audit_log *log, const char *secret)
 	char *b64;
 	int rc = -1;
 
-	if (len == 0)
+	if (audit_secret_too_short(secret))
 		return 0;
 
 	b64 = malloc(b64_len + 1);
@@ -419,7 +424,7 @@ static long line_render(struct audit_log *log, cJSON *line, char *err,
 	}
 	if (secrets_found(log, log->line, (size_t)len)) {
 		snprintf(err, errlen,
-			 "audit event not written: the secret to redact occurs in the line's fixed text, so it cannot be hidden; a secret this short cannot be redacted reliably");
+			 "audit event not written: a key to redact occurs in the line's fixed text (a member name, the timestamp or a digest), where it cannot be replaced; use another key");
 		return -1;
 	}
 	return len;

@@ -28,14 +28,24 @@
 /* Placeholder that replaces the secret given to audit_open. */
 #define AUDIT_REDACTED "[REDACTED]"
 
+/*
+ * Shortest secret that is redacted, in bytes. A shorter key is taken for
+ * a placeholder such as the "x" or "test" that people give local model
+ * servers. Replacing it everywhere would garble the log ("unit[REDACTED]"
+ * for "unittest"), and a key that occurs in a line's fixed text, as "e" or
+ * "ab" in a digest, would stop every append. Keys that OpenAI and
+ * Anthropic issue have more than 40 characters.
+ */
+#define AUDIT_SECRET_MIN 16
+
 struct audit_log;
 
 /*
  * Open (create or continue) the log at path. A log that already has lines
  * is continued: its chain is read and verified first, and a torn last line
- * is an error. redact, when not NULL or empty, is a secret that is replaced
- * by "[REDACTED]" wherever it appears in any later line, together with its
- * base64 form.
+ * is an error. redact, when not NULL, is a secret that is replaced by
+ * "[REDACTED]" wherever it appears in any later line, together with its
+ * base64 forms, unless it is shorter than AUDIT_SECRET_MIN.
  *
  * The path must not be a symbolic link, and a file whose mode is looser
  * than 0600 is changed to 0600. The log holds an exclusive flock(2) on the
@@ -47,11 +57,18 @@ struct audit_log *audit_open(const char *path, const char *redact,
 
 /*
  * Redact secret, and its base64 forms, in every later line too, as the
- * redact argument of audit_open does. Room is kept for one secret besides
- * that one. Returns -1 with err set when the secret cannot be added.
+ * redact argument of audit_open does; a secret shorter than
+ * AUDIT_SECRET_MIN is skipped. Room is kept for one secret besides that
+ * one. Returns -1 with err set when the secret cannot be added.
  */
 int audit_add_secret(struct audit_log *log, const char *secret,
 		     char *err, size_t errlen);
+
+/*
+ * Whether secret is shorter than AUDIT_SECRET_MIN, so that audit_open and
+ * audit_add_secret do not redact it.
+ */
+bool audit_secret_too_short(const char *secret);
 
 /*
  * Append one event. fields is an object whose members follow "event"
@@ -64,8 +81,9 @@ int audit_add_secret(struct audit_log *log, const char *secret,
  * any depth, and numbers whose printed form contains the secret (those
  * become the string "[REDACTED]"). The secret can still occur in a line's
  * fixed text: a member name of the format, the timestamp, the digest or
- * the placeholder itself. Such a line is not written and the call fails,
- * which only very short secrets can cause.
+ * the placeholder itself. Such a line is not written and the call fails.
+ * A secret of AUDIT_SECRET_MIN bytes or more causes that only by chance,
+ * for example a key of hex digits that a digest happens to contain.
  *
  * An event that is invalid (fields not an object, a field named "seq",
  * "ts", "prev" or "event", a line longer than AUDIT_LINE_MAX) fails and

@@ -332,7 +332,17 @@ static int open_audit(struct session *s, const char *key, char *path,
 		snprintf(path, pathsize, "%s/%s.jsonl", dir, s->id);
 	}
 	s->audit = audit_open(path, key, err, errlen);
-	return s->audit ? 0 : -1;
+	if (!s->audit)
+		return -1;
+
+	/* audit_open skips such a key: tell the user, in case it is real. */
+	if (*key && audit_secret_too_short(key))
+		session_note("%s is shorter than %d characters, so it is taken "
+			     "for a placeholder and not redacted from the audit "
+			     "log or the output; a key that must stay secret "
+			     "needs %d or more", s->cfg->api_key_env,
+			     AUDIT_SECRET_MIN, AUDIT_SECRET_MIN);
+	return 0;
 }
 
 static int audit_session_start(struct session *s, cJSON *files)

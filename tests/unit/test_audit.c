@@ -623,8 +623,8 @@ static void test_redact_base64_forms(void **state)
 
 static void test_redact_escaped_characters(void **state)
 {
-	static const char secret[] = "k\"ey\\with-quote";
-	static const char escaped[] = "k\\\"ey\\\\with-quote";
+	static const char secret[] = "k\"ey\\with-a-quote";
+	static const char escaped[] = "k\\\"ey\\\\with-a-quote";
 	struct fixture *fx = *state;
 	char err[256], msg[512];
 	struct audit_log *log;
@@ -637,7 +637,7 @@ static void test_redact_escaped_characters(void **state)
 	fields = cJSON_CreateObject();
 	inner = cJSON_CreateObject();
 	assert_non_null(cJSON_AddStringToObject(fields, "v",
-						"before k\"ey\\with-quote after"));
+						"before k\"ey\\with-a-quote after"));
 	assert_non_null(cJSON_AddStringToObject(inner, secret, secret));
 	assert_true(cJSON_AddItemToObject(fields, "inner", inner));
 	assert_int_equal(audit_append(log, secret, fields, true, err,
@@ -655,16 +655,76 @@ static void test_redact_escaped_characters(void **state)
 			 AUDIT_VERIFY_OK);
 }
 
-static void test_redact_short_secret(void **state)
+/* The shortest secret that is redacted, and one byte less. */
+static void test_redact_min_length(void **state)
 {
+	static const char at_min[] = "q~Z!q~Z!q~Z!q~Z!";
 	struct fixture *fx = *state;
 	size_t len;
 	char *data;
 
-	data = append_redacted(fx->path, "q~Z!", "short",
-			       "{\"v\":\"aq~Z!b\",\"q~Z!\":[\"q~Z!\"]}", &len);
-	assert_false(contains(data, len, "q~Z!"));
+	assert_int_equal(strlen(at_min), AUDIT_SECRET_MIN);
+	assert_false(audit_secret_too_short(at_min));
+	assert_true(audit_secret_too_short(at_min + 1));
+	data = append_redacted(fx->path, at_min, "short",
+			       "{\"v\":\"aq~Z!q~Z!q~Z!q~Z!b\"}", &len);
 	assert_true(contains(data, len, "\"v\":\"a[REDACTED]b\""));
+	free(data);
+
+	assert_int_equal(unlink(fx->path), 0);
+	data = append_redacted(fx->path, at_min + 1, "short",
+			       "{\"v\":\"a~Z!q~Z!q~Z!q~Z!b\"}", &len);
+	assert_true(contains(data, len, "\"v\":\"a~Z!q~Z!q~Z!q~Z!b\""));
+	assert_false(contains(data, len, AUDIT_REDACTED));
+	free(data);
+}
+
+/*
+ * Placeholder keys for local model servers are not redacted: "d", "e" and
+ * "ab" occur in digests, and "x" and "test" in ordinary text.
+ */
+static void test_placeholder_key_not_redacted(void **state)
+{
+	static const char *const keys[] = { "d", "e", "ab", "x", "test" };
+	static const char json[] =
+		"{\"command\":\"python3 -m unittest\",\"x\":\"dGVzdA== eA\"}";
+	struct fixture *fx = *state;
+	size_t i, len;
+	char *data;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		data = append_redacted(fx->path, keys[i], "test", json, &len);
+		assert_true(contains(data, len, "\"event\":\"test\""));
+		assert_true(contains(data, len, "python3 -m unittest"));
+		assert_true(contains(data, len, "\"x\":\"dGVzdA== eA\""));
+		assert_false(contains(data, len, AUDIT_REDACTED));
+		free(data);
+		assert_int_equal(unlink(fx->path), 0);
+	}
+}
+
+/* A placeholder passed to audit_add_secret takes none of the room. */
+static void test_placeholder_added_takes_no_room(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_log *log;
+	char err[256];
+	cJSON *fields = cJSON_Parse("{\"a\":\"test " OTHER_SECRET "\"}");
+	size_t len;
+	char *data;
+
+	log = audit_open(fx->path, SECRET, err, sizeof(err));
+	assert_non_null(log);
+	assert_non_null(fields);
+	assert_int_equal(audit_add_secret(log, "test", err, sizeof(err)), 0);
+	assert_int_equal(audit_add_secret(log, OTHER_SECRET, err, sizeof(err)), 0);
+	assert_int_equal(audit_append(log, "switch", fields, false, err,
+				      sizeof(err)), 0);
+	cJSON_Delete(fields);
+	assert_int_equal(audit_close(log, err, sizeof(err)), 0);
+
+	data = slurp(fx->path, &len);
+	assert_true(contains(data, len, "\"a\":\"test [REDACTED]\""));
 	free(data);
 }
 
@@ -674,16 +734,18 @@ static void test_redact_number(void **state)
 	size_t len;
 	char *data;
 
-	data = append_redacted(fx->path, "27182818", "number",
-			       "{\"n\":3271828184,\"m\":12}", &len);
-	assert_false(contains(data, len, "27182818"));
+	/* Below 2^53, so exact as a double: cJSON prints every digit. */
+	data = append_redacted(fx->path, "2718281828459045", "number",
+			       "{\"n\":-2718281828459045,\"m\":12}", &len);
+	assert_false(contains(data, len, "2718281828459045"));
 	assert_true(contains(data, len, "\"n\":\"[REDACTED]\",\"m\":12}"));
 	free(data);
 }
 
+/* The first line's prev is 64 zeros, which no redaction can change. */
 static void test_redact_fixed_text_fails_closed(void **state)
 {
-	static const char secret[] = "\"prev\":";
+	static const char secret[] = "0000000000000000";
 	struct fixture *fx = *state;
 	char err[512];
 	struct audit_log *log;
@@ -696,6 +758,7 @@ static void test_redact_fixed_text_fails_closed(void **state)
 				      sizeof(err)), -1);
 	assert_null(strstr(err, secret));
 	assert_non_null(strstr(err, "not written"));
+	assert_non_null(strstr(err, "a key to redact"));
 	assert_int_equal(audit_count(log), 0);
 	assert_int_equal(audit_close(log, err, sizeof(err)), 0);
 
@@ -1008,7 +1071,9 @@ int main(void)
 		T(test_redact_member_names),
 		T(test_redact_base64_forms),
 		T(test_redact_escaped_characters),
-		T(test_redact_short_secret),
+		T(test_redact_min_length),
+		T(test_placeholder_key_not_redacted),
+		T(test_placeholder_added_takes_no_room),
 		T(test_redact_number),
 		T(test_redact_fixed_text_fails_closed),
 		T(test_mode_is_0600),
