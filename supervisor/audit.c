@@ -1,6 +1,7 @@
 /*
  * Writing the audit log: building each line, redacting the secret, chaining
- * the digests, and syncing in batches.
+ * the digests, and syncing in batches. The session's output is redacted
+ * here too, with the same secrets.
  *
  * Verification (also used here to continue an existing log) lives in
  * audit_verify.c.
@@ -269,6 +270,66 @@ static int redact_numbers(const struct audit_log *log, cJSON *item)
 		if (redact_numbers(log, child) < 0)
 			return -1;
 	return 0;
+}
+
+char *audit_redact_text(const struct audit_log *log, const char *text)
+{
+	char *redacted = (char *)text, *copy;
+
+	if (redact_string(log, &redacted, false) < 0)
+		return NULL;
+	copy = strdup(redacted);
+	if (redacted != text)
+		cJSON_free(redacted);
+	return copy;
+}
+
+char *audit_redact_print(const struct audit_log *log, cJSON *item, char *err,
+			 size_t errlen)
+{
+	char *text;
+
+	if (redact_tree(log, item) < 0)
+		goto nomem;
+	text = cJSON_PrintUnformatted(item);
+	if (text && secrets_found(log, text, strlen(text))) {
+		cJSON_free(text);
+		if (redact_numbers(log, item) < 0)
+			goto nomem;
+		text = cJSON_PrintUnformatted(item);
+	}
+	if (!text)
+		goto nomem;
+	if (secrets_found(log, text, strlen(text))) {
+		cJSON_free(text);
+		snprintf(err, errlen,
+			 "a key to redact occurs in the JSON syntax between the values, where it cannot be replaced");
+		return NULL;
+	}
+	return text;
+nomem:
+	snprintf(err, errlen, "out of memory while redacting");
+	return NULL;
+}
+
+size_t audit_secret_prefix(const struct audit_log *log, const char *text,
+			   size_t len)
+{
+	size_t i, n, longest = 0;
+
+	for (i = 0; i < log->secret_count; i++) {
+		/* A whole form is redacted where it is, not held back. */
+		n = strlen(log->secrets[i]) - 1;
+		if (n > len)
+			n = len;
+		for (; n > longest; n--) {
+			if (memcmp(text + len - n, log->secrets[i], n) == 0) {
+				longest = n;
+				break;
+			}
+		}
+	}
+	return longest;
 }
 
 static void format_timestamp(char *buf, size_t len)

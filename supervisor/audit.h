@@ -71,6 +71,37 @@ int audit_add_secret(struct audit_log *log, const char *secret,
 bool audit_secret_too_short(const char *secret);
 
 /*
+ * The log's secrets are redacted in what the session prints as well, with
+ * the functions below, so that its output hides what the log hides.
+ */
+
+/*
+ * Copy text with every form of the log's secrets replaced by
+ * AUDIT_REDACTED, as in a line's strings. Returns the copy (free it with
+ * free()), or NULL when memory ran out.
+ */
+char *audit_redact_text(const struct audit_log *log, const char *text);
+
+/*
+ * Redact item in place as audit_append redacts a line, then print it
+ * compactly. item must own its strings (no cJSON references). Returns the
+ * text (free it with cJSON_free()), or NULL with err set when memory ran
+ * out or a secret occurs in the JSON syntax itself.
+ */
+char *audit_redact_print(const struct audit_log *log, cJSON *item, char *err,
+			 size_t errlen);
+
+/*
+ * Return the length of the longest end of the len bytes at text that
+ * begins a form of a secret without completing it. A caller that receives
+ * text in pieces prints the piece without that end and prepends the end
+ * to the next piece, because redacting each piece alone misses a secret
+ * split between two.
+ */
+size_t audit_secret_prefix(const struct audit_log *log, const char *text,
+			   size_t len);
+
+/*
  * Append one event. fields is an object whose members follow "event"
  * (borrowed; may be NULL). With sync, the line is on disk (fdatasync) before
  * this returns: use it before any action with side effects. Without it,

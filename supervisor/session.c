@@ -41,16 +41,20 @@
 /* The CA bundle handed to the worker for https endpoints. */
 #define CA_BUNDLE_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
 
+/* Maximum length of a note in bytes; a longer note is cut. */
+#define NOTE_MAX 8191
+
 void (*session_note_hook)(const char *line);
 
-void session_note(const char *fmt, ...)
-{
-	char line[8192];
-	va_list ap;
+/*
+ * The log whose secrets session_note redacts: the running session's, from
+ * open_audit until the log is closed. session_note takes no session, and
+ * a process runs one session at a time.
+ */
+static const struct audit_log *note_redactor;
 
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
+static void note_write(const char *line)
+{
 	if (session_note_hook) {
 		session_note_hook(line);
 		return;
@@ -58,6 +62,32 @@ void session_note(const char *fmt, ...)
 	fputs("coworker: ", stderr);
 	sanitize_write(stderr, line, false);
 	fputc('\n', stderr);
+}
+
+void session_note(const char *fmt, ...)
+{
+	char *line, *redacted;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	if (line && note_redactor) {
+		redacted = audit_redact_text(note_redactor, line);
+		free(line);
+		line = redacted;
+	}
+	if (!line) {
+		note_write("a message was dropped: out of memory");
+		return;
+	}
+
+	/* Cut only after redacting, so that a key cut in two is still found. */
+	if (strlen(line) > NOTE_MAX)
+		line[NOTE_MAX] = '\0';
+	note_write(line);
+	free(line);
 }
 
 void session_abort(struct session *s, int exit_status, const char *end_status,
@@ -81,12 +111,19 @@ void session_abort(struct session *s, int exit_status, const char *end_status,
 /* Version of the --json event stream, documented in docs/headless.md. */
 #define JSON_STREAM_VERSION 1
 
-void session_emit(struct session *s, const char *type, const cJSON *fields)
+/*
+ * Print one line of the --json stream, redacted with the log's secrets as
+ * the log's own lines are. Events come only while the log is open, and a
+ * line that cannot be redacted is not printed.
+ */
+static void emit_line(struct session *s, const char *type,
+		      const cJSON *fields)
 {
+	char err[SESSION_ERR_MAX] = "out of memory";
 	cJSON *line, *item;
-	char *text;
+	char *text = NULL;
 
-	if (!s->cfg->json)
+	if (!s->audit)
 		return;
 	line = cJSON_CreateObject();
 	cJSON_AddNumberToObject(line, "v", JSON_STREAM_VERSION);
@@ -95,21 +132,92 @@ void session_emit(struct session *s, const char *type, const cJSON *fields)
 		cJSON_ArrayForEach(item, fields)
 			cJSON_AddItemToObject(line, item->string,
 					      cJSON_Duplicate(item, true));
-	text = cJSON_PrintUnformatted(line);
+	if (line)
+		text = audit_redact_print(s->audit, line, err, sizeof(err));
 	if (text) {
 		fputs(text, stdout);
 		fputc('\n', stdout);
 		fflush(stdout);
+	} else {
+		session_note("--json: the %s event was not printed: %s", type,
+			     err);
 	}
-	free(text);
+	cJSON_free(text);
 	cJSON_Delete(line);
+}
+
+static void emit_delta_line(struct session *s, const char *text)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "text", text);
+	emit_line(s, "text_delta", f);
+	cJSON_Delete(f);
+}
+
+/*
+ * --json-deltas: redacting each delta alone would miss a key split
+ * between two of them. So the end of the text that could begin a form of
+ * the key is held back in s->delta_held, until the next delta completes
+ * it (and it is redacted whole) or shows that it was not the key. Any
+ * other event prints the held text first, so the order stays as it came.
+ */
+static void emit_text_delta(struct session *s, const char *text)
+{
+	size_t held_len = s->delta_held ? strlen(s->delta_held) : 0;
+	size_t len = held_len + strlen(text), keep;
+	char *joined;
+
+	if (!s->cfg->json || !s->cfg->json_deltas || !s->audit)
+		return;
+	joined = malloc(len + 1);
+	if (!joined) {
+		session_note("--json: a text_delta event was not printed: "
+			     "out of memory");
+		return;
+	}
+	memcpy(joined, s->delta_held ? s->delta_held : "", held_len);
+	memcpy(joined + held_len, text, len - held_len + 1);
+	free(s->delta_held);
+	s->delta_held = NULL;
+
+	keep = audit_secret_prefix(s->audit, joined, len);
+	if (keep > 0) {
+		s->delta_held = strdup(joined + len - keep);
+		if (!s->delta_held)
+			session_note("--json: the end of a text_delta event was "
+				     "not printed: out of memory");
+	}
+	joined[len - keep] = '\0';
+	if (joined[0])
+		emit_delta_line(s, joined);
+	free(joined);
+}
+
+/* Print the text that emit_text_delta held back, if any. */
+static void flush_text_delta(struct session *s)
+{
+	char *text = s->delta_held;
+
+	if (!text)
+		return;
+	s->delta_held = NULL;
+	emit_delta_line(s, text);
+	free(text);
+}
+
+void session_emit(struct session *s, const char *type, const cJSON *fields)
+{
+	if (!s->cfg->json)
+		return;
+	flush_text_delta(s);
+	emit_line(s, type, fields);
 }
 
 /*
  * Every audited event also goes to the --json stream, so that stream is the
- * audit log without its chain. The key is redacted in both: the audit
- * module redacts its own copy, and this copy never contains the key because
- * no event the supervisor builds contains it.
+ * audit log without its chain. The key is redacted in both, with the same
+ * secrets: the log redacts its line, and session_emit redacts its copy.
  */
 int session_audit(struct session *s, const char *event, cJSON *fields,
 		  bool sync)
@@ -334,6 +442,7 @@ static int open_audit(struct session *s, const char *key, char *path,
 	s->audit = audit_open(path, key, err, errlen);
 	if (!s->audit)
 		return -1;
+	note_redactor = s->audit;
 
 	/* audit_open skips such a key: tell the user, in case it is real. */
 	if (*key && audit_secret_too_short(key))
@@ -343,6 +452,17 @@ static int open_audit(struct session *s, const char *key, char *path,
 			     "needs %d or more", s->cfg->api_key_env,
 			     AUDIT_SECRET_MIN, AUDIT_SECRET_MIN);
 	return 0;
+}
+
+/* Close the log, and with it the redaction of what session_note prints. */
+static int close_audit(struct session *s, char *err, size_t errlen)
+{
+	int rc;
+
+	note_redactor = NULL;
+	rc = audit_close(s->audit, err, errlen);
+	s->audit = NULL;
+	return rc;
 }
 
 static int audit_session_start(struct session *s, cJSON *files)
@@ -708,9 +828,8 @@ static int on_event(struct session *s, struct proto_msg *m)
 		return session_audit(s, "turn_start", f, false);
 	case PROTO_TEXT_DELTA:
 		/* Not audited: the whole text follows in a "text" event. */
-		cJSON_AddStringToObject(f, "text", proto_str(m, "text"));
-		session_emit(s, "text_delta", f);
 		cJSON_Delete(f);
+		emit_text_delta(s, proto_str(m, "text"));
 		return 0;
 	case PROTO_TODO:
 		return on_todo(s, m, f);
@@ -1201,11 +1320,16 @@ static void teardown_loop(struct session *s)
 	s->base = NULL;
 }
 
-/* Write the end record, close the log and print the head digest. */
+/*
+ * Write the end record, print the head digest and the session_completed
+ * event, and close the log. The log contains the secrets that the notes
+ * and the --json stream are redacted with, so it closes last.
+ */
 static void finish_audit(struct session *s, const char *path)
 {
 	char err[SESSION_ERR_MAX], head[AUDIT_DIGEST_HEX];
 	cJSON *f = cJSON_CreateObject();
+	bool synced;
 
 	cJSON_AddStringToObject(f, "status", s->end_status);
 	cJSON_AddNumberToObject(f, "turns", (double)s->turns);
@@ -1219,13 +1343,15 @@ static void finish_audit(struct session *s, const char *path)
 			s->exit_status = SESSION_EXIT_SETUP;
 	}
 	cJSON_Delete(f);
-	snprintf(head, sizeof(head), "%s", audit_head(s->audit));
-	if (audit_close(s->audit, err, sizeof(err)) < 0) {
+
+	/* Lines before a failed end record may still wait for their sync. */
+	synced = audit_sync(s->audit, err, sizeof(err)) == 0;
+	if (!synced) {
 		session_note("audit log: %s", err);
 		if (s->exit_status == SESSION_EXIT_OK)
 			s->exit_status = SESSION_EXIT_SETUP;
 	}
-	s->audit = NULL;
+	snprintf(head, sizeof(head), "%s", audit_head(s->audit));
 	session_note("audit log %s", path);
 	fprintf(stderr, "audit head: %s\n", head);
 
@@ -1240,6 +1366,14 @@ static void finish_audit(struct session *s, const char *path)
 	cJSON_AddStringToObject(f, "audit_head", head);
 	session_emit(s, "session_completed", f);
 	cJSON_Delete(f);
+
+	/*
+	 * Every line is on disk once audit_sync succeeded, so a failed
+	 * close(2) loses none and leaves the exit status just printed as it
+	 * is. After a failed sync, closing only repeats that error.
+	 */
+	if (close_audit(s, err, sizeof(err)) < 0 && synced)
+		session_note("audit log: %s", err);
 }
 
 /* Read the key and remove it from our environment at once. */
@@ -1536,7 +1670,9 @@ int session_close(struct session *s)
 		finish_audit(s, s->audit_path);
 	teardown_loop(s);
 	if (s->audit)
-		audit_close(s->audit, err, sizeof(err));
+		close_audit(s, err, sizeof(err));
+	free(s->delta_held);
+	s->delta_held = NULL;
 	if (s->worker.sock >= 0 || s->worker.pid > 0)
 		worker_stop(&s->worker);
 	broker_close(&s->broker);
@@ -1561,6 +1697,21 @@ int session_close(struct session *s)
 	return s->exit_status;
 }
 
+/* Print the final answer on stdout, redacted as the log redacts it. */
+static void print_final_text(struct session *s)
+{
+	char *text = audit_redact_text(s->audit, s->summary);
+
+	if (!text) {
+		session_note("the final answer was not printed: out of memory");
+		return;
+	}
+	sanitize_write(stdout, text, true);
+	fputc('\n', stdout);
+	fflush(stdout);
+	free(text);
+}
+
 /* Print exec's result after the loop: the final text, or why there is none. */
 static void report_exec_end(struct session *s)
 {
@@ -1577,9 +1728,7 @@ static void report_exec_end(struct session *s)
 	}
 	if (!cfg->json && s->done && s->summary && s->end_status &&
 	    strcmp(s->end_status, "ok") == 0) {
-		sanitize_write(stdout, s->summary, true);
-		fputc('\n', stdout);
-		fflush(stdout);
+		print_final_text(s);
 	} else if (s->done && s->summary && *s->summary) {
 		/* An error's text was already shown as the worker's log line. */
 		if (strcmp(s->end_status, "max_turns") == 0 ||

@@ -72,6 +72,8 @@ struct session {
 	long requests;
 	long denials;			/* requests answered with deny */
 	char *summary;
+	char *delta_held;		/* --json-deltas: text that may begin
+					   the key, not printed yet */
 	cJSON *todo;			/* the worker's latest todo list */
 
 	struct skill_set skills;	/* discovered at start */

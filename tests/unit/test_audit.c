@@ -767,6 +767,134 @@ static void test_redact_fixed_text_fails_closed(void **state)
 	free(data);
 }
 
+/* The session's notes and final answer are redacted like the log's lines. */
+static void test_redact_text_copy(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_log *log;
+	char err[256], *text;
+	static const char plain[] = "nothing to hide";
+
+	log = audit_open(fx->path, SECRET, err, sizeof(err));
+	assert_non_null(log);
+	assert_int_equal(audit_add_secret(log, OTHER_SECRET, err, sizeof(err)), 0);
+
+	/* "c2stbGl2ZS00ZjlhOGI3YzZkNWU" is SECRET in unpadded base64. */
+	text = audit_redact_text(log, "model: echo " SECRET " and "
+				 OTHER_SECRET ", c2stbGl2ZS00ZjlhOGI3YzZkNWU");
+	assert_non_null(text);
+	assert_string_equal(text, "model: echo [REDACTED] and [REDACTED], "
+			    "[REDACTED]");
+	free(text);
+
+	text = audit_redact_text(log, plain);
+	assert_non_null(text);
+	assert_string_equal(text, plain);
+	assert_ptr_not_equal(text, plain);
+	free(text);
+	assert_int_equal(audit_close(log, err, sizeof(err)), 0);
+}
+
+/* The --json stream's lines are redacted like the log's lines. */
+static void test_redact_print_event(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_log *log;
+	char err[256], *text;
+	cJSON *item;
+	size_t len;
+
+	log = audit_open(fx->path, SECRET, err, sizeof(err));
+	assert_non_null(log);
+	item = cJSON_Parse("{\"v\":1,\"type\":\"request\",\"subject\":"
+			   "\"echo " SECRET "\",\"" SECRET "\":[\"" SECRET "\"]}");
+	assert_non_null(item);
+	text = audit_redact_print(log, item, err, sizeof(err));
+	assert_non_null(text);
+	assert_string_equal(text, "{\"v\":1,\"type\":\"request\",\"subject\":"
+			    "\"echo [REDACTED]\",\"[REDACTED]\":[\"[REDACTED]\"]}");
+	cJSON_free(text);
+	cJSON_Delete(item);
+	assert_int_equal(audit_close(log, err, sizeof(err)), 0);
+
+	/* Printing writes nothing to the log. */
+	text = slurp(fx->path, &len);
+	assert_int_equal(len, 0);
+	free(text);
+}
+
+static void test_redact_print_number(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_log *log;
+	char err[256], *text;
+	cJSON *item;
+
+	log = audit_open(fx->path, "2718281828459045", err, sizeof(err));
+	assert_non_null(log);
+	item = cJSON_Parse("{\"n\":-2718281828459045,\"m\":12}");
+	assert_non_null(item);
+	text = audit_redact_print(log, item, err, sizeof(err));
+	assert_non_null(text);
+	assert_string_equal(text, "{\"n\":\"[REDACTED]\",\"m\":12}");
+	cJSON_free(text);
+	cJSON_Delete(item);
+	assert_int_equal(audit_close(log, err, sizeof(err)), 0);
+}
+
+/* A secret made of the JSON syntax between values cannot be replaced. */
+static void test_redact_print_syntax_fails_closed(void **state)
+{
+	static const char secret[] = ":\"x\",\"bbbb\":\"y\"}";
+	struct fixture *fx = *state;
+	struct audit_log *log;
+	char err[256];
+	cJSON *item;
+
+	assert_false(audit_secret_too_short(secret));
+	log = audit_open(fx->path, secret, err, sizeof(err));
+	assert_non_null(log);
+	item = cJSON_Parse("{\"aaaa\":\"x\",\"bbbb\":\"y\"}");
+	assert_non_null(item);
+	err[0] = '\0';
+	assert_null(audit_redact_print(log, item, err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot be replaced"));
+	assert_null(strstr(err, secret));
+	cJSON_Delete(item);
+	assert_int_equal(audit_close(log, err, sizeof(err)), 0);
+}
+
+/* Text that arrives in pieces: how much of its end may begin a secret. */
+static void test_secret_prefix(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_log *log;
+	char err[256];
+
+	log = audit_open(fx->path, SECRET, err, sizeof(err));
+	assert_non_null(log);
+	assert_int_equal(audit_secret_prefix(log, "no key here", 11), 0);
+	assert_int_equal(audit_secret_prefix(log, "", 0), 0);
+	assert_int_equal(audit_secret_prefix(log, "the key is s", 12), 1);
+	assert_int_equal(audit_secret_prefix(log, "echo sk-live", 12), 7);
+	assert_int_equal(audit_secret_prefix(log, "sk-sk-live-4", 12), 9);
+	/* The whole secret is redacted where it is, so nothing is held. */
+	assert_int_equal(audit_secret_prefix(log, "x " SECRET, 22), 0);
+	assert_int_equal(audit_secret_prefix(log, "x sk-live-4f9a8b7c6d5", 21),
+			 strlen(SECRET) - 1);
+	/* Only the first len bytes count. */
+	assert_int_equal(audit_secret_prefix(log, "sk-liveXYZ", 7), 7);
+	/* A base64 form of the secret begins with "c2stbGl2". */
+	assert_int_equal(audit_secret_prefix(log, "Basic c2stbGl2", 14), 8);
+	assert_int_equal(audit_close(log, err, sizeof(err)), 0);
+
+	/* With a placeholder key, nothing is held back. */
+	log = audit_open(fx->path, "test", err, sizeof(err));
+	assert_non_null(log);
+	assert_int_equal(audit_secret_prefix(log, "a tes", 5), 0);
+	assert_int_equal(audit_close(log, err, sizeof(err)), 0);
+}
+
 static void test_mode_is_0600(void **state)
 {
 	struct fixture *fx = *state;
@@ -1076,6 +1204,11 @@ int main(void)
 		T(test_placeholder_added_takes_no_room),
 		T(test_redact_number),
 		T(test_redact_fixed_text_fails_closed),
+		T(test_redact_text_copy),
+		T(test_redact_print_event),
+		T(test_redact_print_number),
+		T(test_redact_print_syntax_fails_closed),
+		T(test_secret_prefix),
 		T(test_mode_is_0600),
 		T(test_symlink_rejected),
 		T(test_non_regular_file_rejected),
