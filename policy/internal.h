@@ -123,6 +123,20 @@ int policy_load_buffer_layer(struct policy *p, const char *name, char *buf,
  */
 int policy_strv_push(char ***v, size_t *n, const char *s);
 
+/* The paths of the project file and the personal project file. */
+void policy_project_paths(const char *workspace, char project[4096],
+			  char local[4096]);
+
+/*
+ * Write the sha256 of the project's policy files to hex, or "" when
+ * neither file exists. Returns -1 when a file cannot be read (trust.c).
+ */
+int policy_project_digest(const char *workspace, char hex[65]);
+
+/* Whether the trust record lists l->workspace with this digest (trust.c). */
+bool policy_trust_recorded(const struct policy_layers *l,
+			   const char *digest);
+
 /*
  * Write text and a newline to path through a temporary file with mode,
  * fsync and a rename, so a crash leaves the old file or the new one.

@@ -9,18 +9,12 @@
  * rules always apply, because they can only narrow.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
-#include <cjson/cJSON.h>
 
 #include "internal.h"
-#include "lib/fsutil.h"
-#include "lib/sha256.h"
 
 const char *const policy_preset_names[] = {
 	"read-only", "workspace-write", "full-access", NULL,
@@ -103,28 +97,6 @@ int policy_user_file_path(char *buf, size_t size)
 				home) < size ? 0 : -1;
 }
 
-/* The directory holding the trust record: l->config_dir or the user file's. */
-static int config_dir_path(const struct policy_layers *l, char *buf,
-			   size_t size)
-{
-	char *slash;
-
-	if (l->config_dir)
-		return (size_t)snprintf(buf, size, "%s", l->config_dir) < size ?
-		       0 : -1;
-	if (l->user_file) {
-		if ((size_t)snprintf(buf, size, "%s", l->user_file) >= size)
-			return -1;
-	} else if (policy_user_file_path(buf, size) < 0) {
-		return -1;
-	}
-	slash = strrchr(buf, '/');
-	if (!slash)
-		return (size_t)snprintf(buf, size, ".") < size ? 0 : -1;
-	*slash = '\0';
-	return 0;
-}
-
 /*
  * Is path a regular file? 0 yes, 1 missing, -1 something else (err set).
  * Project files are not followed through symlinks, so a repository cannot
@@ -152,138 +124,11 @@ static int regular_file(const char *path, bool nofollow, char *err,
 	return 0;
 }
 
-static void project_paths(const char *workspace, char project[4096],
+void policy_project_paths(const char *workspace, char project[4096],
 			  char local[4096])
 {
 	snprintf(project, 4096, "%s/.coworker/policy.json", workspace);
 	snprintf(local, 4096, "%s/.coworker/policy.local.json", workspace);
-}
-
-/* Add one file to the digest: its name, a presence byte and its bytes. */
-static int digest_file(struct sha256 *c, const char *name, const char *path)
-{
-	char buf[8192];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	int open_errno = errno;
-	unsigned char present = fd >= 0;
-
-	if (fd < 0 && open_errno != ENOENT)
-		return -1;
-	sha256_update(c, name, strlen(name) + 1);
-	sha256_update(c, &present, 1);
-	if (fd < 0)
-		return 0;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		sha256_update(c, buf, (size_t)n);
-	close(fd);
-	return n < 0 ? -1 : 1;
-}
-
-/*
- * The sha256 of the project's policy files, in hex; "" when neither file
- * exists. Returns -1 when a file cannot be read.
- */
-static int project_digest(const char *workspace, char hex[65])
-{
-	unsigned char md[SHA256_BYTES];
-	char project[4096], local[4096];
-	struct sha256 c;
-	int a, b;
-
-	hex[0] = '\0';
-	project_paths(workspace, project, local);
-	sha256_init(&c);
-	a = digest_file(&c, "policy.json", project);
-	b = digest_file(&c, "policy.local.json", local);
-	sha256_final(&c, md);
-	if (a < 0 || b < 0)
-		return -1;
-	if (a || b)
-		sha256_to_hex(md, hex);
-	return 0;
-}
-
-/* Read the trust record (an object of workspace: digest), or NULL. */
-static cJSON *trust_read(const char *dir)
-{
-	char path[4096], buf[65536];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/trusted-projects.json", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return NULL;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	return cJSON_Parse(buf);
-}
-
-static bool trust_recorded(const struct policy_layers *l, const char *digest)
-{
-	char dir[4096];
-	const cJSON *entry;
-	cJSON *root;
-	bool ok;
-
-	if (config_dir_path(l, dir, sizeof(dir)) < 0)
-		return false;
-	root = trust_read(dir);
-	entry = cJSON_GetObjectItemCaseSensitive(root, l->workspace);
-	ok = cJSON_IsString(entry) && strcmp(entry->valuestring, digest) == 0;
-	cJSON_Delete(root);
-	return ok;
-}
-
-int policy_trust_record(const struct policy_layers *l, char *err,
-			size_t errlen)
-{
-	char dir[4096], path[4200], digest[65];
-	cJSON *root = NULL;
-	char *text = NULL;
-	int ret = -1;
-
-	if (!l->workspace || config_dir_path(l, dir, sizeof(dir)) < 0) {
-		snprintf(err, errlen,
-			 "cannot find the configuration directory: set HOME or XDG_CONFIG_HOME");
-		return -1;
-	}
-	if (project_digest(l->workspace, digest) < 0) {
-		snprintf(err, errlen, "%s/.coworker: cannot read the policy files: %s",
-			 l->workspace, strerror(errno));
-		return -1;
-	}
-	if (mkdir_all(dir, 0700) < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", dir,
-			 strerror(errno));
-		return -1;
-	}
-	root = trust_read(dir);
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		root = cJSON_CreateObject();
-	}
-	cJSON_DeleteItemFromObjectCaseSensitive(root, l->workspace);
-	if (!root || !cJSON_AddStringToObject(root, l->workspace, digest) ||
-	    !(text = cJSON_Print(root)))
-		goto oom;
-
-	/* A crash leaves the old record or the new one, never half of one. */
-	snprintf(path, sizeof(path), "%s/trusted-projects.json", dir);
-	if (policy_write_atomic(path, text, 0600, err, errlen) < 0)
-		goto out;
-	ret = 0;
-	goto out;
-oom:
-	snprintf(err, errlen, "out of memory");
-out:
-	cJSON_free(text);
-	cJSON_Delete(root);
-	return ret;
 }
 
 static bool path_listed(char **list, const char *path)
@@ -341,14 +186,14 @@ static int load_project(struct policy *p, const struct policy_layers *l,
 
 	int present[2];
 
-	project_paths(l->workspace, project, local);
+	policy_project_paths(l->workspace, project, local);
 	for (k = 0; k < 2; k++) {
 		rc = regular_file(paths[k], true, err, errlen);
 		if (rc < 0)
 			return -1;
 		present[k] = rc == 0;
 	}
-	if (project_digest(l->workspace, p->project_digest) < 0) {
+	if (policy_project_digest(l->workspace, p->project_digest) < 0) {
 		snprintf(err, errlen, "%s: cannot read the policy files: %s",
 			 project, strerror(errno));
 		return -1;
@@ -362,7 +207,7 @@ static int load_project(struct policy *p, const struct policy_layers *l,
 	p->project_trusted = l->trust_project ||
 			     path_listed(trusted, l->workspace) ||
 			     (p->project_digest[0] &&
-			      trust_recorded(l, p->project_digest));
+			      policy_trust_recorded(l, p->project_digest));
 	for (i = first; i < p->count && !p->project_trusted; i++) {
 		if (p->rules[i].decision == POLICY_ALLOW) {
 			p->rules[i].inactive = true;

@@ -5,6 +5,8 @@
 BUILD=${COWORKER_BUILD:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build}
 COWORKER=$BUILD/coworker
 
+load unprivileged
+
 setup() {
 	TOP=$(mktemp -d /tmp/cw-policy-XXXXXX)
 	WS=$TOP/ws
@@ -275,4 +277,24 @@ JSON
 	[[ "$output" == *'outside the workspace'* ]]
 	run "$COWORKER" policy explain --allow 'Read(~/notes/**)' "Read($TOP/elsewhere/x.md)"
 	[[ "$output" == *"deny Read($TOP/elsewhere/x.md)"* ]]
+}
+
+@test "unreadable project file is named with its cause" {
+	echo '{"allow": ["Exec(make:*)"]}' > "$WS/.coworker/policy.json"
+	echo '{"allow": ["Exec(ls:*)"]}' > "$WS/.coworker/policy.local.json"
+	use_unprivileged_user
+	chmod 000 "$WS/.coworker/policy.json"
+	run "${AS[@]}" "$COWORKER" policy show -C "$WS"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$WS/.coworker/policy.json: cannot read policy file: Permission denied"* ]]
+	run "${AS[@]}" "$COWORKER" policy trust -C "$WS"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$WS/.coworker/policy.json: cannot read policy file: Permission denied"* ]]
+	[ ! -e "$XDG_CONFIG_HOME/coworker/trusted-projects.json" ]
+
+	chmod 644 "$WS/.coworker/policy.json"
+	chmod 000 "$WS/.coworker/policy.local.json"
+	run "${AS[@]}" "$COWORKER" policy show -C "$WS"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$WS/.coworker/policy.local.json: cannot read policy file: Permission denied"* ]]
 }

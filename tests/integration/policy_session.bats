@@ -4,6 +4,7 @@
 # home directory is one the test makes.
 
 load helpers
+load unprivileged
 
 setup() {
 	setup_workspace
@@ -88,4 +89,18 @@ run_session() {
 	# The first read succeeds, the second is refused.
 	[ "$(audit_lines "$TOP/audit.jsonl" result ok True | grep -c read_file)" -eq 1 ]
 	[ "$(audit_lines "$TOP/audit.jsonl" result ok False | grep -c read_file)" -eq 1 ]
+}
+
+@test "session names an unreadable project file and its cause" {
+	mkdir -p "$WS/.coworker"
+	echo '{"allow": ["Read"]}' > "$WS/.coworker/policy.json"
+	use_unprivileged_user
+	chmod 000 "$WS/.coworker/policy.json"
+	OPENAI_API_KEY=sk-test-integration-0123456789 run "${AS[@]}" \
+		"$COWORKER" exec -C "$WS" --audit "$TOP/audit.jsonl" \
+		--base-url http://127.0.0.1:9/v1 --model gpt-4o "Read a file"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$WS/.coworker/policy.json: cannot read policy file: Permission denied"* ]]
+	[[ "$output" != *"No such file or directory"* ]]
+	[ ! -e "$TOP/audit.jsonl" ]
 }
