@@ -129,9 +129,11 @@ void policy_project_paths(const char *workspace, char project[4096],
 
 /*
  * Write the sha256 of the project's policy files to hex, or "" when
- * neither file exists. Returns -1 when a file cannot be read (trust.c).
+ * neither file exists. Returns -1 with err naming the file when one
+ * cannot be read (trust.c).
  */
-int policy_project_digest(const char *workspace, char hex[65]);
+int policy_project_digest(const char *workspace, char hex[65], char *err,
+			  size_t errlen);
 
 /* Whether the trust record lists l->workspace with this digest (trust.c). */
 bool policy_trust_recorded(const struct policy_layers *l,

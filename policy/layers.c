@@ -193,11 +193,9 @@ static int load_project(struct policy *p, const struct policy_layers *l,
 			return -1;
 		present[k] = rc == 0;
 	}
-	if (policy_project_digest(l->workspace, p->project_digest) < 0) {
-		snprintf(err, errlen, "%s: cannot read the policy files: %s",
-			 project, strerror(errno));
+	if (policy_project_digest(l->workspace, p->project_digest, err,
+				  errlen) < 0)
 		return -1;
-	}
 	for (k = 0; k < 2; k++) {
 		if (present[k] && policy_load_file_layer(p, paths[k], layers[k],
 							 NULL, NULL, NULL, err,

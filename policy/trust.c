@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "internal.h"
+#include "lib/error.h"
 #include "lib/fsutil.h"
 #include "lib/sha256.h"
 
@@ -38,32 +39,46 @@ static int config_dir_path(const struct policy_layers *l, char *buf,
 	return 0;
 }
 
-/* Add one file to the digest: its name, a presence byte and its bytes. */
-static int digest_file(struct sha256 *c, const char *name, const char *path)
+/*
+ * Add one file to the digest: its name, a presence byte and its bytes.
+ * Returns 1 when the file exists, 0 when it does not, or -1 with err
+ * naming the file and the cause.
+ */
+static int digest_file(struct sha256 *c, const char *name, const char *path,
+		       char *err, size_t errlen)
 {
 	char buf[8192];
+	unsigned char present;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	int open_errno = errno;
-	unsigned char present = fd >= 0;
+	int fd, saved;
 
-	if (fd < 0 && open_errno != ENOENT)
-		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno != ENOENT)
+		return error_set(err, errlen, "%s: cannot read policy file: %s",
+				 path, strerror(errno));
+	present = fd >= 0;
 	sha256_update(c, name, strlen(name) + 1);
 	sha256_update(c, &present, 1);
 	if (fd < 0)
 		return 0;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
 		sha256_update(c, buf, (size_t)n);
+	}
+	saved = errno;
 	close(fd);
-	return n < 0 ? -1 : 1;
+	if (n < 0)
+		return error_set(err, errlen, "%s: cannot read policy file: %s",
+				 path, strerror(saved));
+	return 1;
 }
 
-/*
- * The sha256 of the project's policy files, in hex; "" when neither file
- * exists. Returns -1 when a file cannot be read.
- */
-int policy_project_digest(const char *workspace, char hex[65])
+int policy_project_digest(const char *workspace, char hex[65], char *err,
+			  size_t errlen)
 {
 	unsigned char md[SHA256_BYTES];
 	char project[4096], local[4096];
@@ -73,11 +88,13 @@ int policy_project_digest(const char *workspace, char hex[65])
 	hex[0] = '\0';
 	policy_project_paths(workspace, project, local);
 	sha256_init(&c);
-	a = digest_file(&c, "policy.json", project);
-	b = digest_file(&c, "policy.local.json", local);
-	sha256_final(&c, md);
-	if (a < 0 || b < 0)
+	a = digest_file(&c, "policy.json", project, err, errlen);
+	if (a < 0)
 		return -1;
+	b = digest_file(&c, "policy.local.json", local, err, errlen);
+	if (b < 0)
+		return -1;
+	sha256_final(&c, md);
 	if (a || b)
 		sha256_to_hex(md, hex);
 	return 0;
@@ -132,11 +149,8 @@ int policy_trust_record(const struct policy_layers *l, char *err,
 			 "cannot find the configuration directory: set HOME or XDG_CONFIG_HOME");
 		return -1;
 	}
-	if (policy_project_digest(l->workspace, digest) < 0) {
-		snprintf(err, errlen, "%s/.coworker: cannot read the policy files: %s",
-			 l->workspace, strerror(errno));
+	if (policy_project_digest(l->workspace, digest, err, errlen) < 0)
 		return -1;
-	}
 	if (mkdir_all(dir, 0700) < 0) {
 		snprintf(err, errlen, "cannot create %s: %s", dir,
 			 strerror(errno));

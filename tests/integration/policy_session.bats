@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The broker's judgement of files in whole headless sessions: hardlinks of
-# secrets and directories outside the workspace that a rule names. The
+# secrets and directories outside the workspace that a rule names. Also
+# how a session reports policy and trust files that it cannot use. The
 # home directory is one the test makes.
 
 load helpers
