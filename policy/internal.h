@@ -135,9 +135,14 @@ void policy_project_paths(const char *workspace, char project[4096],
 int policy_project_digest(const char *workspace, char hex[65], char *err,
 			  size_t errlen);
 
-/* Whether the trust record lists l->workspace with this digest (trust.c). */
-bool policy_trust_recorded(const struct policy_layers *l,
-			   const char *digest);
+/*
+ * Set *trusted to whether the trust record lists l->workspace with this
+ * digest; a missing record lists nothing. Returns -1 with err naming the
+ * file, and the line and column when known, when the record exists but
+ * cannot be read or parsed (trust.c).
+ */
+int policy_trust_recorded(const struct policy_layers *l, const char *digest,
+			  bool *trusted, char *err, size_t errlen);
 
 /*
  * Write text and a newline to path through a temporary file with mode,

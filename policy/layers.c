@@ -202,10 +202,14 @@ static int load_project(struct policy *p, const struct policy_layers *l,
 							 errlen) < 0)
 			return -1;
 	}
+
+	/* The trust record is read only when it can decide the trust. */
 	p->project_trusted = l->trust_project ||
-			     path_listed(trusted, l->workspace) ||
-			     (p->project_digest[0] &&
-			      policy_trust_recorded(l, p->project_digest));
+			     path_listed(trusted, l->workspace);
+	if (!p->project_trusted && p->project_digest[0] &&
+	    policy_trust_recorded(l, p->project_digest, &p->project_trusted,
+				  err, errlen) < 0)
+		return -1;
 	for (i = first; i < p->count && !p->project_trusted; i++) {
 		if (p->rules[i].decision == POLICY_ALLOW) {
 			p->rules[i].inactive = true;

@@ -205,6 +205,35 @@ JSON
 	[[ "${lines[0]}" == "allow Exec(make)" ]]
 }
 
+@test "damaged trust record is an error and kept" {
+	mkdir -p "$TOP/other/.coworker"
+	echo '{"allow": ["Exec(make:*)"]}' > "$WS/.coworker/policy.json"
+	echo '{"allow": ["Exec(make:*)"]}' > "$TOP/other/.coworker/policy.json"
+	run "$COWORKER" policy trust -C "$WS"
+	[ "$status" -eq 0 ]
+	local record=$XDG_CONFIG_HOME/coworker/trusted-projects.json
+	# A trailing comma after the last entry.
+	sed -i 's/"$/",/' "$record"
+	cp "$record" "$TOP/record.before"
+
+	run "$COWORKER" policy show -C "$WS"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$record:3:2: invalid JSON in the trust record"* ]]
+	[[ "$output" == *"run 'coworker policy trust' again in each project you trust"* ]]
+	run "$COWORKER" policy explain -C "$WS" 'Exec(make)'
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$record:3:2: invalid JSON"* ]]
+	run "$COWORKER" policy trust -C "$TOP/other"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$record:3:2: invalid JSON"* ]]
+	cmp "$record" "$TOP/record.before"
+
+	rm "$record"
+	run "$COWORKER" policy show -C "$WS"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"project policy: not trusted"* ]]
+}
+
 @test "trusted path in user file trusts project" {
 	echo '{"allow": ["Exec(make:*)"]}' > "$WS/.coworker/policy.local.json"
 	printf '{"trusted": ["%s"]}\n' "$WS" > "$USER_FILE"

@@ -105,3 +105,15 @@ run_session() {
 	[[ "$output" != *"No such file or directory"* ]]
 	[ ! -e "$TOP/audit.jsonl" ]
 }
+
+@test "session stops on a damaged trust record" {
+	mkdir -p "$WS/.coworker" "$XDG_CONFIG_HOME/coworker"
+	echo '{"allow": ["Read"]}' > "$WS/.coworker/policy.json"
+	printf '{"%s": "0123",}\n' "$WS" > "$XDG_CONFIG_HOME/coworker/trusted-projects.json"
+	OPENAI_API_KEY=sk-test-integration-0123456789 run "$COWORKER" exec \
+		-C "$WS" --audit "$TOP/audit.jsonl" \
+		--base-url http://127.0.0.1:9/v1 --model gpt-4o "Read a file"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$XDG_CONFIG_HOME/coworker/trusted-projects.json:1:"*": invalid JSON in the trust record"* ]]
+	[ ! -e "$TOP/audit.jsonl" ]
+}

@@ -466,6 +466,134 @@ static void test_project_file_symlink_rejected(void **state)
 	cleanup_files();
 }
 
+/* Read a small file whole into buf, NUL-terminated. */
+static void read_text(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A damaged trust record fails the load with its path and position and
+ * what to do, and policy_trust_record leaves it as it is.
+ */
+static void test_trust_record_damaged(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *message;	/* follows "PATH" in the error */
+	} cases[] = {
+		{ "{\n  \"/elsewhere\": \"ab\",\n}\n",
+		  ":3:2: invalid JSON in the trust record" },
+		{ "{\"/elsewhere\": \"ab\"} x",
+		  ":1:22: invalid JSON in the trust record" },
+		{ "", ": the trust record is empty" },
+		{ "[\"/elsewhere\"]\n", ": the trust record must be a JSON object" },
+		{ "{\"/elsewhere\": \"ab\",\n \"/other\": 5}\n",
+		  ":2:12: the value for a workspace must be the digest string" },
+	};
+	char record[700], expected[1024], err[2048], after[1024];
+	struct policy_layers l;
+	struct policy p;
+	size_t i;
+
+	(void)state;
+	snprintf(record, sizeof(record), "%s/trusted-projects.json", cfg);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		project_file("policy.json", "{\"allow\": [\"Exec(make:*)\"]}");
+		write_text(record, cases[i].text);
+		snprintf(expected, sizeof(expected), "%s%s", record,
+			 cases[i].message);
+		layers_init(&l);
+
+		policy_init(&p);
+		assert_int_equal(policy_load_layers(&p, &l, err, sizeof(err)), -1);
+		assert_prefix(err, expected);
+		assert_non_null(strstr(err, "run 'coworker policy trust' again"));
+		policy_free(&p);
+
+		assert_int_equal(policy_trust_record(&l, err, sizeof(err)), -1);
+		assert_prefix(err, expected);
+		read_text(record, after, sizeof(after));
+		assert_string_equal(after, cases[i].text);
+
+		/* Trust that does not come from the record needs no record. */
+		l.trust_project = true;
+		load_ok(&p, &l);
+		assert_true(p.project_trusted);
+		policy_free(&p);
+		cleanup_files();
+	}
+}
+
+static void test_trust_record_not_regular(void **state)
+{
+	char record[700], target[700], err[2048];
+	struct policy_layers l;
+	struct policy p;
+
+	(void)state;
+	cleanup_files();	/* in case an earlier test stopped half-way */
+	snprintf(record, sizeof(record), "%s/trusted-projects.json", cfg);
+	snprintf(target, sizeof(target), "%s/record-elsewhere.json", top);
+	project_file("policy.json", "{\"allow\": [\"Exec(make:*)\"]}");
+	layers_init(&l);
+
+	write_text(target, "{}");
+	assert_int_equal(symlink(target, record), 0);
+	policy_init(&p);
+	assert_int_equal(policy_load_layers(&p, &l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "is a symbolic link"));
+	policy_free(&p);
+	assert_int_equal(policy_trust_record(&l, err, sizeof(err)), -1);
+	assert_int_equal(unlink(record), 0);
+	unlink(target);
+
+	assert_int_equal(mkdir(record, 0700), 0);
+	policy_init(&p);
+	assert_int_equal(policy_load_layers(&p, &l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "must be a regular file"));
+	policy_free(&p);
+	assert_int_equal(policy_trust_record(&l, err, sizeof(err)), -1);
+	assert_int_equal(rmdir(record), 0);
+	cleanup_files();
+}
+
+static void test_trust_record_keeps_entries(void **state)
+{
+	char record[700], text[1400], after[2048];
+	struct policy_layers l;
+	struct policy p;
+	char err[1024];
+
+	(void)state;
+	snprintf(record, sizeof(record), "%s/trusted-projects.json", cfg);
+	project_file("policy.json", "{\"allow\": [\"Exec(make:*)\"]}");
+	/* Two stale entries for ws: both must go, or one would shadow the new. */
+	snprintf(text, sizeof(text),
+		 "{\"/elsewhere\": \"ab\", \"%s\": \"old\", \"%s\": \"older\"}",
+		 ws, ws);
+	write_text(record, text);
+	layers_init(&l);
+	load_ok(&p, &l);
+	assert_false(p.project_trusted);
+	policy_free(&p);
+
+	assert_int_equal(policy_trust_record(&l, err, sizeof(err)), 0);
+	read_text(record, after, sizeof(after));
+	assert_non_null(strstr(after, "\"/elsewhere\":\t\"ab\""));
+	assert_null(strstr(after, "\"old"));
+	load_ok(&p, &l);
+	assert_true(p.project_trusted);
+	policy_free(&p);
+	cleanup_files();
+}
+
 /* ---------- protected list ---------- */
 
 static void test_protected_before_layers(void **state)
@@ -870,6 +998,9 @@ int main(void)
 		cmocka_unit_test(test_trust_record_and_change),
 		cmocka_unit_test(test_trusted_path_in_user_file),
 		cmocka_unit_test(test_project_file_symlink_rejected),
+		cmocka_unit_test(test_trust_record_damaged),
+		cmocka_unit_test(test_trust_record_not_regular),
+		cmocka_unit_test(test_trust_record_keeps_entries),
 		cmocka_unit_test(test_protected_before_layers),
 		cmocka_unit_test(test_unprotect_user_only),
 		cmocka_unit_test(test_absolute_rules),
