@@ -441,7 +441,7 @@ int main(int argc, char **argv)
 			return audit_cli_verify(argc - 2, argv + 2);
 		usage_error("%s", "audit needs a subcommand: coworker audit "
 			    "verify FILE [--head DIGEST]");
-		return 2;
+		return 3;	/* audit's usage status; 2 means a torn line */
 	}
 	if (strcmp(argv[1], "version") == 0 ||
 	    strcmp(argv[1], "--version") == 0) {
