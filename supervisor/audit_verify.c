@@ -219,14 +219,22 @@ static enum audit_verify_status report_intact(struct audit_report *report,
 		return AUDIT_VERIFY_OK;
 	}
 
+	/*
+	 * No later line vouches for the last one, so an edited last line and
+	 * a cut tail both leave an intact chain with another head.
+	 */
 	if (matched > 0)
 		snprintf(report->message, sizeof(report->message),
 			 "%ld %s, chain intact, but the expected head is the digest of line %ld; lines %ld..%ld were added after it",
 			 n, noun, matched, matched + 1, n);
+	else if (n == 0)
+		snprintf(report->message, sizeof(report->message),
+			 "the log is empty, so it cannot end with the expected head %s: every line may have been cut",
+			 want);
 	else
 		snprintf(report->message, sizeof(report->message),
-			 "%ld %s, chain intact, but head %s differs from the expected %s; lines after %ld may have been cut",
-			 n, noun, report->head, want, n);
+			 "%ld %s, chain intact, but head %s differs from the expected %s: line %ld may have been edited, or lines after %ld may have been cut, or the expected digest is of another log",
+			 n, noun, report->head, want, n, n);
 	return AUDIT_VERIFY_HEAD_MISMATCH;
 }
 
@@ -337,12 +345,12 @@ enum audit_verify_status audit_verify(const char *path, const char *head,
 	return status;
 }
 
-/* Exit statuses of `coworker audit verify`. */
+/* Exit statuses of `coworker audit verify`, as docs/cli.md lists them. */
 enum {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_BROKEN = 1,	/* tampered, or the head does not match */
+	CLI_EXIT_BROKEN = 1,	/* tampered, head mismatch, or an empty log */
 	CLI_EXIT_TORN = 2,
-	CLI_EXIT_USAGE = 3,	/* also a file that cannot be read */
+	CLI_EXIT_USAGE = 3,	/* also a file that cannot be opened or read */
 	CLI_EXIT_HELP = -1,	/* --help printed; exit 0 */
 };
 
@@ -416,6 +424,17 @@ int audit_cli_verify(int argc, char **argv)
 	status = audit_verify_fd(fd, file, head, &report);
 	close(fd);
 
+	/*
+	 * An empty file is an intact chain, which lets audit_open start a log
+	 * in it, but it records no session, because each session writes
+	 * session_start first. Without --head, nothing else would flag a log
+	 * whose lines were all cut.
+	 */
+	if (status == AUDIT_VERIFY_OK && report.lines == 0) {
+		printf("audit: %s is empty (0 bytes), so it records no session: its lines were cut, or the session stopped before writing its first line\n",
+		       file);
+		return CLI_EXIT_BROKEN;
+	}
 	fprintf(status == AUDIT_VERIFY_ERROR ? stderr : stdout, "audit: %s\n",
 		report.message);
 	switch (status) {

@@ -1178,6 +1178,107 @@ static void test_cli_exit_codes(void **state)
 	free(data);
 }
 
+/* ---------- verify messages and CLI statuses ---------- */
+
+/*
+ * Run the CLI with standard output and error sent to a file, and copy the
+ * first line of that file to out. Returns the exit code.
+ */
+static int run_cli_output(struct fixture *fx, char *out, size_t outlen,
+			  char **argv, int argc)
+{
+	char path[192];
+	int saved_out, saved_err, fd, rc;
+	size_t len;
+	char *text;
+
+	snprintf(path, sizeof(path), "%s/cli-output", fx->dir);
+	fflush(stdout);
+	fflush(stderr);
+	saved_out = dup(STDOUT_FILENO);
+	saved_err = dup(STDERR_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(saved_out >= 0 && saved_err >= 0 && fd >= 0);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+
+	rc = audit_cli_verify(argc, argv);
+
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, STDOUT_FILENO);
+	dup2(saved_err, STDERR_FILENO);
+	close(saved_out);
+	close(saved_err);
+	close(fd);
+	text = slurp(path, &len);
+	text[strcspn(text, "\n")] = '\0';
+	snprintf(out, outlen, "%s", text);
+	free(text);
+	unlink(path);
+	return rc;
+}
+
+static void test_verify_edited_last_line(void **state)
+{
+	struct fixture *fx = *state;
+	char msg[512], head[AUDIT_DIGEST_HEX];
+	size_t len;
+	char *data, *field;
+
+	make_log(fx->path, 5, head);
+	data = slurp(fx->path, &len);
+	field = strstr(data + line_start(data, 5), "\"i\":5}");
+	assert_non_null(field);
+	field[4] = '7';
+	spew(fx->path, data, len);
+	free(data);
+
+	/* The chain alone cannot see it: no later line vouches for line 5. */
+	assert_int_equal(verify(fx->path, NULL, msg, sizeof(msg)),
+			 AUDIT_VERIFY_OK);
+	assert_int_equal(verify(fx->path, head, msg, sizeof(msg)),
+			 AUDIT_VERIFY_HEAD_MISMATCH);
+	assert_non_null(strstr(msg, "line 5 may have been edited"));
+	assert_non_null(strstr(msg, "lines after 5 may have been cut"));
+	assert_non_null(strstr(msg, "another log"));
+}
+
+static void test_verify_empty_log_fails_cli(void **state)
+{
+	struct fixture *fx = *state;
+	char msg[512], *argv[5] = { "verify", fx->path, "--head", ZERO_DIGEST,
+				    NULL };
+	struct audit_log *log;
+
+	make_log(fx->path, 0, NULL);
+	assert_int_equal(run_cli_output(fx, msg, sizeof(msg), argv, 2), 1);
+	assert_non_null(strstr(msg, "is empty (0 bytes), so it records no session"));
+
+	assert_int_equal(run_cli_output(fx, msg, sizeof(msg), argv, 4), 1);
+	assert_non_null(strstr(msg, "the log is empty, so it cannot end with the expected head"));
+
+	/* The library still takes an empty file as a log to continue. */
+	log = audit_open(fx->path, NULL, msg, sizeof(msg));
+	assert_non_null(log);
+	assert_int_equal(audit_close(log, msg, sizeof(msg)), 0);
+}
+
+static void test_verify_unopenable_exit_3(void **state)
+{
+	struct fixture *fx = *state;
+	char msg[512], missing[192], *argv[3] = { "verify", missing, NULL };
+
+	snprintf(missing, sizeof(missing), "%s/missing.jsonl", fx->dir);
+	assert_int_equal(run_cli_output(fx, msg, sizeof(msg), argv, 2), 3);
+	assert_non_null(strstr(msg, "cannot open"));
+	assert_non_null(strstr(msg, "No such file or directory"));
+
+	argv[1] = fx->dir;
+	assert_int_equal(run_cli_output(fx, msg, sizeof(msg), argv, 2), 3);
+	assert_non_null(strstr(msg, "cannot read"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1217,6 +1318,9 @@ int main(void)
 		T(test_invalid_events_keep_log_usable),
 		T(test_write_failure_poisons_log),
 		T(test_cli_exit_codes),
+		T(test_verify_edited_last_line),
+		T(test_verify_empty_log_fails_cli),
+		T(test_verify_unopenable_exit_3),
 #undef T
 	};
 
