@@ -45,9 +45,15 @@ static int mask_fail(char *err, size_t errlen, const char *step,
 	return -1;
 }
 
-static int mask_dir(int target, const char *path, char *err, size_t errlen)
+/*
+ * Make a detached 4 KiB tmpfs with an empty root of mode 0555, mounted
+ * nosuid, nodev, noexec and with the extra attributes. Returns its fd, or
+ * -1 with err naming path, the mask it is for.
+ */
+static int small_tmpfs(unsigned int attrs, const char *path, char *err,
+		       size_t errlen)
 {
-	int fs, mnt, rc = -1;
+	int fs, mnt;
 
 	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fs < 0)
@@ -58,11 +64,21 @@ static int mask_dir(int target, const char *path, char *err, size_t errlen)
 		close(fs);
 		return mask_fail(err, errlen, "creating a tmpfs for", path);
 	}
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs | MOUNT_ATTR_NOSUID |
 		      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	close(fs);
 	if (mnt < 0)
 		return mask_fail(err, errlen, "fsmount tmpfs for", path);
+	return mnt;
+}
+
+static int mask_dir(int target, const char *path, char *err, size_t errlen)
+{
+	int mnt, rc = -1;
+
+	mnt = small_tmpfs(MOUNT_ATTR_RDONLY, path, err, errlen);
+	if (mnt < 0)
+		return -1;
 	if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH |
 		       MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		mask_fail(err, errlen, "mounting an empty tmpfs on", path);
@@ -81,29 +97,19 @@ static int mask_dir(int target, const char *path, char *err, size_t errlen)
 static int empty_file_source(const char *path, char *err, size_t errlen)
 {
 	static int mnt = -1;
-	int fs, fd;
+	int fd;
 
 	if (mnt >= 0)
 		return mnt;
-	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return mask_fail(err, errlen, "fsopen tmpfs for", path);
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		close(fs);
-		return mask_fail(err, errlen, "creating a tmpfs for", path);
-	}
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-		      MOUNT_ATTR_NOEXEC);
-	close(fs);
+	mnt = small_tmpfs(0, path, err, errlen);
 	if (mnt < 0)
-		return mask_fail(err, errlen, "fsmount tmpfs for", path);
+		return -1;
 	fd = openat(mnt, "empty", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (fd < 0) {
+		mask_fail(err, errlen, "creating the empty file for", path);
 		close(mnt);
 		mnt = -1;
-		return mask_fail(err, errlen, "creating the empty file for", path);
+		return -1;
 	}
 	close(fd);
 	return mnt;

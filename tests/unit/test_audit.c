@@ -295,20 +295,28 @@ static void test_head_match_and_cut_tail(void **state)
 			 AUDIT_VERIFY_ERROR);
 }
 
+/* Change the value "i" of line n (made by make_log) from n to 7. */
+static void edit_value(const char *path, int n)
+{
+	char needle[32], *data, *field;
+	size_t len;
+
+	snprintf(needle, sizeof(needle), "\"i\":%d}", n);
+	data = slurp(path, &len);
+	field = strstr(data + line_start(data, n), needle);
+	assert_non_null(field);
+	field[4] = '7';
+	spew(path, data, len);
+	free(data);
+}
+
 static void test_edited_line_detected(void **state)
 {
 	struct fixture *fx = *state;
 	char msg[512];
-	size_t len;
-	char *data, *field;
 
 	make_log(fx->path, 5, NULL);
-	data = slurp(fx->path, &len);
-	field = strstr(data + line_start(data, 3), "\"i\":3}");
-	assert_non_null(field);
-	field[4] = '7';
-	spew(fx->path, data, len);
-	free(data);
+	edit_value(fx->path, 3);
 
 	assert_int_equal(verify(fx->path, NULL, msg, sizeof(msg)),
 			 AUDIT_VERIFY_TAMPERED);
@@ -1223,16 +1231,9 @@ static void test_verify_edited_last_line(void **state)
 {
 	struct fixture *fx = *state;
 	char msg[512], head[AUDIT_DIGEST_HEX];
-	size_t len;
-	char *data, *field;
 
 	make_log(fx->path, 5, head);
-	data = slurp(fx->path, &len);
-	field = strstr(data + line_start(data, 5), "\"i\":5}");
-	assert_non_null(field);
-	field[4] = '7';
-	spew(fx->path, data, len);
-	free(data);
+	edit_value(fx->path, 5);
 
 	/* The chain alone cannot see it: no later line vouches for line 5. */
 	assert_int_equal(verify(fx->path, NULL, msg, sizeof(msg)),
