@@ -126,8 +126,9 @@ static void landlock_attr_for(long abi, struct sandbox_ruleset_attr *attr,
 
 /*
  * Create a ruleset for the running kernel's ABI, with its scopes. It
- * handles the filesystem rights in only_fs, or when 0 every right the ABI
- * knows; *handled gets the rights handled. Returns its fd, or -1.
+ * handles the filesystem rights of only_fs that the ABI defines, or when 0
+ * every right the ABI defines; *handled gets the rights handled. Returns
+ * its fd, or -1.
  */
 static int ruleset_create(uint64_t only_fs, uint64_t *handled, char *err,
 			  size_t errlen)
@@ -143,7 +144,7 @@ static int ruleset_create(uint64_t only_fs, uint64_t *handled, char *err,
 		return landlock_fail(err, errlen, "reading the ABI version");
 	landlock_attr_for(abi, &attr, &size);
 	if (only_fs)
-		attr.handled_access_fs = only_fs;
+		attr.handled_access_fs &= only_fs;
 	*handled = attr.handled_access_fs;
 	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (ruleset < 0)
@@ -234,17 +235,28 @@ out:
 
 int sandbox_landlock_nest(char *err, size_t errlen)
 {
-	uint64_t handled;
-	int ruleset, rc;
+	uint64_t handled, refer;
+	int ruleset, rc = -1;
 
-	/* Nothing in the sandbox may make a block device anyway. */
-	ruleset = ruleset_create(LANDLOCK_ACCESS_FS_MAKE_BLOCK, &handled, err,
-				 errlen);
+	/*
+	 * Nothing in the sandbox may make a block device anyway. A domain
+	 * that does not handle REFER denies every rename and link across
+	 * directories (EXDEV), so from ABI 2 on it is handled and granted
+	 * everywhere, leaving those moves to pid 1's domain.
+	 */
+	ruleset = ruleset_create(LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+				 LANDLOCK_ACCESS_FS_REFER, &handled, err, errlen);
 	if (ruleset < 0)
 		return -1;
-	rc = (int)syscall(SYS_landlock_restrict_self, ruleset, 0);
+	refer = handled & LANDLOCK_ACCESS_FS_REFER;
+	if (refer && landlock_allow(ruleset, "/", refer, err, errlen) < 0)
+		goto out;
+	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0) {
+		landlock_fail(err, errlen, "restricting the command");
+		goto out;
+	}
+	rc = 0;
+out:
 	close(ruleset);
-	if (rc < 0)
-		return landlock_fail(err, errlen, "restricting the command");
-	return 0;
+	return rc;
 }

@@ -385,6 +385,23 @@ static void test_endless_output_stopped(void **state)
 	assert_int_equal(fx->result.signal, SIGPIPE);
 }
 
+/*
+ * Renames and hard links across directories work in the workspace and in
+ * /tmp: a Landlock domain that left REFER unhandled would refuse them
+ * with EXDEV, which mv hides by copying but git mv, ln and pip do not.
+ */
+static void test_rename_across_directories(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, "mkdir -p a b /tmp/a /tmp/b && touch a/f a/g /tmp/a/f && "
+	    "ln a/g b/g && echo linked && "
+	    "python3 -c 'import os; os.rename(\"a/f\", \"b/f\"); "
+	    "os.rename(\"/tmp/a/f\", \"/tmp/b/f\")' && echo renamed");
+	assert_int_equal(fx->result.exit_code, 0);
+	assert_string_equal(fx->output, "linked\nrenamed\n");
+}
+
 /* Scripts write to /dev/stderr, which opens the output pipe again. */
 static void test_dev_stdout_stderr_open(void **state)
 {
@@ -1163,6 +1180,7 @@ int main(void)
 		SANDBOX_TEST(test_timeout_kills_whole_tree),
 		SANDBOX_TEST(test_background_holder_does_not_hang),
 		SANDBOX_TEST(test_background_gone_on_return),
+		SANDBOX_TEST(test_rename_across_directories),
 		SANDBOX_TEST(test_endless_output_stopped),
 		SANDBOX_TEST(test_dev_stdout_stderr_open),
 		SANDBOX_TEST(test_reap_releases_placeholders),
