@@ -151,9 +151,12 @@ void sandbox_trace(int64_t t0, const char *step);
 /*
  * Mask credential folders below home and .env* files at the top of the
  * workspace (tree: its attached mount) so they read as empty. root is the
- * view's root before pivot_root.
+ * view's root before pivot_root. With workspace set, sandbox_mask_home
+ * masks only the credentials below it, once the workspace is mounted
+ * over the first masks (the workspace is, or contains, the home).
  */
-int sandbox_mask_home(int root, const char *home, char *err, size_t errlen);
+int sandbox_mask_home(int root, const char *home, const char *workspace,
+		      char *err, size_t errlen);
 int sandbox_mask_workspace(int root, const char *workspace, int tree,
 			   char *err, size_t errlen);
 

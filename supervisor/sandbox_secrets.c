@@ -169,16 +169,20 @@ static int mask_path(int root, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
-int sandbox_mask_home(int root, const char *home, char *err, size_t errlen)
+int sandbox_mask_home(int root, const char *home, const char *workspace,
+		      char *err, size_t errlen)
 {
+	size_t len = workspace ? strlen(workspace) : 0, i;
 	char path[MASK_PATH_MAX];
-	size_t i;
 
 	if (!home)
 		return 0;
 	for (i = 0; i < sizeof(home_secrets) / sizeof(home_secrets[0]); i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", home,
 			     home_secrets[i]) >= (int)sizeof(path))
+			continue;
+		if (workspace && (strncmp(path, workspace, len) != 0 ||
+				  path[len] != '/'))
 			continue;
 		if (mask_path(root, path, err, errlen) < 0)
 			return -1;

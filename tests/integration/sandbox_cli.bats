@@ -126,6 +126,18 @@ PY
 	[ "$output" = "?? ./" ]
 }
 
+# The workspace mount covers the masks made before it, so credentials in
+# a home that is the workspace are masked again on top of it.
+@test "credentials stay masked when the home is the workspace" {
+	mkdir -p "$WS/.ssh"
+	echo SECRET-NPM > "$WS/.npmrc"
+	echo SECRET-KEY > "$WS/.ssh/id_test"
+	run bash -c 'cd "$1" && HOME="$1" "$2" sandbox -- bash -c \
+		"cat .npmrc .ssh/id_test; echo more >> .npmrc"' _ "$WS" "$COWORKER"
+	[[ "$output" != *SECRET* ]]
+	[ "$(cat "$WS/.npmrc")" = SECRET-NPM ]
+}
+
 @test "command not found exits 127" {
 	run -127 sb -- no-such-command-here
 	[ "$status" -eq 127 ]
