@@ -884,6 +884,8 @@ static int handle_command(struct session *s, struct proto_msg *m)
 	opts.network = opts.mode == SANDBOX_FULL_ACCESS;
 	opts.netns_fd = s->netns_fd;
 	opts.protected_paths = protected_paths;
+	/* What the user's policy file unprotects, the sandbox leaves unmasked. */
+	opts.unmasked = (const char *const *)s->policy.unprotected;
 	/* TODO: this blocks the event loop; run commands as child events. */
 	rc = sandbox_run(&opts, command, &r, err, sizeof(err));
 	/* The command may have made links or files the broker had not seen. */

@@ -49,6 +49,11 @@ struct sandbox_opts {
 				   SANDBOX_PIDS_DEFAULT */
 	const char *const *protected_paths;	/* workspace-relative, kept
 						   read-only; NULL-terminated */
+	const char *const *unmasked;	/* entries of the policy's protected
+					   list that the user took off (the
+					   policy's unprotected list); their
+					   files are not masked.
+					   NULL-terminated, or NULL */
 	enum sandbox_mode mode;	/* zero: SANDBOX_WORKSPACE_WRITE */
 	bool passthrough;	/* stdout and stderr go to the caller's fds 1
 				   and 2 instead of the output memfd */

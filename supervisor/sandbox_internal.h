@@ -153,12 +153,13 @@ void sandbox_trace(int64_t t0, const char *step);
  * workspace (tree: its attached mount) so they read as empty. root is the
  * view's root before pivot_root. With workspace set, sandbox_mask_home
  * masks only the credentials below it, once the workspace is mounted
- * over the first masks (the workspace is, or contains, the home).
+ * over the first masks (the workspace is, or contains, the home). Files
+ * whose protected-list entry is in keep (opts->unmasked) stay as they are.
  */
 int sandbox_mask_home(int root, const char *home, const char *workspace,
-		      char *err, size_t errlen);
+		      const char *const *keep, char *err, size_t errlen);
 int sandbox_mask_workspace(int root, const char *workspace, int tree,
-			   char *err, size_t errlen);
+			   const char *const *keep, char *err, size_t errlen);
 
 /*
  * Make a detached, recursive clone of the workspace on which the files of

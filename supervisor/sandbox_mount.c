@@ -581,7 +581,8 @@ int sandbox_mount_begin(const struct sandbox_plan *plan,
 	sandbox_trace(plan->trace_t0, "pid 1: /dev");
 	if (mount_masks(m->root, opts->mode, err, errlen) < 0 ||
 	    mask_runtime_dir(m->root, plan->runtime_dir, NULL, err, errlen) < 0 ||
-	    sandbox_mask_home(m->root, plan->home, NULL, err, errlen) < 0)
+	    sandbox_mask_home(m->root, plan->home, NULL, opts->unmasked, err,
+			      errlen) < 0)
 		return -1;
 	sandbox_trace(plan->trace_t0, "pid 1: tmpfs masks, home secrets");
 	if (mount_proc(m->root, err, errlen) < 0)
@@ -612,11 +613,11 @@ int sandbox_mount_finish(const struct sandbox_plan *plan,
 	if (hide_ancestor(m->root, plan, err, errlen) < 0 ||
 	    mount_workspace(m->root, opts, m, err, errlen) < 0 ||
 	    sandbox_mask_workspace(m->root, opts->workspace, m->workspace,
-				   err, errlen) < 0 ||
+				   opts->unmasked, err, errlen) < 0 ||
 	    mask_runtime_dir(m->root, plan->runtime_dir, opts->workspace, err,
 			     errlen) < 0 ||
-	    sandbox_mask_home(m->root, plan->home, opts->workspace, err,
-			      errlen) < 0 ||
+	    sandbox_mask_home(m->root, plan->home, opts->workspace,
+			      opts->unmasked, err, errlen) < 0 ||
 	    mount_protected(plan, m->workspace, err, errlen) < 0)
 		goto out;
 	sandbox_trace(plan->trace_t0, "pid 1: workspace, .env masks, protected");

@@ -25,16 +25,43 @@
 
 /*
  * Relative to the caller's home directory: the home entries of the
- * policy's protected list (policy/protected.c), with whole folders for
- * .docker and .kube.
+ * policy's protected list (policy/protected.c), each with its entry there,
+ * and whole folders for .docker and .kube.
  */
-static const char *const home_secrets[] = {
-	".ssh", ".aws", ".config/gcloud", ".azure", ".gnupg",
-	".config/coworker", ".netrc", ".git-credentials", ".docker", ".kube",
-	".config/gh", ".npmrc", ".pypirc", ".cargo/credentials",
-	".cargo/credentials.toml", ".gem/credentials", ".pgpass",
-	".vault-token", ".terraform.d/credentials.tfrc.json",
+static const struct {
+	const char *name;
+	const char *entry;
+} home_secrets[] = {
+	{ ".ssh", "~/.ssh/**" },
+	{ ".aws", "~/.aws/**" },
+	{ ".config/gcloud", "~/.config/gcloud/**" },
+	{ ".azure", "~/.azure/**" },
+	{ ".gnupg", "~/.gnupg/**" },
+	{ ".config/coworker", "~/.config/coworker/**" },
+	{ ".netrc", "~/.netrc" },
+	{ ".git-credentials", "~/.git-credentials" },
+	{ ".docker", "~/.docker/config.json" },
+	{ ".kube", "~/.kube/config" },
+	{ ".config/gh", "~/.config/gh/**" },
+	{ ".npmrc", "~/.npmrc" },
+	{ ".pypirc", "~/.pypirc" },
+	{ ".cargo/credentials", "~/.cargo/credentials" },
+	{ ".cargo/credentials.toml", "~/.cargo/credentials.toml" },
+	{ ".gem/credentials", "~/.gem/credentials" },
+	{ ".pgpass", "~/.pgpass" },
+	{ ".vault-token", "~/.vault-token" },
+	{ ".terraform.d/credentials.tfrc.json",
+	  "~/.terraform.d/credentials.tfrc.json" },
 };
+
+/* Whether the user took entry off the protected list. */
+static bool unmasked(const char *const *list, const char *entry)
+{
+	for (; list && *list; list++)
+		if (strcmp(*list, entry) == 0)
+			return true;
+	return false;
+}
 
 static int mask_fail(char *err, size_t errlen, const char *step,
 		     const char *path)
@@ -170,7 +197,7 @@ static int mask_path(int root, const char *path, char *err, size_t errlen)
 }
 
 int sandbox_mask_home(int root, const char *home, const char *workspace,
-		      char *err, size_t errlen)
+		      const char *const *keep, char *err, size_t errlen)
 {
 	size_t len = workspace ? strlen(workspace) : 0, i;
 	char path[MASK_PATH_MAX];
@@ -178,8 +205,9 @@ int sandbox_mask_home(int root, const char *home, const char *workspace,
 	if (!home)
 		return 0;
 	for (i = 0; i < sizeof(home_secrets) / sizeof(home_secrets[0]); i++) {
-		if (snprintf(path, sizeof(path), "%s/%s", home,
-			     home_secrets[i]) >= (int)sizeof(path))
+		if (unmasked(keep, home_secrets[i].entry) ||
+		    snprintf(path, sizeof(path), "%s/%s", home,
+			     home_secrets[i].name) >= (int)sizeof(path))
 			continue;
 		if (workspace && (strncmp(path, workspace, len) != 0 ||
 				  path[len] != '/'))
@@ -192,14 +220,17 @@ int sandbox_mask_home(int root, const char *home, const char *workspace,
 
 /*
  * Mask one directory entry of the workspace whose name starts with .env,
- * unless it is a committed template such as .env.example.
+ * unless it is a committed template such as .env.example, or the user
+ * took its entry off the protected list.
  */
 static int mask_env_entry(int root, const char *workspace, const char *name,
-			  char *err, size_t errlen)
+			  const char *const *keep, char *err, size_t errlen)
 {
 	char path[MASK_PATH_MAX];
 
-	if (strncmp(name, ".env", 4) != 0 || env_template_name(name))
+	if (strncmp(name, ".env", 4) != 0 || env_template_name(name) ||
+	    (strcmp(name, ".env") == 0 && unmasked(keep, "**/.env")) ||
+	    (name[4] == '.' && unmasked(keep, "**/.env.*")))
 		return 0;
 	if (snprintf(path, sizeof(path), "%s/%s", workspace, name) >=
 	    (int)sizeof(path))
@@ -217,7 +248,7 @@ static int mask_env_entry(int root, const char *workspace, const char *name,
  * readable.
  */
 int sandbox_mask_workspace(int root, const char *workspace, int tree,
-			   char *err, size_t errlen)
+			   const char *const *keep, char *err, size_t errlen)
 {
 	char buf[8192];
 	struct dirent64 *d;
@@ -232,8 +263,8 @@ int sandbox_mask_workspace(int root, const char *workspace, int tree,
 				       sizeof(buf))) > 0) {
 		for (pos = 0; rc == 0 && pos < n; pos += d->d_reclen) {
 			d = (struct dirent64 *)(buf + pos);
-			rc = mask_env_entry(root, workspace, d->d_name, err,
-					    errlen);
+			rc = mask_env_entry(root, workspace, d->d_name, keep,
+					    err, errlen);
 		}
 	}
 	if (rc == 0 && n < 0)

@@ -402,6 +402,26 @@ static void test_rename_across_directories(void **state)
 	assert_string_equal(fx->output, "linked\nrenamed\n");
 }
 
+/*
+ * What the user's policy file unprotects stays unmasked (a committed
+ * .env of a Vite project), while the other secrets stay masked.
+ */
+static void test_unprotected_env_not_masked(void **state)
+{
+	static const char *const unmasked[] = { "**/.env", NULL };
+	struct fixture *fx = *state;
+	char path[4300];
+
+	path_in(path, sizeof(path), fx->ws, ".env");
+	write_file(path, "PLAIN=1\n");
+	path_in(path, sizeof(path), fx->ws, ".env.local");
+	write_file(path, "SECRET=1\n");
+	fx->opts.unmasked = unmasked;
+	run(fx, "cat .env .env.local");
+	assert_int_equal(fx->result.exit_code, 0);
+	assert_string_equal(fx->output, "PLAIN=1\n");
+}
+
 /* Scripts write to /dev/stderr, which opens the output pipe again. */
 static void test_dev_stdout_stderr_open(void **state)
 {
@@ -1181,6 +1201,7 @@ int main(void)
 		SANDBOX_TEST(test_background_holder_does_not_hang),
 		SANDBOX_TEST(test_background_gone_on_return),
 		SANDBOX_TEST(test_rename_across_directories),
+		SANDBOX_TEST(test_unprotected_env_not_masked),
 		SANDBOX_TEST(test_endless_output_stopped),
 		SANDBOX_TEST(test_dev_stdout_stderr_open),
 		SANDBOX_TEST(test_reap_releases_placeholders),
