@@ -597,8 +597,14 @@ static _Noreturn void exec_command(const struct sandbox_plan *plan,
 		 * its stderr and exit as a shell does, 127 when not found.
 		 */
 		saved = errno;
-		snprintf(err, sizeof(err), "coworker sandbox: cannot execute "
-			 "%s: %s\n", plan->opts->argv[0], strerror(saved));
+		if (saved == ENOENT && !strchr(plan->opts->argv[0], '/'))
+			snprintf(err, sizeof(err), "coworker sandbox: %s: command "
+				 "not found in PATH (%s)\n",
+				 plan->opts->argv[0], plan->path);
+		else
+			snprintf(err, sizeof(err), "coworker sandbox: cannot "
+				 "execute %s: %s\n", plan->opts->argv[0],
+				 strerror(saved));
 		written = write(STDERR_FILENO, err, strlen(err));
 		(void)written;
 		_exit(saved == ENOENT ? 127 : 126);

@@ -439,7 +439,7 @@ wait_slots_empty() {
 	need_coworker
 	run -127 bash -c 'cd "$1" && "$2" sandbox -- no-such-command-here' _ "$WS" "$COWORKER"
 	[ "$status" = 127 ]
-	[[ "$output" == *"cannot execute no-such-command-here"* ]]
+	[[ "$output" == *"no-such-command-here: command not found in PATH"* ]]
 	printf 'data\n' > "$WS/not-a-program"
 	chmod 0644 "$WS/not-a-program"
 	run bash -c 'cd "$1" && "$2" sandbox -- ./not-a-program' _ "$WS" "$COWORKER"

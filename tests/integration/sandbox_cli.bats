@@ -141,7 +141,7 @@ PY
 @test "command not found exits 127" {
 	run -127 sb -- no-such-command-here
 	[ "$status" -eq 127 ]
-	[[ "$output" == *"cannot execute no-such-command-here"* ]]
+	[[ "$output" == *"no-such-command-here: command not found in PATH ("* ]]
 }
 
 @test "timeout exits 124" {
