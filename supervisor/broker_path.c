@@ -254,9 +254,18 @@ enum broker_status broker_normalize(const struct broker *b, const char *path,
 			return BROKER_FAILED;
 		}
 
-	/* "~/" means the home directory only where a rule made it a root. */
-	if (b->home && (strcmp(path, "~") == 0 || strncmp(path, "~/", 2) == 0)) {
-		if ((size_t)snprintf(home, sizeof(home), "%s/%s", b->home,
+	/*
+	 * "~/" means the home directory, as in a shell and in the rules. It
+	 * is reachable only where a rule made it a root (b->home set); else
+	 * it is outside the workspace, not a folder named "~" inside it.
+	 */
+	if (strcmp(path, "~") == 0 || strncmp(path, "~/", 2) == 0) {
+		if (!b->home) {
+			broker_fail(err, errlen, "denied: \"%s\" is in the home "
+				    "directory, outside the workspace", path);
+			return BROKER_OUTSIDE;
+		}
+		if ((size_t)snprintf(home, sizeof(home), "%s%s", b->home,
 				     path + 1) >= sizeof(home)) {
 			broker_fail(err, errlen, "invalid path: too long");
 			return BROKER_FAILED;

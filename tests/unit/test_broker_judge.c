@@ -183,6 +183,26 @@ static void root_read_allowed_beneath(void **state)
 	close(fd);
 }
 
+/*
+ * Without a rule that makes the home a root, "~/" still means the home
+ * directory: outside the workspace, not a folder named "~" inside it.
+ */
+static void home_path_without_root_outside(void **state)
+{
+	struct fixture *f = *state;
+	const char *allow[] = { "Read(src/**)", NULL };
+	char rel[BROKER_PATH_MAX];
+
+	load(f, allow, NULL);
+	assert_int_equal(broker_normalize(&f->b, "~/.ssh/id_rsa", rel,
+					  sizeof(rel), err, sizeof(err)),
+			 BROKER_OUTSIDE);
+	assert_non_null(strstr(err, "\"~/.ssh/id_rsa\" is in the home "
+				    "directory, outside the workspace"));
+	assert_int_equal(broker_normalize(&f->b, "~", rel, sizeof(rel), err,
+					  sizeof(err)), BROKER_OUTSIDE);
+}
+
 static void root_deny_entry_wins(void **state)
 {
 	struct fixture *f = *state;
@@ -375,6 +395,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(root_read_allowed_beneath,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(home_path_without_root_outside, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(root_deny_entry_wins, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(root_unnamed_path_denied, setup,
