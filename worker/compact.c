@@ -353,6 +353,53 @@ int compact_run(struct model_client *model, cJSON *messages, long turn,
 	return 0;
 }
 
+/* A result is not cut below this many bytes. */
+#define RESULT_KEEP_MIN 1024
+
+size_t compact_shrink_results(cJSON *messages, size_t schema,
+			     long long target, size_t *cuts)
+{
+	size_t total = context_tokens(messages) + schema, len, best_len, keep;
+	cJSON *m, *first = NULL, *best;
+	const char *content;
+	char *cut;
+	struct buf b;
+
+	/* The first of the tool results that end the conversation. */
+	cJSON_ArrayForEach(m, messages)
+		if (!has_role(m, "tool"))
+			first = NULL;
+		else if (!first)
+			first = m;
+
+	while (first && (long long)total > target) {
+		best = NULL;
+		best_len = 0;
+		for (m = first; m; m = m->next) {
+			content = json_string_member(m, "content");
+			len = content ? strlen(content) : 0;
+			if (len > best_len) {
+				best = m;
+				best_len = len;
+			}
+		}
+		if (!best || best_len <= RESULT_KEEP_MIN)
+			break;
+		keep = best_len / 2;
+		buf_init(&b, keep + 128);
+		if (append_cut(&b, json_string_member(best, "content"), keep) < 0)
+			channel_die("out of memory");
+		cut = buf_take(&b);
+		if (!cut || !cJSON_ReplaceItemInObjectCaseSensitive(best,
+				"content", cJSON_CreateString(cut)))
+			channel_die("out of memory");
+		free(cut);
+		(*cuts)++;
+		total = context_tokens(messages) + schema;
+	}
+	return total;
+}
+
 int compact_check(struct model_client *model, cJSON *messages,
 		  const cJSON *tools, long turn, struct context_budget *budget,
 		  char *err, size_t errlen)
@@ -361,6 +408,7 @@ int compact_check(struct model_client *model, cJSON *messages,
 	size_t schema = context_tools_tokens(tools), total;
 	struct compact_result r;
 	char why[1024] = "";
+	size_t cuts = 0;
 	int rc;
 
 	total = context_tokens(messages) + schema;
@@ -373,6 +421,17 @@ int compact_check(struct model_client *model, cJSON *messages,
 		if (rc < 0)
 			channel_log(model->ch, "warn", "compaction failed, going "
 				    "on without it: %s", why);
+		return 0;
+	}
+
+	/* What still does not fit are the latest exchange's tool results. */
+	total = compact_shrink_results(messages, schema, window *
+				       COMPACT_THRESHOLD_PERCENT / 100, &cuts);
+	if (cuts > 0 && (long long)total <= window) {
+		channel_log(model->ch, "warn", "the latest tool results did not "
+			    "fit the context window of %lld tokens; %zu cuts "
+			    "shortened them to about %zu tokens in all", window,
+			    cuts, total);
 		return 0;
 	}
 

@@ -95,11 +95,23 @@ int compact_run(struct model_client *model, cJSON *messages, long turn,
 		struct compact_result *result, char *err, size_t errlen);
 
 /*
+ * Halve the largest tool result of the latest exchange (the results that
+ * end messages), again and again, until the conversation plus schema
+ * tokens fits target or no such result is over 1 KiB. A long command
+ * output is not worth ending the session for, and each cut result notes
+ * how many bytes were left out. Adds the number of cuts to *cuts and
+ * returns the new estimate.
+ */
+size_t compact_shrink_results(cJSON *messages, size_t schema,
+			      long long target, size_t *cuts);
+
+/*
  * The check before each model call: compact when the conversation plus
  * the tools schema exceed the threshold. When compaction fails or finds
  * nothing to compact, the session goes on if the estimate still fits the
- * window. Adds the summary request's usage to budget. Returns 0 to go on,
- * or -1 with err when the session must end.
+ * window, cutting the latest tool results when they alone do not fit.
+ * Adds the summary request's usage to budget. Returns 0 to go on, or -1
+ * with err when the session must end.
  */
 int compact_check(struct model_client *model, cJSON *messages,
 		  const cJSON *tools, long turn, struct context_budget *budget,

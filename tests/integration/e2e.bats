@@ -191,6 +191,23 @@ budget_stop() {
 	! audit_lines "$TOP/audit.jsonl" request | grep -q read_file
 }
 
+# A tool result that alone overflows the context window is cut to fit,
+# and the session goes on instead of ending.
+@test "a tool result longer than the window is cut, not fatal" {
+	response "$TOP/scenario/t0.json" openai "" \
+		call_cut read_file '{"path":"big.txt"}'
+	response "$TOP/scenario/t1.json" openai "Done: CUT-OK."
+	scenario '{"response":"t0.json"}' \
+		'{"response":"t1.json","expect":[{"tool_call_id":"call_cut",
+		  "contains":"more bytes left out]"}]}'
+	start_server "$TOP/scenario/scenario.json"
+
+	run_exec openai --context-tokens 8000 "Read big.txt"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Done: CUT-OK."* ]]
+	stop_server
+}
+
 @test "openai session with tools, todo and compaction" {
 	whole_session openai
 }

@@ -252,6 +252,57 @@ static void replace_cuts_long_summary(void **state)
 	free(summary);
 }
 
+/* The content of message i. */
+static const char *content_at(const cJSON *messages, size_t i)
+{
+	return cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetArrayItem(messages, (int)i), "content")->valuestring;
+}
+
+/*
+ * Two long results that alone overflow the window are cut, the longest
+ * first, until the conversation fits; earlier results stay whole.
+ */
+static void shrink_cuts_latest_results(void **state)
+{
+	cJSON *messages = conversation();
+	char *big = malloc(200001);
+	size_t cuts = 0, total;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'x', 200000);
+	big[200000] = '\0';
+	add_exchange(messages, "old", 1, big);
+	add(messages, "user", "Go on.");
+	add_exchange(messages, "new", 2, big);
+	free(big);
+
+	total = compact_shrink_results(messages, 0, 80000, &cuts);
+	assert_true(total <= 80000);
+	assert_true(cuts > 0);
+	/* system, user, assistant, old result, user, assistant, two results */
+	assert_int_equal(strlen(content_at(messages, 3)), 200000);
+	assert_true(strlen(content_at(messages, 6)) < 200000);
+	assert_true(strlen(content_at(messages, 7)) < 200000);
+	assert_non_null(strstr(content_at(messages, 6), "more bytes left out]"));
+	cJSON_Delete(messages);
+}
+
+/* Results that fit, or are short already, are left as they are. */
+static void shrink_leaves_short_results(void **state)
+{
+	cJSON *messages = conversation();
+	size_t cuts = 0;
+
+	(void)state;
+	add_exchange(messages, "a", 2, "short output");
+	compact_shrink_results(messages, 0, 1, &cuts);
+	assert_int_equal(cuts, 0);
+	assert_string_equal(content_at(messages, 3), "short output");
+	cJSON_Delete(messages);
+}
+
 static void threshold_and_window(void **state)
 {
 	struct worker_config cfg;
@@ -277,6 +328,8 @@ int main(void)
 		cmocka_unit_test(request_is_bounded),
 		cmocka_unit_test(replace_with_summary),
 		cmocka_unit_test(replace_cuts_long_summary),
+		cmocka_unit_test(shrink_cuts_latest_results),
+		cmocka_unit_test(shrink_leaves_short_results),
 		cmocka_unit_test(threshold_and_window),
 	};
 
