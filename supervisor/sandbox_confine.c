@@ -187,6 +187,19 @@ static int landlock_allow(int ruleset, const char *path, uint64_t access,
 }
 
 /*
+ * Restrict the calling thread with ruleset unless rc already reports a
+ * failure (its rules then are incomplete), and close ruleset. Returns 0,
+ * or -1 with err set.
+ */
+static int ruleset_enforce(int ruleset, int rc, char *err, size_t errlen)
+{
+	if (rc == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+		rc = landlock_fail(err, errlen, "restricting the command");
+	close(ruleset);
+	return rc;
+}
+
+/*
  * Landlock under the mounts: read and execute everywhere, write only
  * beneath the workspace (unless read-only), the private temporary
  * directories and the few device nodes. Full access grants write
@@ -202,41 +215,30 @@ int sandbox_landlock_apply(const struct sandbox_opts *opts, char *err,
 	};
 	uint64_t all;
 	size_t i;
-	int ruleset, rc = -1;
+	int ruleset, rc;
 
 	ruleset = ruleset_create(0, &all, err, errlen);
 	if (ruleset < 0)
 		return -1;
 
 	if (opts->mode == SANDBOX_FULL_ACCESS) {
-		if (landlock_allow(ruleset, "/", all, err, errlen) < 0)
-			goto out;
+		rc = landlock_allow(ruleset, "/", all, err, errlen);
 	} else {
-		if (landlock_allow(ruleset, "/", FS_READ, err, errlen) < 0)
-			goto out;
-		for (i = 0; i < sizeof(scratch) / sizeof(scratch[0]); i++)
-			if (landlock_allow(ruleset, scratch[i], all, err,
-					   errlen) < 0)
-				goto out;
-		if (opts->mode == SANDBOX_WORKSPACE_WRITE &&
-		    landlock_allow(ruleset, opts->workspace, all, err, errlen) < 0)
-			goto out;
+		rc = landlock_allow(ruleset, "/", FS_READ, err, errlen);
+		for (i = 0; rc == 0 && i < sizeof(scratch) / sizeof(scratch[0]);
+		     i++)
+			rc = landlock_allow(ruleset, scratch[i], all, err, errlen);
+		if (rc == 0 && opts->mode == SANDBOX_WORKSPACE_WRITE)
+			rc = landlock_allow(ruleset, opts->workspace, all, err,
+					    errlen);
 	}
-
-	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0) {
-		landlock_fail(err, errlen, "restricting the command");
-		goto out;
-	}
-	rc = 0;
-out:
-	close(ruleset);
-	return rc;
+	return ruleset_enforce(ruleset, rc, err, errlen);
 }
 
 int sandbox_landlock_nest(char *err, size_t errlen)
 {
 	uint64_t handled, refer;
-	int ruleset, rc = -1;
+	int ruleset, rc = 0;
 
 	/*
 	 * Nothing in the sandbox may make a block device anyway. A domain
@@ -249,14 +251,7 @@ int sandbox_landlock_nest(char *err, size_t errlen)
 	if (ruleset < 0)
 		return -1;
 	refer = handled & LANDLOCK_ACCESS_FS_REFER;
-	if (refer && landlock_allow(ruleset, "/", refer, err, errlen) < 0)
-		goto out;
-	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0) {
-		landlock_fail(err, errlen, "restricting the command");
-		goto out;
-	}
-	rc = 0;
-out:
-	close(ruleset);
-	return rc;
+	if (refer)
+		rc = landlock_allow(ruleset, "/", refer, err, errlen);
+	return ruleset_enforce(ruleset, rc, err, errlen);
 }
