@@ -162,6 +162,14 @@ int sandbox_mask_workspace(int root, const char *workspace, int tree,
 			   const char *const *keep, char *err, size_t errlen);
 
 /*
+ * Mask the .env* entries of each directory above the workspace, up to but
+ * not including "/": a monorepo keeps its secrets at the top, above the
+ * package a command works in.
+ */
+int sandbox_mask_ancestors(int root, const char *workspace,
+			   const char *const *keep, char *err, size_t errlen);
+
+/*
  * Make a detached, recursive clone of the workspace on which the files of
  * the workspace's owner appear as SANDBOX_HOST_UID's. In the parent, as
  * root; *tree is the mount's fd.

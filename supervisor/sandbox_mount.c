@@ -582,7 +582,9 @@ int sandbox_mount_begin(const struct sandbox_plan *plan,
 	if (mount_masks(m->root, opts->mode, err, errlen) < 0 ||
 	    mask_runtime_dir(m->root, plan->runtime_dir, NULL, err, errlen) < 0 ||
 	    sandbox_mask_home(m->root, plan->home, NULL, opts->unmasked, err,
-			      errlen) < 0)
+			      errlen) < 0 ||
+	    sandbox_mask_ancestors(m->root, opts->workspace, opts->unmasked,
+				   err, errlen) < 0)
 		return -1;
 	sandbox_trace(plan->trace_t0, "pid 1: tmpfs masks, home secrets");
 	if (mount_proc(m->root, err, errlen) < 0)

@@ -239,36 +239,73 @@ static int mask_env_entry(int root, const char *workspace, const char *name,
 }
 
 /*
- * Mask .env* entries at the top of the workspace. Entries are read with
- * getdents64 into a stack buffer, because the cloned child must not call
- * malloc: another thread of the supervisor may have held its lock at
- * clone time.
- *
+ * Mask the .env* entries of the directory open as dir, whose path in the
+ * view is path, and close dir. Entries are read with getdents64 into a
+ * stack buffer, because the cloned child must not call malloc: another
+ * thread of the supervisor may have held its lock at clone time.
+ */
+static int mask_env_in(int root, const char *path, int dir,
+		       const char *const *keep, char *err, size_t errlen)
+{
+	char buf[8192];
+	struct dirent64 *d;
+	long n, pos;
+	int rc = 0;
+
+	while (rc == 0 && (n = syscall(SYS_getdents64, dir, buf,
+				       sizeof(buf))) > 0) {
+		for (pos = 0; rc == 0 && pos < n; pos += d->d_reclen) {
+			d = (struct dirent64 *)(buf + pos);
+			rc = mask_env_entry(root, path, d->d_name, keep, err,
+					    errlen);
+		}
+	}
+	if (rc == 0 && n < 0)
+		rc = mask_fail(err, errlen, "listing", path);
+	close(dir);
+	return rc;
+}
+
+/*
+ * Mask .env* entries at the top of the workspace.
  * NOTE: only the top level is searched; a .env in a subdirectory stays
  * readable.
  */
 int sandbox_mask_workspace(int root, const char *workspace, int tree,
 			   const char *const *keep, char *err, size_t errlen)
 {
-	char buf[8192];
-	struct dirent64 *d;
-	long n, pos;
-	int dir, rc = 0;
+	int dir = openat(tree, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	dir = openat(tree, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return mask_fail(err, errlen, "listing", workspace);
+	return mask_env_in(root, workspace, dir, keep, err, errlen);
+}
 
-	while (rc == 0 && (n = syscall(SYS_getdents64, dir, buf,
-				       sizeof(buf))) > 0) {
-		for (pos = 0; rc == 0 && pos < n; pos += d->d_reclen) {
-			d = (struct dirent64 *)(buf + pos);
-			rc = mask_env_entry(root, workspace, d->d_name, keep,
-					    err, errlen);
-		}
+int sandbox_mask_ancestors(int root, const char *workspace,
+			   const char *const *keep, char *err, size_t errlen)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char path[MASK_PATH_MAX];
+	char *slash;
+	int dir;
+
+	if (snprintf(path, sizeof(path), "%s", workspace) >= (int)sizeof(path))
+		return 0;
+	while ((slash = strrchr(path, '/')) && slash != path) {
+		*slash = '\0';
+		/*
+		 * NOTE: a directory pid 1 may not list (search-only, of
+		 * another owner) is passed over; a .env in it stays readable
+		 * to a command that knows the name.
+		 */
+		dir = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+		if (dir < 0)
+			continue;
+		if (mask_env_in(root, path, dir, keep, err, errlen) < 0)
+			return -1;
 	}
-	if (rc == 0 && n < 0)
-		rc = mask_fail(err, errlen, "listing", workspace);
-	close(dir);
-	return rc;
+	return 0;
 }

@@ -205,6 +205,15 @@ need_coworker() {
 	[[ "$output" != *SECRET* ]]
 }
 
+# A monorepo keeps its .env at the top, above the package a command works
+# in.
+@test "read a .env above the workspace" {
+	need_coworker
+	echo SECRET-PARENT > "$TOP/.env"
+	run sb -- cat ../.env
+	[[ "$output" != *SECRET* ]]
+}
+
 # A masked .env is an empty read-only file: a write fails instead of
 # vanishing, git sees a file rather than a device, and a committed
 # template such as .env.example stays readable.
