@@ -215,16 +215,21 @@ static const char *git_global_config(const struct sandbox_plan *plan,
  * Build argv and the environment from an allowlist: PATH (the caller's
  * absolute entries), HOME (the workspace), a fixed locale, TERM (the
  * caller's only when the command writes to its terminal), TMPDIR, and
- * the user's git configuration. Nothing else is taken from the
- * supervisor's environment, so its secrets (API keys) never reach a
- * command.
+ * the user's git configuration and the caller's GIT_AUTHOR_* and
+ * GIT_COMMITTER_* names. Nothing else is taken from the supervisor's
+ * environment, so its secrets (API keys) never reach a command.
  */
 static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 		     const char *command, char *err, size_t errlen)
 {
+	static const char *const git_identity[] = {
+		"GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
+		"GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+	};
 	char **env = plan->envp;
 	char path_buf[PATH_ENV_MAX], git_buf[4096];
-	const char *term = getenv("TERM"), *git;
+	const char *term = getenv("TERM"), *git, *value;
+	size_t i;
 
 	const char *home = getenv("HOME");
 	const char *runtime_dir = getenv("XDG_RUNTIME_DIR");
@@ -285,6 +290,15 @@ static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,
 	    (git && !env_add(plan, &env, "GIT_CONFIG_GLOBAL", git))) {
 		snprintf(err, errlen, "command sandbox: out of memory");
 		return -1;
+	}
+	/* A CI job names the committer with these rather than a file. */
+	for (i = 0; i < sizeof(git_identity) / sizeof(git_identity[0]); i++) {
+		value = getenv(git_identity[i]);
+		if (value && value[0] && strlen(value) < 256 &&
+		    !env_add(plan, &env, git_identity[i], value)) {
+			snprintf(err, errlen, "command sandbox: out of memory");
+			return -1;
+		}
 	}
 	*env++ = "LANG=C.UTF-8";
 	*env++ = "LC_ALL=C.UTF-8";

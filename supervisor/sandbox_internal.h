@@ -52,8 +52,8 @@ struct sandbox_plan {
 	const struct sandbox_opts *opts;
 	const char *bash;	/* absolute path of bash */
 	char *argv[4];		/* bash -c COMMAND */
-	char *envp[16];		/* the allowlisted environment */
-	char *env_owned[4];	/* the strings of envp the plan allocated */
+	char *envp[20];		/* the allowlisted environment */
+	char *env_owned[8];	/* the strings of envp the plan allocated */
 	const char *path;	/* PATH's value in envp, searched for argv[0] */
 	int sync_fd;		/* socket: the parent wrote the id maps */
 	bool make_dumpable;	/* the parent is not dumpable (see spawn) */

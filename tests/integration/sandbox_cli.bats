@@ -107,6 +107,20 @@ PY
 	[ "$output" = "Sandbox Tester" ]
 }
 
+# CI jobs name the committer in the environment, which the sandbox passes.
+@test "git commit uses GIT_AUTHOR and GIT_COMMITTER variables" {
+	command -v git >/dev/null || skip "git not installed"
+	git -C "$WS" init -q
+	echo a > "$WS/a"
+	run bash -c 'cd "$1" && GIT_AUTHOR_NAME="CI Bot" \
+		GIT_AUTHOR_EMAIL=ci@example.invalid GIT_COMMITTER_NAME="CI Bot" \
+		GIT_COMMITTER_EMAIL=ci@example.invalid "$2" sandbox -- bash -c \
+		"git add a && git commit -qm ci && git log --format=\"%an %ce\""' \
+		_ "$WS" "$COWORKER"
+	[ "$status" -eq 0 ]
+	[ "$output" = "CI Bot ci@example.invalid" ]
+}
+
 # A workspace below the top of a repository: git reads the repository
 # above, whose files the command's uid does not own under root.
 @test "git works in a subdirectory of a repository" {
