@@ -18,7 +18,7 @@
 #include "lib/fsutil.h"
 #include "lib/sha256.h"
 
-/* The directory holding the trust record: l->config_dir or the user file's. */
+/* The directory of the trust record: l->config_dir or the user file's. */
 static int config_dir_path(const struct policy_layers *l, char *buf,
 			   size_t size)
 {

@@ -65,8 +65,8 @@ int audit_add_secret(struct audit_log *log, const char *secret,
 		     char *err, size_t errlen);
 
 /*
- * Whether secret is shorter than AUDIT_SECRET_MIN, so that audit_open and
- * audit_add_secret do not redact it.
+ * Check whether secret is shorter than AUDIT_SECRET_MIN, so that
+ * audit_open and audit_add_secret do not redact it.
  */
 bool audit_secret_too_short(const char *secret);
 

@@ -121,7 +121,7 @@ static const char *find_bash(void)
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
-/* Keeps a caller's PATH, and so the search for a command, short. */
+/* Upper bound on the PATH passed on, which also bounds a command's search. */
 #define PATH_ENV_MAX 4096
 
 /*
@@ -197,10 +197,11 @@ static const char *git_global_config(const struct sandbox_plan *plan,
 
 	if (plan->switch_ids || !plan->home)
 		return NULL;
-	for (i = 0; i < 3; i++) {
+	/* ~/.gitconfig, then the XDG file, as git looks for them. */
+	for (i = 0; i < 2; i++) {
 		if (i == 0)
 			snprintf(buf, size, "%s/.gitconfig", plan->home);
-		else if (i == 1 && xdg && xdg[0] == '/')
+		else if (xdg && xdg[0] == '/')
 			snprintf(buf, size, "%s/git/config", xdg);
 		else
 			snprintf(buf, size, "%s/.config/git/config", plan->home);
@@ -212,11 +213,11 @@ static const char *git_global_config(const struct sandbox_plan *plan,
 }
 
 /*
- * Build argv and the environment from an allowlist: PATH (the caller's
- * absolute entries), HOME (the workspace), a fixed locale, TERM (the
- * caller's only when the command writes to its terminal), TMPDIR, and
- * the user's git configuration and the caller's GIT_AUTHOR_* and
- * GIT_COMMITTER_* names. Nothing else is taken from the supervisor's
+ * Build argv and the environment from an allowlist. It has PATH (the
+ * caller's absolute entries), HOME (the workspace), a fixed locale, TERM
+ * (the caller's only when the command writes to its terminal) and TMPDIR.
+ * git gets the user's configuration file and the caller's GIT_AUTHOR_*
+ * and GIT_COMMITTER_* names. Nothing else is taken from the supervisor's
  * environment, so its secrets (API keys) never reach a command.
  */
 static int plan_init(struct sandbox_plan *plan, const struct sandbox_opts *opts,

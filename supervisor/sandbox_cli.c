@@ -65,6 +65,9 @@ static const char cli_usage[] =
 	"  -i, --stdin     pass standard input (default: /dev/null)\n"
 	"  -h, --help      print this help\n";
 
+/* The prefix of sandbox_run's messages, dropped before this command's own. */
+#define LIB_PREFIX "command sandbox: "
+
 static int cli_usage_error(const char *what, const char *arg)
 {
 	fprintf(stderr, "coworker sandbox: %s \"%s\"\n"
@@ -458,7 +461,8 @@ int sandbox_cli(int argc, char **argv)
 	if (rc < 0) {
 		/* The library's messages start with its own prefix. */
 		fprintf(stderr, "coworker sandbox: %s\n",
-			strncmp(err, "command sandbox: ", 17) == 0 ? err + 17 : err);
+			strncmp(err, LIB_PREFIX, strlen(LIB_PREFIX)) == 0 ?
+			err + strlen(LIB_PREFIX) : err);
 		return SANDBOX_CLI_EXIT_FAILED;
 	}
 	return exit_status(&result);

@@ -54,7 +54,7 @@ static const struct {
 	  "~/.terraform.d/credentials.tfrc.json" },
 };
 
-/* Whether the user took entry off the protected list. */
+/* Check whether the user took entry off the protected list. */
 static bool unmasked(const char *const *list, const char *entry)
 {
 	for (; list && *list; list++)
@@ -219,11 +219,11 @@ int sandbox_mask_home(int root, const char *home, const char *workspace,
 }
 
 /*
- * Mask one directory entry of the workspace whose name starts with .env,
- * unless it is a committed template such as .env.example, or the user
- * took its entry off the protected list.
+ * Mask the entry name of the directory at dir_path when it starts with
+ * .env, unless it is a committed template such as .env.example or the
+ * user took its entry off the protected list.
  */
-static int mask_env_entry(int root, const char *workspace, const char *name,
+static int mask_env_entry(int root, const char *dir_path, const char *name,
 			  const char *const *keep, char *err, size_t errlen)
 {
 	char path[MASK_PATH_MAX];
@@ -232,7 +232,7 @@ static int mask_env_entry(int root, const char *workspace, const char *name,
 	    (strcmp(name, ".env") == 0 && unmasked(keep, "**/.env")) ||
 	    (name[4] == '.' && unmasked(keep, "**/.env.*")))
 		return 0;
-	if (snprintf(path, sizeof(path), "%s/%s", workspace, name) >=
+	if (snprintf(path, sizeof(path), "%s/%s", dir_path, name) >=
 	    (int)sizeof(path))
 		return 0;
 	return mask_path(root, path, err, errlen);
@@ -298,8 +298,8 @@ int sandbox_mask_ancestors(int root, const char *workspace,
 		*slash = '\0';
 		/*
 		 * NOTE: a directory pid 1 may not list (search-only, of
-		 * another owner) is passed over; a .env in it stays readable
-		 * to a command that knows the name.
+		 * another owner) is passed over. A .env in it stays readable
+		 * to a command that guesses the name.
 		 */
 		dir = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 		if (dir < 0)

@@ -41,7 +41,7 @@
 /* The CA bundle handed to the worker for https endpoints. */
 #define CA_BUNDLE_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
 
-/* Maximum length of a note in bytes; a longer note is cut. */
+/* Maximum length of a note in bytes. A longer note is cut. */
 #define NOTE_MAX 8191
 
 void (*session_note_hook)(const char *line);
